@@ -1,0 +1,416 @@
+"""Command models: what a caller asks the ledger to record, validated before anything is stored.
+
+Every command carries the audit envelope fields (``recorded_by``, ``effective_on``, ``source``)
+and an idempotency key ``command_id`` (generated when not given). Commands that create an object
+give it an id derived from the command id, so the command id also serves as the object's
+external reference (see ``aidledger.derive_id``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from aidledger.domain.base import Envelope
+from aidledger.domain.disbursement import DisbursementTerms
+from aidledger.domain.organization import OrganizationProfile
+from aidledger.domain.project import Disclosure, ProjectPlan
+from aidledger.domain.values import (
+    Category,
+    CreditCode,
+    DisbursementMethod,
+    DisclosureKind,
+    EffectiveDate,
+    Evidence,
+    Field_,
+    InKindItem,
+    Level,
+    Money,
+    Name,
+    OrganizationKind,
+    PledgeStage,
+    Reason,
+    RegionCode,
+)
+from aidledger.domain.pledge import PledgeTerms
+from aidledger.errors import InvalidInput
+from aidledger.persistence import canonical_json
+
+__all__ = [
+    "AmendPledge",
+    "CancelProject",
+    "Command",
+    "CompleteProject",
+    "ConfirmDisbursement",
+    "DeregisterOrganization",
+    "Disburse",
+    "MakePledge",
+    "RecordDisclosure",
+    "RegisterOrganization",
+    "RegisterProject",
+    "ReportBeneficiaries",
+    "ReturnDisbursement",
+    "ReverseDisbursement",
+    "SignPledge",
+    "StartProject",
+    "UpdateOrganization",
+    "WithdrawPledge",
+    "build_command",
+]
+
+
+def _money_from_plain(raw: Any) -> Any:
+    """Let callers write ``amount="1000.00"`` for yuan; a Money or mapping passes through."""
+    if isinstance(raw, (str, int, float, Decimal)) and not isinstance(raw, bool):
+        return {"value": raw, "currency": "CNY"}
+    return raw
+
+
+MoneyInput = Annotated[Money, BeforeValidator(_money_from_plain)]
+"""Money as a ``Money``, a mapping ``{"value": ..., "currency": ...}``, or a yuan amount string."""
+
+
+class Command(BaseModel):
+    """Base of every command: the idempotency key and the audit envelope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    command_name: ClassVar[str] = "command"
+
+    command_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    recorded_by: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    effective_on: EffectiveDate
+    source: Evidence | None = None
+
+    def digest(self) -> str:
+        """SHA-256 of the command's name and payload (everything but the command id)."""
+        payload = self.model_dump(mode="json", exclude={"command_id"})
+        return hashlib.sha256(canonical_json({"command": self.command_name, "payload": payload})).hexdigest()
+
+    def domain_value(self) -> Any:
+        """The domain value the command carries (plan, terms, ...), validated; ``None`` if none."""
+        return None
+
+    def envelope(self) -> Envelope:
+        """The audit envelope that goes on every event this command stores."""
+        assert self.command_id is not None and self.recorded_by is not None
+        return Envelope(
+            recorded_by=self.recorded_by,
+            effective_on=self.effective_on,
+            source=self.source,
+            command_id=self.command_id,
+        )
+
+
+class RegisterOrganization(Command):
+    """Register an organization (社会组织) or other donor."""
+
+    command_name: ClassVar[str] = "register_organization"
+
+    organization_name: Name = Field(alias="name")
+    kind: OrganizationKind
+    level: Level
+    home_region: RegionCode
+    credit_code: CreditCode | None = None
+    charity: bool = False
+    charity_since: EffectiveDate | None = None
+    public_fundraising: bool = False
+    public_fundraising_from: EffectiveDate | None = None
+    public_fundraising_until: EffectiveDate | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def domain_value(self) -> Any:
+        """See :meth:`profile`."""
+        return self.profile()
+
+    def profile(self) -> OrganizationProfile:
+        """The profile this command registers."""
+        data = self.model_dump(exclude={"command_id", "recorded_by", "effective_on", "source", "organization_name"})
+        return OrganizationProfile(name=self.organization_name, **data)
+
+
+class UpdateOrganization(Command):
+    """Change some of an organization's profile; fields left out keep their value."""
+
+    command_name: ClassVar[str] = "update_organization"
+
+    organization_id: UUID
+    organization_name: Name | None = Field(default=None, alias="name")
+    kind: OrganizationKind | None = None
+    level: Level | None = None
+    home_region: RegionCode | None = None
+    credit_code: CreditCode | None = None
+    charity: bool | None = None
+    charity_since: EffectiveDate | None = None
+    public_fundraising: bool | None = None
+    public_fundraising_from: EffectiveDate | None = None
+    public_fundraising_until: EffectiveDate | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def changes(self) -> dict[str, Any]:
+        """The profile fields this command changes."""
+        data = self.model_dump(
+            exclude={"command_id", "recorded_by", "effective_on", "source", "organization_id", "organization_name"},
+            exclude_none=True,
+        )
+        if self.organization_name is not None:
+            data["name"] = self.organization_name
+        return data
+
+
+class DeregisterOrganization(Command):
+    """Deregister an organization (注销)."""
+
+    command_name: ClassVar[str] = "deregister_organization"
+
+    organization_id: UUID
+    reason: Reason
+
+
+class RegisterProject(Command):
+    """Register an aid project, or a pooled fund held by an intermediary."""
+
+    command_name: ClassVar[str] = "register_project"
+
+    title: Name
+    implementing_organization_id: UUID
+    region: RegionCode | None = None
+    pooled_fund: bool = False
+    category: Category
+    field: Field_
+    campaigns: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = ()
+    planned_start: EffectiveDate
+    planned_end: EffectiveDate
+    budget: MoneyInput | None = None
+
+    def domain_value(self) -> Any:
+        """See :meth:`plan`."""
+        return self.plan()
+
+    def plan(self) -> ProjectPlan:
+        """The plan this command registers."""
+        return ProjectPlan.model_validate(
+            self.model_dump(exclude={"command_id", "recorded_by", "effective_on", "source"}) | {"budget": self.budget}
+        )
+
+
+class StartProject(Command):
+    """Record that work on a project began on ``effective_on``."""
+
+    command_name: ClassVar[str] = "start_project"
+
+    project_id: UUID
+
+
+class ReportBeneficiaries(Command):
+    """Report cumulative beneficiaries as of ``effective_on``; the latest report stands."""
+
+    command_name: ClassVar[str] = "report_beneficiaries"
+
+    project_id: UUID
+    person_times: Annotated[int, Field(ge=0, le=10**10, strict=True)]
+    households: Annotated[int, Field(ge=0, le=10**9, strict=True)] | None = None
+    persons: Annotated[int, Field(ge=0, le=10**10, strict=True)] | None = None
+
+
+class RecordDisclosure(Command):
+    """Record a published progress or final report; ``effective_on`` is the publication date."""
+
+    command_name: ClassVar[str] = "record_disclosure"
+
+    project_id: UUID
+    kind: DisclosureKind
+    period_start: EffectiveDate
+    period_end: EffectiveDate
+    channel: Annotated[str, Field(min_length=1, max_length=200)]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+    def domain_value(self) -> Any:
+        """See :meth:`disclosure`."""
+        return self.disclosure()
+
+    def disclosure(self) -> Disclosure:
+        """The disclosure this command records."""
+        return Disclosure.model_validate(
+            self.model_dump(include={"kind", "period_start", "period_end", "channel", "url", "content_sha256"})
+        )
+
+
+class CompleteProject(Command):
+    """Record that a project ended on ``effective_on``."""
+
+    command_name: ClassVar[str] = "complete_project"
+
+    project_id: UUID
+
+
+class CancelProject(Command):
+    """Call a project off."""
+
+    command_name: ClassVar[str] = "cancel_project"
+
+    project_id: UUID
+    reason: Reason
+
+
+class MakePledge(Command):
+    """Record a donor's pledge of money, or of goods and services with their assessed value."""
+
+    command_name: ClassVar[str] = "make_pledge"
+
+    donor_id: UUID
+    project_id: UUID
+    amount: MoneyInput
+    items: tuple[InKindItem, ...] = ()
+    stage: PledgeStage = PledgeStage.signed
+    channel_id: UUID | None = None
+    funded_from: UUID | None = None
+    anonymous: bool = False
+
+    def domain_value(self) -> Any:
+        """See :meth:`terms`."""
+        return self.terms()
+
+    def terms(self) -> PledgeTerms:
+        """The terms this command pledges."""
+        return PledgeTerms.model_validate(
+            self.model_dump(include={"donor_id", "project_id", "items", "channel_id", "funded_from", "anonymous"})
+            | {"amount": self.amount}
+        )
+
+
+class SignPledge(Command):
+    """Turn an intended pledge into a signed agreement."""
+
+    command_name: ClassVar[str] = "sign_pledge"
+
+    pledge_id: UUID
+
+
+class AmendPledge(Command):
+    """Change a pledge's amount, with a reason."""
+
+    command_name: ClassVar[str] = "amend_pledge"
+
+    pledge_id: UUID
+    amount: MoneyInput
+    reason: Reason
+
+
+class WithdrawPledge(Command):
+    """Withdraw a pledge that nothing was disbursed against."""
+
+    command_name: ClassVar[str] = "withdraw_pledge"
+
+    pledge_id: UUID
+    reason: Reason
+
+
+class Disburse(Command):
+    """Record money or goods handed over against a pledge; ``effective_on`` is the value date."""
+
+    command_name: ClassVar[str] = "disburse"
+
+    pledge_id: UUID
+    amount: MoneyInput
+    items: tuple[InKindItem, ...] = ()
+    method: DisbursementMethod = DisbursementMethod.bank_transfer
+
+    def domain_value(self) -> Any:
+        """See :meth:`terms`."""
+        return self.terms()
+
+    def terms(self) -> DisbursementTerms:
+        """The terms of this disbursement."""
+        return DisbursementTerms.model_validate(
+            self.model_dump(include={"pledge_id", "items", "method"}) | {"amount": self.amount}
+        )
+
+
+class ConfirmDisbursement(Command):
+    """Record the recipient's confirmation of receipt (到位)."""
+
+    command_name: ClassVar[str] = "confirm_disbursement"
+
+    disbursement_id: UUID
+
+
+class ReverseDisbursement(Command):
+    """Record that a disbursement was a recording error and never happened."""
+
+    command_name: ClassVar[str] = "reverse_disbursement"
+
+    disbursement_id: UUID
+    reason: Reason
+
+
+class ReturnDisbursement(Command):
+    """Record money or goods given back against a disbursement."""
+
+    command_name: ClassVar[str] = "return_disbursement"
+
+    disbursement_id: UUID
+    amount: MoneyInput
+    reason: Reason
+
+
+TCommand = TypeVar("TCommand", bound=Command)
+
+
+def build_command(
+    command_class: type[TCommand], given: TCommand | None, fields: dict[str, Any], *, recorded_by: str | None
+) -> TCommand:
+    """Validate a command from a model or keyword fields, filling the id and the default actor.
+
+    Raises :class:`InvalidInput` naming every bad field, its value and what is accepted.
+    """
+    if given is not None and fields:
+        raise InvalidInput("command", type(given).__name__, "either a command model or keyword fields, not both")
+    if given is not None and not isinstance(given, command_class):
+        raise InvalidInput("command", type(given).__name__, f"a {command_class.__name__}")
+    try:
+        command = given if given is not None else command_class.model_validate(fields)
+        command = _complete(command, recorded_by)
+        command.domain_value()
+    except ValidationError as error:
+        raise invalid_input_from(error, command_class.__name__) from None
+    return command
+
+
+def _complete(command: TCommand, recorded_by: str | None) -> TCommand:
+    updates: dict[str, Any] = {}
+    if command.command_id is None:
+        updates["command_id"] = f"cmd-{uuid.uuid4().hex}"
+    if command.recorded_by is None:
+        if recorded_by is None:
+            raise InvalidInput("recorded_by", None, "the id of the user or system recording this (required)")
+        updates["recorded_by"] = recorded_by
+    if not updates:
+        return command
+    return type(command).model_validate(command.model_dump(by_alias=True) | updates)
+
+
+def invalid_input_from(error: ValidationError, what: str) -> InvalidInput:
+    """Turn pydantic's errors into one :class:`InvalidInput` naming each field and value."""
+    located = [_locate(item) for item in error.errors()]
+    problems = tuple(f"{what}.{field}: {message} (got {value!r})" for field, value, message in located)
+    field, value, message = located[0]
+    return InvalidInput(field, value, message, problems=problems)
+
+
+def _locate(item: Any) -> tuple[str, Any, str]:
+    """Field, value and message of one pydantic error; model-level messages start 'field: '."""
+    message = str(item["msg"]).removeprefix("Value error, ")
+    field = ".".join(str(part) for part in item["loc"])
+    value = item.get("input")
+    if not field and ": " in message:
+        field, message = message.split(": ", 1)
+        value = value.get(field) if isinstance(value, dict) else value
+    return field or "command", value, message

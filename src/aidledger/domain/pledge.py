@@ -1,0 +1,257 @@
+"""Pledge: a donor's promise to a project, and what has been paid against it.
+
+The pledge records every disbursement, reversal and return against it, and every regrant drawn
+from it, so its invariant holds inside one consistency boundary:
+
+    0 <= regranted <= net disbursed = disbursed - reversed - returned <= amount
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+from pydantic import Field
+
+from aidledger.domain.base import Envelope, LedgerAggregate
+from aidledger.domain.values import FrozenModel, InKindItem, Money, PledgeStage, Reason
+from aidledger.errors import (
+    CurrencyMismatch,
+    OverDisbursement,
+    PledgeAlreadySigned,
+    PledgeBelowDisbursed,
+    PledgeHasDisbursements,
+    PledgeNotSigned,
+    PledgeWithdrawn,
+    RegrantExceedsPool,
+)
+
+__all__ = ["Pledge", "PledgeTerms"]
+
+ZERO = Decimal("0.00")
+
+
+class PledgeTerms(FrozenModel):
+    """What was promised: by whom, to which project, how much, through whom, from where."""
+
+    donor_id: UUID
+    project_id: UUID
+    amount: Money
+    """The cash amount, or the assessed value of the items when given in kind."""
+    items: tuple[InKindItem, ...] = ()
+    """Goods or services given in kind (物资); empty for cash."""
+    channel_id: UUID | None = None
+    """An intermediary organization that merely handles the money (not a second pledge)."""
+    funded_from: UUID | None = None
+    """The pledge into a pooled fund whose money this pledge passes on (a regrant)."""
+    anonymous: bool = False
+
+    @property
+    def in_kind(self) -> bool:
+        """Goods or services rather than cash."""
+        return bool(self.items)
+
+
+Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+
+
+class Pledge(LedgerAggregate):
+    """A donor's promise to a project and the money paid against it."""
+
+    if TYPE_CHECKING:  # state set by the events' apply(); kept out of the generated __init__
+        terms: PledgeTerms
+        amount: Money
+        stage: PledgeStage
+        withdrawn: bool
+        disbursed: Decimal
+        reversed: Decimal
+        returned: Decimal
+        disbursements: dict[UUID, Decimal]
+        allocations: dict[UUID, Decimal]
+
+    class Made(LedgerAggregate.Created):
+        """The pledge was made, as an intention (意向) or signed agreement (签约)."""
+
+        terms: PledgeTerms
+        stage: PledgeStage
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.terms = self.terms
+            aggregate.amount = self.terms.amount
+            aggregate.stage = self.stage
+            aggregate.withdrawn = False
+            aggregate.disbursed = aggregate.reversed = aggregate.returned = ZERO
+            aggregate.disbursements = {}
+            aggregate.allocations = {}
+
+    class Signed(LedgerAggregate.Event):
+        """An intended pledge became a signed agreement."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = PledgeStage.signed
+
+    class Amended(LedgerAggregate.Event):
+        """The pledged amount changed."""
+
+        amount: Money
+        reason: Reason
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.amount = self.amount
+
+    class Withdrawn(LedgerAggregate.Event):
+        """The donor withdrew the pledge; it accepts nothing new."""
+
+        reason: Reason
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.withdrawn = True
+
+    class Disbursed(LedgerAggregate.Event):
+        """Money or goods were handed over against the pledge (the disbursement's twin)."""
+
+        disbursement_id: UUID
+        amount: Amount
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.disbursed += self.amount
+            aggregate.disbursements[self.disbursement_id] = self.amount
+
+    class DisbursementReversed(LedgerAggregate.Event):
+        """A disbursement was a recording error and never happened."""
+
+        disbursement_id: UUID
+        amount: Amount
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.reversed += self.amount
+
+    class DisbursementReturned(LedgerAggregate.Event):
+        """Money or goods were given back."""
+
+        disbursement_id: UUID
+        amount: Amount
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.returned += self.amount
+
+    class RegrantAllocated(LedgerAggregate.Event):
+        """The amount a regrant pledge draws from this pooled-fund pledge is now ``amount``."""
+
+        regrant_pledge_id: UUID
+        amount: Amount
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.allocations[self.regrant_pledge_id] = self.amount
+
+    @classmethod
+    def make(cls, pledge_id: UUID, terms: PledgeTerms, stage: PledgeStage, envelope: Envelope) -> Pledge:
+        """Make a pledge (references are checked by the application)."""
+        pledge: Pledge = cls.create(cls.Made, pledge_id, envelope, terms=terms, stage=stage)
+        return pledge
+
+    @property
+    def net_disbursed(self) -> Decimal:
+        """Disbursed minus reversed minus returned."""
+        return self.disbursed - self.reversed - self.returned
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What remains to be paid: current amount minus net disbursed."""
+        return self.amount.value - self.net_disbursed
+
+    @property
+    def regranted(self) -> Decimal:
+        """What regrant pledges currently draw from this pledge."""
+        return sum(self.allocations.values(), ZERO)
+
+    def check_not_withdrawn(self) -> None:
+        """Raise if the pledge was withdrawn."""
+        if self.withdrawn:
+            raise PledgeWithdrawn(f"pledge {self.id} was withdrawn and accepts nothing new")
+
+    def check_currency(self, money: Money, what: str) -> None:
+        """Raise unless ``money`` is in the pledge's currency."""
+        if money.currency != self.amount.currency:
+            msg = f"{what} is in {money.currency} but pledge {self.id} is in {self.amount.currency}; currencies never mix"
+            raise CurrencyMismatch(msg)
+
+    def sign(self, envelope: Envelope) -> None:
+        """Turn an intended pledge into a signed one."""
+        self.check_not_withdrawn()
+        if self.stage is PledgeStage.signed:
+            raise PledgeAlreadySigned(f"pledge {self.id} is already signed")
+        self.record(self.Signed, envelope)
+
+    def amend(self, amount: Money, reason: str, envelope: Envelope) -> None:
+        """Change the pledged amount; never below what was already disbursed."""
+        self.check_not_withdrawn()
+        self.check_currency(amount, "the amended amount")
+        if amount.value < self.net_disbursed:
+            msg = (
+                f"pledge {self.id} cannot be amended to {amount}: {self.net_disbursed} "
+                f"{self.amount.currency} was already disbursed; accepted: at least that"
+            )
+            raise PledgeBelowDisbursed(msg)
+        self.record(self.Amended, envelope, amount=amount, reason=reason)
+
+    def withdraw(self, reason: str, envelope: Envelope) -> None:
+        """Withdraw a pledge that nothing was disbursed against."""
+        self.check_not_withdrawn()
+        if self.net_disbursed > 0:
+            msg = (
+                f"pledge {self.id} has {self.net_disbursed} {self.amount.currency} disbursed and cannot be "
+                "withdrawn; amend it down to the disbursed amount instead"
+            )
+            raise PledgeHasDisbursements(msg)
+        self.record(self.Withdrawn, envelope, reason=reason)
+
+    def record_disbursement(
+        self, disbursement_id: UUID, amount: Money, envelope: Envelope, *, allow_intended: bool
+    ) -> None:
+        """Record money handed over; never more than the outstanding amount."""
+        self.check_not_withdrawn()
+        self.check_currency(amount, "the disbursement")
+        if self.stage is PledgeStage.intended and not allow_intended:
+            msg = f"pledge {self.id} is only intended; sign it before disbursing (or enable allow_disbursing_intended)"
+            raise PledgeNotSigned(msg)
+        if amount.value > self.outstanding:
+            msg = (
+                f"disbursing {amount} against pledge {self.id} would exceed it: outstanding is "
+                f"{self.outstanding} {self.amount.currency}; accepted: at most that"
+            )
+            raise OverDisbursement(msg)
+        self.record(self.Disbursed, envelope, disbursement_id=disbursement_id, amount=amount.value)
+        assert ZERO <= self.net_disbursed <= self.amount.value
+
+    def record_reversal(self, disbursement_id: UUID, envelope: Envelope) -> None:
+        """Take back a disbursement recorded in error."""
+        amount = self.disbursements[disbursement_id]
+        self._check_pool_still_covers(amount, "reversing")
+        self.record(self.DisbursementReversed, envelope, disbursement_id=disbursement_id, amount=amount)
+
+    def record_return(self, disbursement_id: UUID, amount: Money, envelope: Envelope) -> None:
+        """Record money or goods given back against one of this pledge's disbursements."""
+        self.check_currency(amount, "the returned amount")
+        self._check_pool_still_covers(amount.value, "returning")
+        self.record(self.DisbursementReturned, envelope, disbursement_id=disbursement_id, amount=amount.value)
+
+    def _check_pool_still_covers(self, amount: Decimal, doing: str) -> None:
+        if self.net_disbursed - amount < self.regranted:
+            msg = (
+                f"{doing} {amount} {self.amount.currency} on pledge {self.id} would leave its pooled fund "
+                f"holding less than the {self.regranted} already regranted from it"
+            )
+            raise RegrantExceedsPool(msg)
+
+    def allocate_regrant(self, regrant_pledge_id: UUID, amount: Decimal, envelope: Envelope) -> None:
+        """Let a regrant pledge draw ``amount`` from this pledge's money in the pool."""
+        new_total = self.regranted - self.allocations.get(regrant_pledge_id, ZERO) + amount
+        if new_total > self.net_disbursed:
+            msg = (
+                f"regranting {amount} {self.amount.currency} from pledge {self.id} would pass on more than was "
+                f"disbursed into the pool: {self.net_disbursed} disbursed, {self.regranted} already regranted"
+            )
+            raise RegrantExceedsPool(msg)
+        self.record(self.RegrantAllocated, envelope, regrant_pledge_id=regrant_pledge_id, amount=amount)

@@ -1,0 +1,304 @@
+"""Value objects of the domain: money, in-kind items, regions, enums and evidence.
+
+Everything here is immutable and validated on construction. Money is an exact ``Decimal`` in an
+ISO 4217 currency; it is never a float and never rounded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+from iso4217 import Currency
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+__all__ = [
+    "MAX_AMOUNT",
+    "Category",
+    "CreditCode",
+    "DisbursementMethod",
+    "DisclosureKind",
+    "EffectiveDate",
+    "Evidence",
+    "Field_",
+    "InKindItem",
+    "Level",
+    "Money",
+    "Name",
+    "OrganizationKind",
+    "PledgeStage",
+    "Reason",
+    "RegionCode",
+    "Text",
+    "parse_amount",
+    "parse_effective_date",
+]
+
+MAX_AMOUNT = Decimal(10) ** 15
+"""Amounts must stay below this (10^15 of a currency's main unit)."""
+
+MAX_NAME_LENGTH = 500
+MAX_TEXT_LENGTH = 2000
+
+# Provincial-level prefixes of GB/T 2260 codes: the first two digits of every valid region code.
+_PROVINCE_PREFIXES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65"
+    " 71 81 82".split()
+)
+
+
+class FrozenModel(BaseModel):
+    """Base of every value object and event payload: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OrganizationKind(StrEnum):
+    """Legal form of an organization (社会组织类型)."""
+
+    foundation = "foundation"  # 基金会
+    social_group = "social_group"  # 社会团体, incl. industry associations and chambers
+    social_service_agency = "social_service_agency"  # 社会服务机构 (民非)
+    enterprise = "enterprise"  # 企业
+    other = "other"
+
+
+class Level(StrEnum):
+    """Registration level (登记级别)."""
+
+    national = "national"  # 全国性
+    provincial = "provincial"  # 省级
+    municipal = "municipal"  # 市级
+    county = "county"  # 县级
+
+
+class Category(StrEnum):
+    """Kind of aid a project gives."""
+
+    direct_aid = "direct_aid"  # 直接提供资金物资 (“输血式”)
+    capacity = "capacity"  # 产业/教育/健康/就业 (“造血式”)
+    public_welfare = "public_welfare"  # 公益类
+
+
+class Field_(StrEnum):  # noqa: N801 - "Field" is pydantic's; the trailing underscore avoids the clash
+    """Field of work of a project."""
+
+    industry = "industry"
+    employment = "employment"
+    education = "education"
+    health = "health"
+    volunteer = "volunteer"
+    relocation = "relocation"  # 易地扶贫搬迁
+    ecology = "ecology"
+    other = "other"
+
+
+class PledgeStage(StrEnum):
+    """How firm a pledge is: intended (意向) or signed (签约)."""
+
+    intended = "intended"
+    signed = "signed"
+
+
+class DisclosureKind(StrEnum):
+    """A progress report during a project, or the final report on the use of funds."""
+
+    progress = "progress"
+    final = "final"
+
+
+class DisbursementMethod(StrEnum):
+    """How money or goods were handed over."""
+
+    bank_transfer = "bank_transfer"
+    cash = "cash"
+    goods_delivery = "goods_delivery"
+    service_delivery = "service_delivery"
+    other = "other"
+
+
+def _accepted_scale(currency: str) -> int:
+    exponent = Currency(currency).exponent
+    return 2 if exponent is None else min(int(exponent), 2)
+
+
+def parse_amount(raw: Any, *, scale: int = 2) -> Decimal:
+    """Parse a positive exact amount with at most ``scale`` decimal places, below 10^15.
+
+    Accepts ``Decimal``, ``int`` and decimal strings such as ``"1234.50"``. Refuses floats (they
+    are not exact), booleans, ``NaN``, infinities, zero, negatives and anything that would need
+    rounding. Raises ``ValueError`` whose message says what is accepted.
+    """
+    if isinstance(raw, bool) or isinstance(raw, float):
+        kind = "a boolean" if isinstance(raw, bool) else "a float"
+        msg = f"{raw!r} is {kind}; give the amount as a decimal string such as '1234.50'"
+        raise ValueError(msg)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+            msg = f"{raw!r} is not a plain decimal number such as '1234.50'"
+            raise ValueError(msg)
+        value = Decimal(text)
+    elif isinstance(raw, (int, Decimal)):
+        value = Decimal(raw)
+    else:
+        msg = f"{raw!r} is not an amount; give a decimal string such as '1234.50'"
+        raise ValueError(msg)
+    return _check_amount(value, raw, scale)
+
+
+def _check_amount(value: Decimal, raw: Any, scale: int) -> Decimal:
+    if not value.is_finite():
+        msg = f"{raw!r} is not a finite number; give a decimal string such as '1234.50'"
+        raise ValueError(msg)
+    if value <= 0:
+        msg = f"{raw!r} is not positive; amounts are greater than zero"
+        raise ValueError(msg)
+    if value >= MAX_AMOUNT:
+        msg = f"{raw!r} is too large; amounts are below 10^15"
+        raise ValueError(msg)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite, checked above
+    if exponent < -scale and value != value.quantize(Decimal(1).scaleb(-scale)):
+        msg = f"{raw!r} has more than {scale} decimal places; it is never rounded silently"
+        raise ValueError(msg)
+    try:
+        return value.quantize(Decimal(1).scaleb(-scale))
+    except InvalidOperation:  # pragma: no cover - guarded by the bound above
+        msg = f"{raw!r} cannot be represented exactly"
+        raise ValueError(msg) from None
+
+
+class Money(FrozenModel):
+    """An exact, positive amount in one ISO 4217 currency."""
+
+    value: Decimal
+    currency: str = "CNY"
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _known_currency(cls, raw: Any) -> str:
+        if not isinstance(raw, str):
+            msg = f"{raw!r} is not a currency code; give an ISO 4217 code such as 'CNY'"
+            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a field error
+        code = raw.strip().upper()
+        try:
+            Currency(code)
+        except ValueError:
+            msg = f"{raw!r} is not an ISO 4217 currency code such as 'CNY' or 'USD'"
+            raise ValueError(msg) from None
+        return code
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _exact_value(cls, raw: Any) -> Decimal:
+        return parse_amount(raw)
+
+    def model_post_init(self, __context: Any) -> None:
+        """Refuse more decimal places than the currency has (e.g. none for JPY)."""
+        scale = _accepted_scale(self.currency)
+        if scale < 2:
+            parse_amount(self.value.normalize(), scale=scale)
+
+    @classmethod
+    def of(cls, value: Any, currency: str = "CNY") -> Money:
+        """Build money from a decimal string, int or ``Decimal``."""
+        return cls(value=value, currency=currency)
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.currency}"
+
+
+class InKindItem(FrozenModel):
+    """Goods or services given in kind: what, how many, of what unit."""
+
+    description: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+    quantity: Decimal
+    unit: Annotated[str, Field(min_length=1, max_length=50)]
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _exact_quantity(cls, raw: Any) -> Decimal:
+        value = parse_amount(raw, scale=6)
+        return value.normalize() if value == value.to_integral_value() else value
+
+
+def _strip_text(raw: Any) -> Any:
+    return raw.strip() if isinstance(raw, str) else raw
+
+
+Name = Annotated[str, BeforeValidator(_strip_text), Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+"""A name or title: 1 to 500 characters after trimming."""
+
+Text = Annotated[str, BeforeValidator(_strip_text), Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+"""Free text such as a reason: 1 to 2000 characters after trimming."""
+
+Reason = Text
+
+
+def _check_region(code: str) -> str:
+    if not re.fullmatch(r"\d{6}", code):
+        msg = f"{code!r} is not a 6-digit GB/T 2260 administrative code such as '130722'"
+        raise ValueError(msg)
+    if code[:2] not in _PROVINCE_PREFIXES:
+        msg = f"{code!r} does not start with a provincial code (11..82) of GB/T 2260"
+        raise ValueError(msg)
+    return code
+
+
+RegionCode = Annotated[str, BeforeValidator(_strip_text), AfterValidator(_check_region)]
+"""A 6-digit GB/T 2260 administrative division code (province, city or county)."""
+
+
+def _check_credit_code(code: str) -> str:
+    try:
+        return str(uscc.validate(code))
+    except StdnumValidationError as error:
+        msg = f"{code!r} is not a valid unified social credit code (18 characters with check digit): {error}"
+        raise ValueError(msg) from None
+
+
+CreditCode = Annotated[str, BeforeValidator(_strip_text), AfterValidator(_check_credit_code)]
+"""A unified social credit code (统一社会信用代码), validated by its check digit."""
+
+
+def parse_effective_date(raw: Any) -> date:
+    """Read a world date: a ``date``, an ISO ``YYYY-MM-DD`` string, or a timezone-aware datetime.
+
+    A datetime without a timezone is refused: its day would depend on where the ledger runs.
+    """
+    if isinstance(raw, datetime):
+        if raw.tzinfo is None or raw.utcoffset() is None:
+            msg = f"{raw.isoformat()!r} is a datetime with no timezone; give a date or an aware datetime"
+            raise ValueError(msg)
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        msg = f"{raw!r} is not a real calendar date in the form YYYY-MM-DD"
+        raise ValueError(msg)
+    msg = f"{raw!r} is not a date; give YYYY-MM-DD"
+    raise ValueError(msg)
+
+
+EffectiveDate = Annotated[date, BeforeValidator(parse_effective_date)]
+"""A date in the world (valid time)."""
+
+
+class Evidence(FrozenModel):
+    """What backs a record: an agreement or receipt number, a URL, the document's SHA-256."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
