@@ -79,7 +79,7 @@ class AidLedger(Application[UUID]):
         self.default_recorded_by = recorded_by
         self.allow_disbursing_intended = allow_disbursing_intended
 
-    def construct_mapper(self) -> LedgerMapper:  # type: ignore[override]
+    def construct_mapper(self) -> LedgerMapper:
         """Pydantic events to canonical JSON."""
         return LedgerMapper()
 
@@ -142,7 +142,7 @@ class AidLedger(Application[UUID]):
 
     def _load(self, aggregate_class: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} does not exist") from None
         if not isinstance(aggregate, aggregate_class):
@@ -227,7 +227,9 @@ class AidLedger(Application[UUID]):
     def record_disclosure(self, command: RecordDisclosure | None = None, /, **fields: Any) -> Receipt:
         """Record a published progress or final report."""
         cmd = self._command(RecordDisclosure, command, fields)
-        return self._change_project(cmd, cmd.project_id, lambda project: project.disclose(cmd.disclosure(), cmd.envelope()))
+        return self._change_project(
+            cmd, cmd.project_id, lambda project: project.disclose(cmd.disclosure(), cmd.envelope())
+        )
 
     def complete_project(self, command: CompleteProject | None = None, /, **fields: Any) -> Receipt:
         """Record that a project ended."""
@@ -331,7 +333,9 @@ class AidLedger(Application[UUID]):
             pledge = self._load(Pledge, terms.pledge_id, "pledge")
             project = self._load(Project, pledge.terms.project_id, "project")
             if project.status.value == "cancelled":
-                raise ProjectClosed(f"project {project.id} ({project.plan.title}) is cancelled; nothing is disbursed to it")
+                raise ProjectClosed(
+                    f"project {project.id} ({project.plan.title}) is cancelled; nothing is disbursed to it"
+                )
             disbursement_id = derive_id("disbursement", str(cmd.command_id))
             pledge.record_disbursement(
                 disbursement_id, terms.amount, cmd.envelope(), allow_intended=self.allow_disbursing_intended
@@ -401,13 +405,17 @@ class AidLedger(Application[UUID]):
         """The log position of the newest event (0 for an empty ledger)."""
         return int(self.recorder.max_notification_id() or 0)
 
-    def read_log(self, start: int = 1, stop: int | None = None, *, batch: int = 1000) -> Iterator[tuple[int, LedgerEvent]]:
+    def read_log(
+        self, start: int = 1, stop: int | None = None, *, batch: int = 1000
+    ) -> Iterator[tuple[int, LedgerEvent]]:
         """The stored events in log order, with their positions, from ``start`` to ``stop``."""
         next_start = start
         while True:
             notifications = self.recorder.select_notifications(next_start, batch, stop=stop)
             for notification in notifications:
-                yield notification.id, self.mapper.to_domain_event(notification)
+                event = self.mapper.to_domain_event(notification)
+                assert isinstance(event, LedgerEvent)
+                yield notification.id, event
             if len(notifications) < batch:
                 return
             next_start = notifications[-1].id + 1
@@ -428,6 +436,4 @@ def open_ledger(
     db: str | Path = ":memory:", *, recorded_by: str | None = None, allow_disbursing_intended: bool = False
 ) -> AidLedger:
     """Open a ledger on an SQLite file path (created when missing) or ``":memory:"``."""
-    return AidLedger(
-        environment_for(db), recorded_by=recorded_by, allow_disbursing_intended=allow_disbursing_intended
-    )
+    return AidLedger(environment_for(db), recorded_by=recorded_by, allow_disbursing_intended=allow_disbursing_intended)

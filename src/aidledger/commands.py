@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from aidledger.domain.base import Envelope
 from aidledger.domain.disbursement import DisbursementTerms
 from aidledger.domain.organization import OrganizationProfile
+from aidledger.domain.pledge import PledgeTerms
 from aidledger.domain.project import Disclosure, ProjectPlan
 from aidledger.domain.values import (
     Category,
@@ -37,7 +38,6 @@ from aidledger.domain.values import (
     Reason,
     RegionCode,
 )
-from aidledger.domain.pledge import PledgeTerms
 from aidledger.errors import InvalidInput
 from aidledger.persistence import canonical_json
 

@@ -154,7 +154,9 @@ def environment_for(db: str | Path) -> dict[str, str]:
     if not location:
         raise InvalidInput("db", db, "an SQLite file path or ':memory:'")
     if location.startswith(("postgres://", "postgresql://")):
-        raise InvalidInput("db", _redact(location), "an SQLite file path or ':memory:' (PostgreSQL is not yet supported)")
+        raise InvalidInput(
+            "db", _redact(location), "an SQLite file path or ':memory:' (PostgreSQL is not yet supported)"
+        )
     if location == ":memory:":
         name = f"file:aidledger-{uuid.uuid4().hex}?mode=memory&cache=shared"
     else:

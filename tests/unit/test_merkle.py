@@ -69,10 +69,7 @@ def _vector_files(kind: str, name: str = "*.json") -> list[Path]:
 
 def _params(files: list[Path]) -> list[Any]:
     """Turn vector files into pytest params whose ids are their relative paths."""
-    return [
-        pytest.param(json.loads(f.read_text()), id=f.relative_to(VECTORS).as_posix())
-        for f in files
-    ]
+    return [pytest.param(json.loads(f.read_text()), id=f.relative_to(VECTORS).as_posix()) for f in files]
 
 
 def _b64(value: str) -> bytes:
@@ -151,9 +148,7 @@ def test_generated_inclusion_proof_equals_published_vector(
     assert inclusion_proof(leaves, case["leafIdx"]) == _proof(case)
 
 
-@pytest.mark.parametrize(
-    "case", _params(_vector_files("consistency", "happy-path.json"))
-)
+@pytest.mark.parametrize("case", _params(_vector_files("consistency", "happy-path.json")))
 def test_generated_consistency_proof_equals_published_vector(
     case: dict[str, Any],
 ) -> None:
@@ -243,9 +238,7 @@ def test_verify_inclusion_rejects_proof_element_of_wrong_length() -> None:
         ([b"\x00" * 32] * 3, "mismatch"),
     ],
 )
-def test_verify_inclusion_error_names_the_failed_check(
-    proof: list[bytes], message: str
-) -> None:
+def test_verify_inclusion_error_names_the_failed_check(proof: list[bytes], message: str) -> None:
     """The ProofError message says whether the proof was short, long or wrong."""
     root = root_from_leaf_hashes(CT_LEAF_HASHES)
     with pytest.raises(ProofError, match=message):
@@ -277,9 +270,7 @@ def naive_mth(leaves: Sequence[bytes]) -> bytes:
     if len(leaves) == 1:
         return leaves[0]
     k = _k(len(leaves))
-    return hashlib.sha256(
-        b"\x01" + naive_mth(leaves[:k]) + naive_mth(leaves[k:])
-    ).digest()
+    return hashlib.sha256(b"\x01" + naive_mth(leaves[:k]) + naive_mth(leaves[k:])).digest()
 
 
 def naive_path(m: int, leaves: Sequence[bytes]) -> list[bytes]:
@@ -330,22 +321,16 @@ def test_accumulator_root_at_every_prefix_equals_naive_mth(leaves: list[bytes]) 
 
 
 @given(nonempty_leaf_lists, st.data())
-def test_generated_inclusion_proof_verifies_and_matches_rfc_path(
-    leaves: list[bytes], data: st.DataObject
-) -> None:
+def test_generated_inclusion_proof_verifies_and_matches_rfc_path(leaves: list[bytes], data: st.DataObject) -> None:
     """inclusion_proof equals RFC PATH and verifies against root_from_leaf_hashes."""
     index = data.draw(st.integers(0, len(leaves) - 1), label="index")
     proof = inclusion_proof(leaves, index)
     assert proof == naive_path(index, leaves)
-    verify_inclusion(
-        leaves[index], index, len(leaves), proof, root_from_leaf_hashes(leaves)
-    )
+    verify_inclusion(leaves[index], index, len(leaves), proof, root_from_leaf_hashes(leaves))
 
 
 @given(nonempty_leaf_lists, st.data())
-def test_inclusion_proof_for_wrong_leaf_fails(
-    leaves: list[bytes], data: st.DataObject
-) -> None:
+def test_inclusion_proof_for_wrong_leaf_fails(leaves: list[bytes], data: st.DataObject) -> None:
     """A valid audit path does not prove a different leaf hash at that index."""
     index = data.draw(st.integers(0, len(leaves) - 1), label="index")
     proof, root = inclusion_proof(leaves, index), root_from_leaf_hashes(leaves)
@@ -354,9 +339,7 @@ def test_inclusion_proof_for_wrong_leaf_fails(
 
 
 @given(leaf_lists.filter(lambda ls: len(ls) >= 2), st.data())
-def test_inclusion_proof_at_wrong_index_fails(
-    leaves: list[bytes], data: st.DataObject
-) -> None:
+def test_inclusion_proof_at_wrong_index_fails(leaves: list[bytes], data: st.DataObject) -> None:
     """A valid audit path for one index does not verify at another index."""
     n = len(leaves)
     index = data.draw(st.integers(0, n - 1), label="index")
@@ -367,9 +350,7 @@ def test_inclusion_proof_at_wrong_index_fails(
 
 
 @given(nonempty_leaf_lists, st.data())
-def test_generated_consistency_proof_verifies_and_matches_rfc_proof(
-    leaves: list[bytes], data: st.DataObject
-) -> None:
+def test_generated_consistency_proof_verifies_and_matches_rfc_proof(leaves: list[bytes], data: st.DataObject) -> None:
     """consistency_proof equals RFC PROOF and verifies between the two roots."""
     size1 = data.draw(st.integers(1, len(leaves)), label="size1")
     proof = consistency_proof(leaves, size1)
@@ -379,9 +360,7 @@ def test_generated_consistency_proof_verifies_and_matches_rfc_proof(
 
 
 @given(nonempty_leaf_lists, st.data())
-def test_consistency_proof_with_tampered_root_fails(
-    leaves: list[bytes], data: st.DataObject
-) -> None:
+def test_consistency_proof_with_tampered_root_fails(leaves: list[bytes], data: st.DataObject) -> None:
     """Changing either root makes an otherwise valid consistency proof fail."""
     size1 = data.draw(st.integers(1, len(leaves)), label="size1")
     proof = consistency_proof(leaves, size1)
@@ -393,9 +372,7 @@ def test_consistency_proof_with_tampered_root_fails(
 
 
 @given(leaf_lists.filter(lambda ls: len(ls) >= 2), st.data())
-def test_consistency_proof_with_tampered_element_fails(
-    leaves: list[bytes], data: st.DataObject
-) -> None:
+def test_consistency_proof_with_tampered_element_fails(leaves: list[bytes], data: st.DataObject) -> None:
     """Flipping a bit in any element of a non-empty consistency proof makes it fail."""
     size1 = data.draw(st.integers(1, len(leaves) - 1), label="size1")
     proof = consistency_proof(leaves, size1)
@@ -414,6 +391,4 @@ def test_every_proof_in_small_trees_verifies() -> None:
         for i in range(n):
             verify_inclusion(tree[i], i, n, inclusion_proof(tree, i), root)
             prefix_root = root_from_leaf_hashes(tree[: i + 1])
-            verify_consistency(
-                i + 1, n, prefix_root, root, consistency_proof(tree, i + 1)
-            )
+            verify_consistency(i + 1, n, prefix_root, root, consistency_proof(tree, i + 1))

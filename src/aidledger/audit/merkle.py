@@ -211,9 +211,7 @@ def _check_root(computed: bytes, expected: bytes, what: str) -> None:
     """Raise ProofError unless the recomputed root equals the expected one."""
     # compare_digest: no timing side channel, cheap enough to use always.
     if not hmac.compare_digest(computed, expected):
-        raise ProofError(
-            f"{what} mismatch: computed {computed.hex()}, expected {expected.hex()}"
-        )
+        raise ProofError(f"{what} mismatch: computed {computed.hex()}, expected {expected.hex()}")
 
 
 def verify_inclusion(
@@ -266,13 +264,9 @@ def verify_consistency(
     failure.
     """
     if not 0 <= size1 <= size2:
-        raise ProofError(
-            f"invalid sizes: need 0 <= size1 <= size2, got {size1}, {size2}"
-        )
+        raise ProofError(f"invalid sizes: need 0 <= size1 <= size2, got {size1}, {size2}")
     if size1 == 0:
-        raise ProofError(
-            "consistency proof from the empty tree (size1 = 0) is meaningless"
-        )
+        raise ProofError("consistency proof from the empty tree (size1 = 0) is meaningless")
     if size1 == size2:
         if proof:
             raise ProofError(f"size1 = size2 = {size1} but the proof is not empty")
@@ -288,9 +282,7 @@ def verify_consistency(
     _check_root(sr, root2, "consistency proof second root")
 
 
-def _chain_consistency(
-    size1: int, size2: int, root1: bytes, proof: Sequence[bytes]
-) -> tuple[bytes, bytes, int]:
+def _chain_consistency(size1: int, size2: int, root1: bytes, proof: Sequence[bytes]) -> tuple[bytes, bytes, int]:
     """Run RFC 9162 §2.1.4.2 steps 2-6; return ``(fr, sr, sn)`` for step 7."""
     path = list(proof)
     # Step 2: a power-of-two old tree is a whole subtree of the new one, so

@@ -75,7 +75,7 @@ class LedgerAggregate(Aggregate):
 
     def record(self, event_class: type[LedgerEvent], envelope: Envelope, **payload: Any) -> None:
         """Trigger ``event_class`` with the envelope and payload; its ``apply`` changes state."""
-        self.trigger_event(event_class, **dict(envelope), **payload)  # type: ignore[arg-type]
+        self.trigger_event(event_class, **dict(envelope), **payload)
 
     @classmethod
     def create(cls, event_class: type[LedgerEvent], aggregate_id: UUID, envelope: Envelope, **payload: Any) -> Any:

@@ -174,7 +174,9 @@ class Pledge(LedgerAggregate):
     def check_currency(self, money: Money, what: str) -> None:
         """Raise unless ``money`` is in the pledge's currency."""
         if money.currency != self.amount.currency:
-            msg = f"{what} is in {money.currency} but pledge {self.id} is in {self.amount.currency}; currencies never mix"
+            msg = (
+                f"{what} is in {money.currency} but pledge {self.id} is in {self.amount.currency}; currencies never mix"
+            )
             raise CurrencyMismatch(msg)
 
     def sign(self, envelope: Envelope) -> None:

@@ -13,7 +13,6 @@ from aidledger.domain.base import Envelope, LedgerAggregate
 from aidledger.domain.values import (
     Category,
     DisclosureKind,
-    Evidence,
     Field_,
     FrozenModel,
     Money,
@@ -57,7 +56,10 @@ class ProjectPlan(FrozenModel):
     @model_validator(mode="after")
     def _consistent(self) -> ProjectPlan:
         if self.planned_end < self.planned_start:
-            msg = f"planned_end: {self.planned_end} is before planned_start {self.planned_start}; a project ends after it starts"
+            msg = (
+                f"planned_end: {self.planned_end} is before planned_start {self.planned_start}; "
+                "a project ends after it starts"
+            )
             raise ValueError(msg)
         if self.region is None and not self.pooled_fund:
             msg = "region: a project needs its recipient region (a 6-digit county code) unless pooled_fund is true"
