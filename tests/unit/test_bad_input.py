@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tests.ledger_fixtures import (
     disburse,
@@ -62,7 +62,7 @@ def test_a_bad_pledge_amount_is_refused_naming_the_amount_and_stores_nothing(
     with refused(ledger, errors.InvalidInput, "amount", shown) as caught:
         make_pledge(ledger, pledged.organization_id, pledged.project_id, amount)
     assert caught.value.field == "amount.value"
-    assert caught.value.value == amount or amount != amount  # NaN is not equal to itself
+    assert str(caught.value.value) == str(amount)
 
 
 @pytest.mark.parametrize("amount", ["0.01", "1", "999999999999999.99", Decimal("12.5"), 7])
@@ -243,6 +243,45 @@ def test_reversing_a_disbursement_twice_is_refused(ledger: AidLedger) -> None:
     assert ledger.pledge(pledged.pledge_id).reversed == Decimal("100.00")
 
 
+# -- goods given in kind -------------------------------------------------------------------------
+
+WINTER_COATS = {"description": "冬衣", "quantity": "213", "unit": "件"}
+
+
+@pytest.mark.parametrize("quantity", ["213", "2.5", "0.000001"])
+def test_an_in_kind_pledge_is_stored_and_read_back_with_its_quantity(ledger: AidLedger, quantity: str) -> None:
+    """Goods are pledged with their assessed value; the quantity is exact, to 6 places."""
+    pledged = set_up_pledge(ledger, "8000.00", items=(WINTER_COATS | {"quantity": quantity},))
+    view = ledger.pledge(pledged.pledge_id)
+    assert view.in_kind
+    assert view.items[0].quantity == Decimal(quantity)
+
+
+@pytest.mark.parametrize("quantity", ["-1", "0", "1.0000001", 2.5])
+def test_a_bad_in_kind_quantity_is_refused(ledger: AidLedger, quantity: Any) -> None:
+    """Quantities are positive, exact and have at most 6 places."""
+    organization_id = register_organization(ledger)
+    project_id = register_project(ledger, organization_id)
+    with refused(ledger, errors.InvalidInput, "quantity", str(quantity)) as caught:
+        make_pledge(ledger, organization_id, project_id, "10.00", items=(WINTER_COATS | {"quantity": quantity},))
+    assert caught.value.field == "items.0.quantity"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=errors.UnreadableEvent,
+    reason=(
+        "BUG: InKindItem._exact_quantity normalizes a whole quantity, so 200 becomes Decimal('2E+2'); it is "
+        "stored as \"2E+2\", which parse_amount refuses when the event is read back: the stored pledge is unreadable"
+    ),
+)
+@pytest.mark.parametrize("quantity", ["200", "10"])
+def test_an_in_kind_pledge_of_a_round_quantity_is_read_back(ledger: AidLedger, quantity: str) -> None:
+    """200 coats are stored, and read back, as 200 coats."""
+    pledged = set_up_pledge(ledger, "8000.00", items=(WINTER_COATS | {"quantity": quantity},))
+    assert ledger.pledge(pledged.pledge_id).items[0].quantity == Decimal(quantity)
+
+
 # -- names, credit codes, dates -------------------------------------------------------------------
 
 
@@ -297,12 +336,13 @@ def test_a_malformed_effective_date_is_refused(ledger: AidLedger, day: str) -> N
     assert caught.value.field == "effective_on"
 
 
-def test_an_aware_datetime_is_accepted_as_its_own_calendar_day(ledger: AidLedger) -> None:
-    """23:30 in Beijing on 1 August is recorded as 1 August (not 15:30 UTC's date, which agrees here)."""
+def test_an_aware_datetime_is_accepted_as_the_calendar_day_in_its_own_timezone(ledger: AidLedger) -> None:
+    """01:00 on 2 August in Beijing is recorded as 2 August, though it is still 1 August in UTC."""
     beijing = timezone(timedelta(hours=8))
     pledged = set_up_pledge(ledger)
-    disbursement_id = disburse(ledger, pledged.pledge_id, "1.00", effective_on=datetime(2018, 8, 1, 23, 30, tzinfo=beijing))
-    assert ledger.disbursement(disbursement_id).value_date == date(2018, 8, 1)
+    early_morning = datetime(2018, 8, 2, 1, 0, tzinfo=beijing)
+    disbursement_id = disburse(ledger, pledged.pledge_id, "1.00", effective_on=early_morning)
+    assert ledger.disbursement(disbursement_id).value_date == date(2018, 8, 2)
     disbursement_id = disburse(ledger, pledged.pledge_id, "1.00", effective_on=datetime(2018, 8, 2, 1, 0, tzinfo=UTC))
     assert ledger.disbursement(disbursement_id).value_date == date(2018, 8, 2)
 
@@ -377,11 +417,11 @@ def over_precise_amounts(draw: st.DrawFn) -> Decimal:
 
 @st.composite
 def fen_exact_amounts(draw: st.DrawFn) -> Decimal:
-    """Positive amounts below 10^15 with 0 to 2 places, sometimes with trailing zeros after them."""
+    """Positive amounts below 10^15 with 0 to 2 places, sometimes written with extra trailing zeros."""
     places = draw(st.integers(min_value=0, max_value=2))
-    whole = draw(WHOLE_YUAN)
-    fraction = draw(st.integers(min_value=0 if whole else 1, max_value=10**places - 1)) if places else 0
-    text = f"{whole}.{fraction:0{places}d}" if places else str(whole if whole else 1)
+    fraction = draw(st.integers(min_value=0, max_value=10**places - 1))
+    text = f"{draw(WHOLE_YUAN)}.{fraction:0{places}d}" if places else str(draw(WHOLE_YUAN))
+    assume(Decimal(text) > 0)
     zeros = draw(st.integers(min_value=0, max_value=3))
     if zeros:
         text += ("" if "." in text else ".") + "0" * zeros

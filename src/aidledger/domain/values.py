@@ -259,7 +259,7 @@ class InKindItem(FrozenModel):
     @classmethod
     def _exact_quantity(cls, raw: Any) -> Decimal:
         value = parse_amount(raw, scale=6)
-        return value.normalize() if value == value.to_integral_value() else value
+        return Decimal(format(value.normalize(), "f"))  # canonical: "400", "2.5", never "4E+2"
 
 
 def _strip_text(raw: Any) -> Any:

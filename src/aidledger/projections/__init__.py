@@ -1,1 +1,155 @@
-"""aidledger."""
+"""Projections: totals, disclosure status, transparency views and explanations, all as-of.
+
+Every function takes a ledger (its persisted fold is refreshed incrementally first) or a
+:class:`LedgerFold`, and the as-of coordinates ``position``, ``recorded_before`` and
+``effective_on``. Every result carries those coordinates and a SHA-256 digest of its canonical
+JSON.
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from aidledger.domain.values import parse_effective_date
+from aidledger.errors import InvalidInput
+from aidledger.projections import disclosure as _disclosure
+from aidledger.projections import explain as _explain
+from aidledger.projections import totals as _totals
+from aidledger.projections import transparency as _transparency
+from aidledger.projections.disclosure import DisclosureReport
+from aidledger.projections.disclosure_rules import DisclosurePolicy
+from aidledger.projections.explain import Explanation
+from aidledger.projections.fold import AsOf, LedgerFold
+from aidledger.projections.report import Coordinates, Report
+from aidledger.projections.runner import Projections
+from aidledger.projections.totals import COLUMNS, DIMENSIONS, TotalsReport
+from aidledger.projections.transparency import CountyPage, OrganizationPage, ProjectPage
+
+if TYPE_CHECKING:
+    from aidledger.application import AidLedger
+
+__all__ = [
+    "COLUMNS",
+    "DIMENSIONS",
+    "AsOf",
+    "Coordinates",
+    "CountyPage",
+    "DisclosurePolicy",
+    "DisclosureReport",
+    "Explanation",
+    "LedgerFold",
+    "OrganizationPage",
+    "ProjectPage",
+    "Projections",
+    "Report",
+    "TotalsReport",
+    "as_of",
+    "disclosure_status",
+    "explain",
+    "fold_of",
+    "totals",
+    "transparency",
+]
+
+_RUNNERS: weakref.WeakKeyDictionary[Any, Projections] = weakref.WeakKeyDictionary()
+
+
+def fold_of(source: AidLedger | LedgerFold) -> LedgerFold:
+    """The fold of a ledger, refreshed to its newest event; a fold is returned as it is."""
+    if isinstance(source, LedgerFold):
+        return source
+    runner = _RUNNERS.get(source)
+    if runner is None:
+        runner = _RUNNERS[source] = Projections(source)
+    return runner.fold
+
+
+def as_of(
+    position: int | None = None, recorded_before: datetime | str | None = None, effective_on: date | str | None = None
+) -> AsOf:
+    """Validate as-of coordinates."""
+    if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
+        raise InvalidInput("position", position, "a log position: a whole number, 0 or more")
+    when = recorded_before
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            raise InvalidInput(
+                "recorded_before", recorded_before, "an ISO time with timezone, e.g. 2018-09-01T00:00Z"
+            ) from None
+    if when is not None and (when.tzinfo is None or when.utcoffset() is None):
+        raise InvalidInput("recorded_before", recorded_before, "a time with a timezone, e.g. 2018-09-01T00:00+08:00")
+    day = None
+    if effective_on is not None:
+        try:
+            day = parse_effective_date(effective_on)
+        except ValueError as error:
+            raise InvalidInput("effective_on", effective_on, str(error)) from None
+    return AsOf(position=position, recorded_before=when, effective_on=day)
+
+
+def totals(
+    source: AidLedger | LedgerFold,
+    group_by: tuple[str, ...] | list[str] = (),
+    *,
+    position: int | None = None,
+    recorded_before: datetime | str | None = None,
+    effective_on: date | str | None = None,
+) -> TotalsReport:
+    """Totals of every stage column grouped by ``group_by`` (see ``DIMENSIONS``)."""
+    coordinates = as_of(position, recorded_before, effective_on)
+    return _totals.totals(fold_of(source), group_by, coordinates)
+
+
+def disclosure_status(
+    source: AidLedger | LedgerFold,
+    on: date | str,
+    *,
+    campaign_policy: DisclosurePolicy | None = None,
+    position: int | None = None,
+    recorded_before: datetime | str | None = None,
+) -> DisclosureReport:
+    """Every project's disclosure obligations and their status on ``on``."""
+    coordinates = as_of(position, recorded_before, on)
+    assert coordinates.effective_on is not None
+    return _disclosure.disclosure_status(
+        fold_of(source), coordinates.effective_on, campaign_policy=campaign_policy, as_of=coordinates
+    )
+
+
+def transparency(
+    source: AidLedger | LedgerFold,
+    kind: str,
+    subject: str | UUID,
+    *,
+    on: date | str | None = None,
+    campaign_policy: DisclosurePolicy | None = None,
+    position: int | None = None,
+    recorded_before: datetime | str | None = None,
+    effective_on: date | str | None = None,
+) -> ProjectPage | OrganizationPage | CountyPage:
+    """The public page of a project, organization or county."""
+    coordinates = as_of(position, recorded_before, effective_on)
+    day = as_of(effective_on=on).effective_on if on is not None else None
+    return _transparency.transparency(
+        fold_of(source), kind, subject, coordinates, on=day, campaign_policy=campaign_policy
+    )
+
+
+def explain(
+    source: AidLedger | LedgerFold,
+    column: str,
+    key: dict[str, str] | None = None,
+    currency: str = "CNY",
+    *,
+    position: int | None = None,
+    recorded_before: datetime | str | None = None,
+    effective_on: date | str | None = None,
+) -> Explanation:
+    """The events whose contributions add up to one figure of a totals report."""
+    coordinates = as_of(position, recorded_before, effective_on)
+    return _explain.explain(fold_of(source), column, key, currency, coordinates)

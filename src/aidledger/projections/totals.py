@@ -34,9 +34,14 @@ __all__ = [
     "COLUMNS",
     "DERIVED",
     "DIMENSIONS",
+    "ZERO",
     "TotalsReport",
     "TotalsRow",
+    "check_dimensions",
+    "derive_columns",
+    "fact_keys",
     "matching_facts",
+    "pledge_columns",
     "totals",
 ]
 
@@ -264,3 +269,16 @@ def _labels(fold: LedgerFold, rows: Sequence[TotalsRow], as_of: AsOf) -> dict[st
             elif name == "project":
                 labels[value] = fold.projects[UUID(value)].plan.title
     return dict(sorted(labels.items()))
+
+
+def pledge_columns(
+    fold: LedgerFold, as_of: AsOf, pledge_ids: Iterable[UUID] | None = None
+) -> dict[UUID, dict[str, Decimal]]:
+    """Every column per pledge at the coordinates (only ``pledge_ids`` when given)."""
+    wanted = None if pledge_ids is None else set(pledge_ids)
+    base: dict[UUID, dict[str, Decimal]] = {}
+    for fact in matching_facts(fold, as_of):
+        if wanted is None or fact.pledge_id in wanted:
+            line = base.setdefault(fact.pledge_id, dict.fromkeys(BASE_COLUMNS, ZERO))
+            line[fact.column] += fact.amount
+    return {pledge_id: derive_columns(line) for pledge_id, line in base.items()}

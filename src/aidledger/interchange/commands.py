@@ -1,0 +1,103 @@
+"""Commands as plain records: one JSON object per command, references by command id.
+
+A record names its command (``"command": "make_pledge"``) and carries the command's fields.
+Reference fields (``donor_id``, ``project_id``, ``pledge_id`` …) take either an object's UUID or
+the command id of the command that created it, so a history file reads naturally:
+``{"command": "make_pledge", "command_id": "pl-1", "donor_id": "org-1", ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO
+from uuid import UUID
+
+from aidledger.application import AidLedger
+from aidledger.domain.base import derive_id
+from aidledger.errors import InvalidInput
+from aidledger.views import Receipt
+
+__all__ = ["COMMANDS", "REFERENCE_KINDS", "read_jsonl", "resolve_references", "run_command", "run_commands"]
+
+REFERENCE_KINDS = {
+    "organization_id": "organization",
+    "implementing_organization_id": "organization",
+    "donor_id": "organization",
+    "channel_id": "organization",
+    "project_id": "project",
+    "pledge_id": "pledge",
+    "funded_from": "pledge",
+    "disbursement_id": "disbursement",
+}
+"""Reference fields and the kind of object each names."""
+
+COMMANDS = (
+    "register_organization",
+    "update_organization",
+    "deregister_organization",
+    "register_project",
+    "start_project",
+    "report_beneficiaries",
+    "record_disclosure",
+    "complete_project",
+    "cancel_project",
+    "make_pledge",
+    "sign_pledge",
+    "amend_pledge",
+    "withdraw_pledge",
+    "disburse",
+    "confirm_disbursement",
+    "reverse_disbursement",
+    "return_disbursement",
+)
+"""Every command a record can name: the ledger's command methods."""
+
+
+def resolve_references(fields: dict[str, Any]) -> dict[str, Any]:
+    """Turn command-id references into the ids those commands gave their objects."""
+    resolved = dict(fields)
+    for name, kind in REFERENCE_KINDS.items():
+        value = resolved.get(name)
+        if isinstance(value, str) and value.strip():
+            try:
+                UUID(value)
+            except ValueError:
+                resolved[name] = str(derive_id(kind, value.strip()))
+    return resolved
+
+
+def run_command(ledger: AidLedger, record: dict[str, Any]) -> Receipt:
+    """Run one command record against the ledger."""
+    fields = dict(record)
+    name = fields.pop("command", None)
+    if name not in COMMANDS:
+        raise InvalidInput("command", name, "one of " + ", ".join(COMMANDS))
+    method: Callable[..., Receipt] = getattr(ledger, name)
+    return method(**resolve_references(fields))
+
+
+def read_jsonl(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of a JSON Lines stream with their line numbers; blank lines are skipped."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"line {number}", line.strip()[:80], f"one JSON object per line ({error.msg})") from None
+        if not isinstance(record, dict):
+            raise InvalidInput(f"line {number}", record, "a JSON object")
+        yield number, record
+
+
+def run_commands(
+    ledger: AidLedger, records: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None
+) -> list[Receipt]:
+    """Run command records in order; ``progress`` is called after each with the count so far."""
+    receipts = []
+    for count, record in enumerate(records, start=1):
+        receipts.append(run_command(ledger, record))
+        if progress is not None:
+            progress(count)
+    return receipts

@@ -1,0 +1,92 @@
+"""Explain a figure: the events (log positions) whose facts add up to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from aidledger.errors import InvalidInput
+from aidledger.projections.fold import AsOf, Fact, LedgerFold
+from aidledger.projections.report import Report, coordinates_of
+from aidledger.projections.totals import COLUMNS, DERIVED, DIMENSIONS, check_dimensions, matching_facts
+
+__all__ = ["Contribution", "Explanation", "explain"]
+
+
+class Contribution(BaseModel):
+    """One event's part in a figure."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    event: str
+    effective_on: date
+    pledge_id: UUID
+    disbursement_id: UUID | None
+    column: str
+    amount: Decimal
+    """The signed amount this event adds to the figure."""
+
+
+class Explanation(Report):
+    """A figure and the contributions that add up to it."""
+
+    report: str = "explanation"
+    column: str
+    key: dict[str, str]
+    currency: str
+    value: Decimal
+    contributions: tuple[Contribution, ...]
+
+
+def explain(
+    fold: LedgerFold,
+    column: str,
+    key: Mapping[str, str] | None = None,
+    currency: str = "CNY",
+    as_of: AsOf | None = None,
+) -> Explanation:
+    """The contributions to ``column`` in the row ``key`` (``{}`` for the grand total)."""
+    as_of = as_of or AsOf()
+    if column not in COLUMNS:
+        raise InvalidInput("column", column, "one of " + ", ".join(COLUMNS))
+    key = dict(key or {})
+    check_dimensions(key)
+    signs = DERIVED.get(column, {column: 1})
+    contributions = []
+    for fact in matching_facts(fold, as_of):
+        sign = signs.get(fact.column)
+        pledge = fold.pledges[fact.pledge_id]
+        if not sign or pledge.terms.amount.currency != currency or not _in_row(fold, fact, key, as_of):
+            continue
+        contributions.append(
+            Contribution(
+                position=fact.position,
+                event=fact.event,
+                effective_on=fact.effective_on,
+                pledge_id=fact.pledge_id,
+                disbursement_id=fact.disbursement_id,
+                column=fact.column,
+                amount=fact.amount * sign,
+            )
+        )
+    value = sum((c.amount for c in contributions), Decimal("0.00"))
+    explanation = Explanation(
+        coordinates=coordinates_of(fold, as_of),
+        column=column,
+        key=key,
+        currency=currency,
+        value=value,
+        contributions=tuple(contributions),
+    )
+    result: Explanation = explanation.sealed()
+    return result
+
+
+def _in_row(fold: LedgerFold, fact: Fact, key: Mapping[str, str], as_of: AsOf) -> bool:
+    pledge = fold.pledges[fact.pledge_id]
+    return all(value in DIMENSIONS[name](fold, pledge, fact, as_of) for name, value in key.items())

@@ -1,0 +1,375 @@
+"""Transparency views: public pages as data, per project, per organization and per county.
+
+Anonymous donors are never named: their pledges show as "anonymous" on project and county pages
+and are left off their own organization page. No personal data of beneficiaries is stored, so
+none can appear.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from aidledger.errors import InvalidInput, NotFound
+from aidledger.projections.disclosure import project_obligations
+from aidledger.projections.disclosure_rules import DisclosurePolicy
+from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord
+from aidledger.projections.report import Report, coordinates_of
+from aidledger.projections.totals import ZERO, derive_columns, matching_facts, pledge_columns
+
+__all__ = ["CountyPage", "OrganizationPage", "PledgeLine", "ProjectPage", "TimelineEntry", "transparency"]
+
+ANONYMOUS = "anonymous (匿名)"
+
+
+class PledgeLine(BaseModel):
+    """One pledge on a public page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pledge_id: UUID
+    donor: str
+    donor_id: UUID | None
+    """``None`` when the donor asked to stay anonymous."""
+    project_id: UUID
+    project: str
+    stage: str
+    form: str
+    currency: str
+    columns: dict[str, Decimal]
+
+
+class TimelineEntry(BaseModel):
+    """A dated line of a project's public history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    effective_on: date
+    position: int
+    event: str
+    detail: str
+
+
+class CurrencyTotals(BaseModel):
+    """Stage columns for one currency, with the fulfilment rate 到位率 = net disbursed ÷ signed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str
+    columns: dict[str, Decimal]
+    fulfilment_rate: Decimal | None
+    """Rounded half-even to 4 places (a ratio, not money); ``None`` when nothing was signed."""
+
+
+class ProjectPage(Report):
+    """A project's public page."""
+
+    report: str = "project"
+    project_id: UUID
+    title: str
+    implementer: str
+    region: str | None
+    pooled_fund: bool
+    category: str
+    field: str
+    campaigns: tuple[str, ...]
+    planned_start: date
+    planned_end: date
+    status: str
+    pledges: tuple[PledgeLine, ...]
+    totals: tuple[CurrencyTotals, ...]
+    beneficiaries: dict[str, Any] | None
+    disclosures: tuple[dict[str, Any], ...]
+    timeline: tuple[TimelineEntry, ...]
+
+
+class OrganizationPage(Report):
+    """An organization's public page: its named pledges, fulfilment rate and disclosure record."""
+
+    report: str = "organization"
+    organization_id: UUID
+    name: str
+    kind: str
+    level: str
+    home_region: str
+    charity: bool
+    public_fundraising: bool
+    deregistered_on: date | None
+    pledges: tuple[PledgeLine, ...]
+    totals: tuple[CurrencyTotals, ...]
+    disclosure_on: date | None
+    disclosure_record: dict[str, int]
+    """Obligations of the projects it implements, counted by status on ``disclosure_on``."""
+
+
+class CountyPage(Report):
+    """A county's inflows by source, and the projects there."""
+
+    report: str = "county"
+    county: str
+    projects: tuple[dict[str, Any], ...]
+    by_donor_level: dict[str, tuple[CurrencyTotals, ...]]
+    by_donor_kind: dict[str, tuple[CurrencyTotals, ...]]
+    by_donor: dict[str, tuple[CurrencyTotals, ...]]
+    totals: tuple[CurrencyTotals, ...]
+
+
+def transparency(
+    fold: LedgerFold,
+    kind: str,
+    subject: str | UUID,
+    as_of: AsOf | None = None,
+    *,
+    on: date | None = None,
+    campaign_policy: DisclosurePolicy | None = None,
+) -> ProjectPage | OrganizationPage | CountyPage:
+    """The public page of a ``project``, ``organization`` or ``county`` at the coordinates."""
+    as_of = as_of or AsOf()
+    if kind == "project":
+        return project_page(fold, _uuid(subject), as_of)
+    if kind == "organization":
+        return organization_page(fold, _uuid(subject), as_of, on=on, campaign_policy=campaign_policy)
+    if kind == "county":
+        return county_page(fold, str(subject), as_of)
+    raise InvalidInput("kind", kind, "project, organization or county")
+
+
+def _uuid(subject: str | UUID) -> UUID:
+    try:
+        return subject if isinstance(subject, UUID) else UUID(str(subject))
+    except ValueError:
+        raise InvalidInput("id", subject, "a UUID") from None
+
+
+def _donor_name(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> tuple[str, UUID | None]:
+    if pledge.terms.anonymous:
+        return ANONYMOUS, None
+    record = fold.organizations.get(pledge.terms.donor_id)
+    found = record.at(as_of) if record else None
+    return (found[0].name if found else str(pledge.terms.donor_id)), pledge.terms.donor_id
+
+
+def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> list[PledgeLine]:
+    pledges = [p for p in pledges if as_of.knows(p.position, p.recorded_at)]
+    columns = pledge_columns(fold, as_of, [p.id for p in pledges])
+    lines = []
+    for pledge in pledges:
+        if pledge.id not in columns:
+            continue  # made after the effective-on date
+        donor, donor_id = _donor_name(fold, pledge, as_of)
+        lines.append(
+            PledgeLine(
+                pledge_id=pledge.id,
+                donor=donor,
+                donor_id=donor_id,
+                project_id=pledge.terms.project_id,
+                project=fold.projects[pledge.terms.project_id].plan.title,
+                stage=_stage(columns[pledge.id]),
+                form="in_kind" if pledge.terms.in_kind else "cash",
+                currency=pledge.terms.amount.currency,
+                columns=columns[pledge.id],
+            )
+        )
+    return sorted(lines, key=lambda line: (line.project, line.donor, str(line.pledge_id)))
+
+
+def _stage(columns: dict[str, Decimal]) -> str:
+    if columns["withdrawn"]:
+        return "withdrawn"
+    return "signed" if columns["signed"] else "intended"
+
+
+def currency_totals(lines: Iterable[PledgeLine]) -> tuple[CurrencyTotals, ...]:
+    """Sum pledge lines per currency, with the fulfilment rate."""
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(BASE_COLUMNS, ZERO))
+    for line in lines:
+        for column in BASE_COLUMNS:
+            sums[line.currency][column] += line.columns[column]
+    result = []
+    for currency, base in sorted(sums.items()):
+        columns = derive_columns(base)
+        signed = columns["signed"]
+        rate = (columns["net_disbursed"] / signed).quantize(Decimal("0.0001"), ROUND_HALF_EVEN) if signed else None
+        result.append(CurrencyTotals(currency=currency, columns=columns, fulfilment_rate=rate))
+    return tuple(result)
+
+
+def _project(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectRecord:
+    project = fold.projects.get(project_id)
+    if project is None or not as_of.knows(project.position, project.recorded_at):
+        raise NotFound(f"project {project_id} is not in the ledger at these coordinates")
+    return project
+
+
+def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectPage:
+    """The public page of one project."""
+    project = _project(fold, project_id, as_of)
+    plan = project.plan
+    lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id == project_id), as_of)
+    implementer = fold.organizations[plan.implementing_organization_id].at(as_of)
+    latest = project.beneficiaries_at(as_of)
+    page = ProjectPage(
+        coordinates=coordinates_of(fold, as_of),
+        project_id=project.id,
+        title=plan.title,
+        implementer=implementer[0].name if implementer else "",
+        region=plan.region,
+        pooled_fund=plan.pooled_fund,
+        category=plan.category.value,
+        field=plan.field.value,
+        campaigns=plan.campaigns,
+        planned_start=plan.planned_start,
+        planned_end=plan.planned_end,
+        status=project.status_at(as_of)[0].value,
+        pledges=tuple(lines),
+        totals=currency_totals(lines),
+        beneficiaries=None
+        if latest is None
+        else {
+            "as_of": latest.as_of,
+            "person_times": latest.person_times,
+            "households": latest.households,
+            "persons": latest.persons,
+        },
+        disclosures=tuple(
+            {"position": position, "published_on": published_on, **disclosure.model_dump()}
+            for position, recorded_at, published_on, disclosure in project.disclosures
+            if as_of.includes(position, recorded_at, published_on)
+        ),
+        timeline=tuple(_timeline(fold, project, as_of)),
+    )
+    result: ProjectPage = page.sealed()
+    return result
+
+
+def _timeline(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(effective_on=project.registered_on, position=project.position, event="registered", detail="")
+    ]
+    for position, recorded_at, effective_on, status in project.status_changes:
+        if as_of.includes(position, recorded_at, effective_on):
+            entries.append(TimelineEntry(effective_on=effective_on, position=position, event=status.value, detail=""))
+    for report in project.beneficiaries:
+        if as_of.includes(report.position, report.recorded_at, report.as_of):
+            detail = f"{report.person_times} person-times"
+            entries.append(
+                TimelineEntry(effective_on=report.as_of, position=report.position, event="beneficiaries", detail=detail)
+            )
+    for position, recorded_at, published_on, disclosure in project.disclosures:
+        if as_of.includes(position, recorded_at, published_on):
+            detail = f"{disclosure.kind.value} report for {disclosure.period_start}..{disclosure.period_end}"
+            entries.append(
+                TimelineEntry(effective_on=published_on, position=position, event="disclosed", detail=detail)
+            )
+    entries.extend(_money_entries(fold, project, as_of))
+    return sorted(entries, key=lambda e: (e.effective_on, e.position, e.event))
+
+
+def _money_entries(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[TimelineEntry]:
+    entries = []
+    seen: set[tuple[int, str]] = set()
+    for fact in matching_facts(fold, as_of):
+        pledge = fold.pledges[fact.pledge_id]
+        if pledge.terms.project_id != project.id or fact.amount <= 0 or (fact.position, fact.column) in seen:
+            continue
+        seen.add((fact.position, fact.column))
+        donor, _ = _donor_name(fold, pledge, as_of)
+        entries.append(_money_entry(fact, donor, pledge.terms.amount.currency))
+    return entries
+
+
+def _money_entry(fact: Fact, donor: str, currency: str) -> TimelineEntry:
+    return TimelineEntry(
+        effective_on=fact.effective_on,
+        position=fact.position,
+        event=fact.column,
+        detail=f"{fact.amount} {currency} ({donor})",
+    )
+
+
+def organization_page(
+    fold: LedgerFold,
+    organization_id: UUID,
+    as_of: AsOf,
+    *,
+    on: date | None = None,
+    campaign_policy: DisclosurePolicy | None = None,
+) -> OrganizationPage:
+    """The public page of one organization; its anonymous pledges are left off."""
+    record = fold.organizations.get(organization_id)
+    found = record.at(as_of) if record else None
+    if found is None:
+        raise NotFound(f"organization {organization_id} is not in the ledger at these coordinates")
+    profile, deregistered_on = found
+    own = (p for p in fold.pledges.values() if p.terms.donor_id == organization_id and not p.terms.anonymous)
+    lines = _lines(fold, own, as_of)
+    record_counts: Counter[str] = Counter()
+    if on is not None:
+        for project in fold.projects.values():
+            if project.plan.implementing_organization_id == organization_id and as_of.knows(
+                project.position, project.recorded_at
+            ):
+                for status in project_obligations(fold, project, on, as_of, campaign_policy):
+                    record_counts[status.status.value] += 1
+    page = OrganizationPage(
+        coordinates=coordinates_of(fold, as_of),
+        organization_id=organization_id,
+        name=profile.name,
+        kind=profile.kind.value,
+        level=profile.level.value,
+        home_region=profile.home_region,
+        charity=profile.charity,
+        public_fundraising=profile.public_fundraising,
+        deregistered_on=deregistered_on,
+        pledges=tuple(lines),
+        totals=currency_totals(lines),
+        disclosure_on=on,
+        disclosure_record=dict(sorted(record_counts.items())),
+    )
+    result: OrganizationPage = page.sealed()
+    return result
+
+
+def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
+    """Inflows into one county by donor level, kind and donor (anonymous donors aggregated)."""
+    projects = sorted(
+        (p for p in fold.projects.values() if p.plan.region == county and as_of.knows(p.position, p.recorded_at)),
+        key=lambda p: (p.plan.title, str(p.id)),
+    )
+    ids = {p.id for p in projects}
+    lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id in ids), as_of)
+    by_level: dict[str, list[PledgeLine]] = defaultdict(list)
+    by_kind: dict[str, list[PledgeLine]] = defaultdict(list)
+    by_donor: dict[str, list[PledgeLine]] = defaultdict(list)
+    for line in lines:
+        pledge = fold.pledges[line.pledge_id]
+        donor = fold.organizations[pledge.terms.donor_id].at(as_of)
+        level, kind = (donor[0].level.value, donor[0].kind.value) if donor else ("(none)", "(none)")
+        by_level[level].append(line)
+        by_kind[kind].append(line)
+        by_donor[line.donor].append(line)
+    page = CountyPage(
+        coordinates=coordinates_of(fold, as_of),
+        county=county,
+        projects=tuple(
+            {
+                "project_id": p.id,
+                "title": p.plan.title,
+                "category": p.plan.category.value,
+                "status": p.status_at(as_of)[0],
+            }
+            for p in projects
+        ),
+        by_donor_level={k: currency_totals(v) for k, v in sorted(by_level.items())},
+        by_donor_kind={k: currency_totals(v) for k, v in sorted(by_kind.items())},
+        by_donor={k: currency_totals(v) for k, v in sorted(by_donor.items())},
+        totals=currency_totals(lines),
+    )
+    result: CountyPage = page.sealed()
+    return result
