@@ -46,7 +46,7 @@ from aidledger.domain.organization import Organization, OrganizationProfile
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project
 from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotAPooledFund, NotFound, ProjectClosed
-from aidledger.persistence import CommandRecord, LedgerMapper, SQLiteLedgerRecorder, environment_for
+from aidledger.persistence import CommandRecord, LedgerMapper, LedgerRecorder, environment_for
 from aidledger.views import DisbursementView, OrganizationView, PledgeView, ProjectView, Receipt
 
 __all__ = ["AidLedger", "open_ledger"]
@@ -90,10 +90,10 @@ class AidLedger(Application[UUID]):
         self.close()
 
     @property
-    def ledger_recorder(self) -> SQLiteLedgerRecorder:
+    def ledger_recorder(self) -> LedgerRecorder:
         """The recorder, with its commands index."""
         recorder = self.recorder
-        assert isinstance(recorder, SQLiteLedgerRecorder), type(recorder)
+        assert hasattr(recorder, "select_command"), type(recorder)
         return recorder
 
     # -- running commands ---------------------------------------------------------------------
@@ -435,5 +435,6 @@ def _as_uuid(value: UUID | str) -> UUID:
 def open_ledger(
     db: str | Path = ":memory:", *, recorded_by: str | None = None, allow_disbursing_intended: bool = False
 ) -> AidLedger:
-    """Open a ledger on an SQLite file path (created when missing) or ``":memory:"``."""
+    """Open a ledger on an SQLite file path (created when missing), ``":memory:"``, or a
+    ``postgresql://`` URL (with the ``postgres`` extra installed)."""
     return AidLedger(environment_for(db), recorded_by=recorded_by, allow_disbursing_intended=allow_disbursing_intended)

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -34,12 +35,17 @@ from aidledger.errors import InvalidInput, UnreadableEvent
 __all__ = [
     "CommandRecord",
     "LedgerMapper",
+    "LedgerRecorder",
     "SQLiteLedgerRecorder",
     "canonical_json",
     "environment_for",
 ]
 
 COMMANDS_TABLE = "aidledger_commands"
+COMMANDS_COLUMNS = (
+    "command_id TEXT PRIMARY KEY, name TEXT NOT NULL, digest TEXT NOT NULL, "
+    "aggregate_id TEXT NOT NULL, positions TEXT NOT NULL"
+)
 
 
 def canonical_json(data: Any) -> bytes:
@@ -103,6 +109,13 @@ class CommandRecord:
     positions: tuple[int, ...]
 
 
+class LedgerRecorder(Protocol):
+    """What the application needs of a recorder beyond ``eventsourcing``'s: the commands index."""
+
+    def select_command(self, command_id: str) -> CommandRecord | None:
+        """The record of ``command_id``, or ``None`` when it was never stored."""
+
+
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     """The SQLite application recorder plus the commands index, written in the same transaction."""
 
@@ -110,9 +123,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         """Events table as in ``eventsourcing``, and the commands index."""
         return [
             *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {COMMANDS_TABLE} ("
-            "command_id TEXT PRIMARY KEY, name TEXT NOT NULL, digest TEXT NOT NULL, "
-            "aggregate_id TEXT NOT NULL, positions TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {COMMANDS_TABLE} ({COMMANDS_COLUMNS})",
         ]
 
     def _insert_events(
@@ -133,30 +144,32 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT * FROM {COMMANDS_TABLE} WHERE command_id=?", (command_id,))
             row = c.fetchone()
-        if row is None:
-            return None
-        return CommandRecord(
-            command_id=row["command_id"],
-            name=row["name"],
-            digest=row["digest"],
-            aggregate_id=row["aggregate_id"],
-            positions=tuple(json.loads(row["positions"])),
-        )
+        return None if row is None else command_from_row(row)
+
+
+def command_from_row(row: Any) -> CommandRecord:
+    """A commands-index row as a record."""
+    return CommandRecord(
+        command_id=row["command_id"],
+        name=row["name"],
+        digest=row["digest"],
+        aggregate_id=row["aggregate_id"],
+        positions=tuple(json.loads(row["positions"])),
+    )
 
 
 def environment_for(db: str | Path) -> dict[str, str]:
     """The ``eventsourcing`` environment for a database location.
 
-    ``":memory:"`` is a private in-memory SQLite database; any other string or path is an SQLite
-    file (created when missing). PostgreSQL URLs are refused until that store is supported.
+    ``":memory:"`` is a private in-memory SQLite database; a ``postgresql://user:password@host:
+    port/dbname`` URL (optional ``?schema=NAME``) is PostgreSQL; any other string or path is an
+    SQLite file, created when missing.
     """
     location = str(db).strip()
     if not location:
-        raise InvalidInput("db", db, "an SQLite file path or ':memory:'")
+        raise InvalidInput("db", db, "an SQLite file path, ':memory:' or a postgresql:// URL")
     if location.startswith(("postgres://", "postgresql://")):
-        raise InvalidInput(
-            "db", _redact(location), "an SQLite file path or ':memory:' (PostgreSQL is not yet supported)"
-        )
+        return _postgres_environment(location)
     if location == ":memory:":
         name = f"file:aidledger-{uuid.uuid4().hex}?mode=memory&cache=shared"
     else:
@@ -172,6 +185,32 @@ def environment_for(db: str | Path) -> dict[str, str]:
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteLedgerRecorder),
     }
+
+
+def _postgres_environment(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not dbname or not parts.username:
+        accepted = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]"
+        raise InvalidInput("db", _redact(url), accepted)
+    from aidledger.postgres import PostgresLedgerRecorder  # needs the [postgres] extra
+
+    environment = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        # Never POSTGRES_ENABLE_DB_FUNCTIONS: it breaks log order = commit order (DESIGN §6).
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
+        "APPLICATION_RECORDER_TOPIC": get_topic(PostgresLedgerRecorder),
+    }
+    schema = parse_qs(parts.query).get("schema")
+    if schema:
+        environment["POSTGRES_SCHEMA"] = schema[0]
+    return environment
 
 
 def _redact(url: str) -> str:

@@ -10,7 +10,6 @@ give byte-identical reports.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 from pydantic import TypeAdapter
 
 from aidledger.projections.fold import (
@@ -33,7 +32,7 @@ from aidledger.projections.fold import (
 if TYPE_CHECKING:
     from aidledger.application import AidLedger
 
-__all__ = ["FoldRecorder", "Projections"]
+__all__ = ["FoldRecorder", "FoldStore", "Projections", "fold_store_for"]
 
 TRACKING_NAME = "aidledger-fold"
 FACTS_TABLE = "aidledger_facts"
@@ -54,69 +53,66 @@ _COLLECTIONS = {
 }
 
 
-class FoldRecorder(SQLiteTrackingRecorder):
-    """The tracking table plus the fold's facts and records, in the ledger's SQLite database."""
+FACTS_COLUMNS = (
+    "position BIGINT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, pledge_id TEXT NOT NULL, "
+    "column_name TEXT NOT NULL, amount TEXT NOT NULL, effective_on TEXT NOT NULL, "
+    "recorded_at TEXT NOT NULL, year INTEGER NOT NULL, disbursement_id TEXT, PRIMARY KEY (position, seq)"
+)
+RECORDS_COLUMNS = "kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id)"
 
-    def construct_create_table_statements(self) -> list[str]:
-        """Tracking (from ``eventsourcing``), facts and records."""
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {FACTS_TABLE} ("
-            "position INTEGER NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, pledge_id TEXT NOT NULL, "
-            "column_name TEXT NOT NULL, amount TEXT NOT NULL, effective_on TEXT NOT NULL, "
-            "recorded_at TEXT NOT NULL, year INTEGER NOT NULL, disbursement_id TEXT, "
-            "PRIMARY KEY (position, seq))",
-            f"CREATE TABLE IF NOT EXISTS {RECORDS_TABLE} ("
-            "kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id))",
-        ]
+
+class FoldStore:
+    """The fold's facts and records beside ``eventsourcing``'s tracking table, for any store.
+
+    Mixed into a tracking recorder of ``eventsourcing`` (SQLite or PostgreSQL), whose
+    ``_insert_tracking`` only moves forward: that is what makes a batch impossible to store twice.
+    """
+
+    placeholder = "?"
+    tracking_table = "tracking"
+    datastore: Any
+
+    if TYPE_CHECKING:  # provided by the eventsourcing tracking recorder this is mixed into
+
+        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
+
+        def _max_tracking_id(self, application_name: str, c: Any) -> int | None: ...
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", self.placeholder)
 
     def save(self, position: int, facts: list[Fact], records: list[tuple[str, Any]]) -> None:
         """Store a batch and move the tracking position, atomically; fails if already stored."""
         with self.datastore.transaction(commit=True) as c:
             self._insert_tracking(c, Tracking(TRACKING_NAME, position))
-            self._insert_facts(c, facts)
-            c.executemany(
-                f"INSERT INTO {RECORDS_TABLE} VALUES (?,?,?) ON CONFLICT (kind, id) DO UPDATE SET data=excluded.data",
-                [(kind, str(record.id), _ADAPTERS[kind].dump_json(record).decode()) for kind, record in records],
-            )
-
-    @staticmethod
-    def _insert_facts(c: SQLiteCursor, facts: list[Fact]) -> None:
-        seq: dict[int, int] = {}
-        rows = []
-        for fact in facts:
-            seq[fact.position] = seq.get(fact.position, -1) + 1
-            rows.append(
-                (
-                    fact.position,
-                    seq[fact.position],
-                    fact.event,
-                    str(fact.pledge_id),
-                    fact.column,
-                    str(fact.amount),
-                    fact.effective_on.isoformat(),
-                    fact.recorded_at.isoformat(),
-                    fact.year,
-                    str(fact.disbursement_id) if fact.disbursement_id else None,
+            if facts:
+                c.executemany(self._sql(f"INSERT INTO {FACTS_TABLE} VALUES (?,?,?,?,?,?,?,?,?,?)"), _fact_rows(facts))
+            if records:
+                c.executemany(
+                    self._sql(
+                        f"INSERT INTO {RECORDS_TABLE} VALUES (?,?,?) "
+                        "ON CONFLICT (kind, id) DO UPDATE SET data=excluded.data"
+                    ),
+                    [(kind, str(record.id), _ADAPTERS[kind].dump_json(record).decode()) for kind, record in records],
                 )
-            )
-        c.executemany(f"INSERT INTO {FACTS_TABLE} VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
     def position(self) -> int:
         """The tracked position (0 when nothing was folded)."""
-        return int(self.max_tracking_id(TRACKING_NAME) or 0)
+        with self.datastore.transaction(commit=False) as c:
+            return int(self._max_tracking_id(TRACKING_NAME, c) or 0)
 
     def load(self) -> LedgerFold:
         """Rebuild the in-memory fold from the stored facts and records (no events are read)."""
         fold = LedgerFold()
         with self.datastore.transaction(commit=False) as c:
-            c.execute(self.select_max_tracking_id_statement, (TRACKING_NAME,))
-            fold.position = int(c.fetchone()[0] or 0)
+            fold.position = int(self._max_tracking_id(TRACKING_NAME, c) or 0)
             c.execute(f"SELECT kind, data FROM {RECORDS_TABLE} ORDER BY kind, id")
             for row in c.fetchall():
                 record = _ADAPTERS[row["kind"]].validate_json(row["data"])
                 getattr(fold, _COLLECTIONS[row["kind"]])[record.id] = record
-            c.execute(f"SELECT * FROM {FACTS_TABLE} WHERE position <= ? ORDER BY position, seq", (fold.position,))
+            c.execute(
+                self._sql(f"SELECT * FROM {FACTS_TABLE} WHERE position <= ? ORDER BY position, seq"), (fold.position,)
+            )
             fold.facts = [_fact_from_row(row) for row in c.fetchall()]
         return fold
 
@@ -125,7 +121,41 @@ class FoldRecorder(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {FACTS_TABLE}")
             c.execute(f"DELETE FROM {RECORDS_TABLE}")
-            c.execute("DELETE FROM tracking WHERE application_name = ?", (TRACKING_NAME,))
+            c.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (TRACKING_NAME,))
+
+
+class FoldRecorder(FoldStore, SQLiteTrackingRecorder):
+    """The fold store in the ledger's SQLite database."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        """Tracking (from ``eventsourcing``), facts and records."""
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {FACTS_TABLE} ({FACTS_COLUMNS})",
+            f"CREATE TABLE IF NOT EXISTS {RECORDS_TABLE} ({RECORDS_COLUMNS})",
+        ]
+
+
+def _fact_rows(facts: list[Fact]) -> list[tuple[Any, ...]]:
+    seq: dict[int, int] = {}
+    rows = []
+    for fact in facts:
+        seq[fact.position] = seq.get(fact.position, -1) + 1
+        rows.append(
+            (
+                fact.position,
+                seq[fact.position],
+                fact.event,
+                str(fact.pledge_id),
+                fact.column,
+                str(fact.amount),
+                fact.effective_on.isoformat(),
+                fact.recorded_at.isoformat(),
+                fact.year,
+                str(fact.disbursement_id) if fact.disbursement_id else None,
+            )
+        )
+    return rows
 
 
 def _fact_from_row(row: Any) -> Fact:
@@ -148,7 +178,7 @@ class Projections:
     def __init__(self, ledger: AidLedger, *, batch: int = 5000) -> None:
         self.ledger = ledger
         self.batch = batch
-        self.recorder = FoldRecorder(datastore=ledger.ledger_recorder.datastore)
+        self.recorder = fold_store_for(ledger)
         self.recorder.create_table()
         self._fold: LedgerFold | None = None
 
@@ -203,10 +233,15 @@ class Projections:
         return fold
 
 
+def fold_store_for(ledger: AidLedger) -> Any:
+    """The fold store in the ledger's own database (SQLite or PostgreSQL)."""
+    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+    if type(datastore).__module__.startswith("eventsourcing.postgres"):
+        from aidledger.postgres import PostgresFoldRecorder
+
+        return PostgresFoldRecorder(datastore=datastore)
+    return FoldRecorder(datastore=datastore)
+
+
 def _kind_of(event: Any) -> str:
     return type(event).__qualname__.split(".")[0].lower()
-
-
-def dump_debug(fold: LedgerFold) -> str:
-    """A short description of a fold, for error messages and the CLI."""
-    return json.dumps({"position": fold.position, "facts": len(fold.facts), "pledges": len(fold.pledges)})
