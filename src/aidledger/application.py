@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import Environment, EnvType
 from pydantic import ValidationError
 
 from aidledger.commands import (
@@ -78,6 +79,11 @@ class AidLedger(Application[UUID]):
         super().__init__(env)
         self.default_recorded_by = recorded_by
         self.allow_disbursing_intended = allow_disbursing_intended
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the settings ``aidledger.open`` gave: the process environment must not redirect
+        a ledger to another database (eventsourcing would read e.g. ``AIDLEDGER_SQLITE_DBNAME``)."""
+        return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> LedgerMapper:
         """Pydantic events to canonical JSON."""
@@ -146,7 +152,8 @@ class AidLedger(Application[UUID]):
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} does not exist") from None
         if not isinstance(aggregate, aggregate_class):
-            msg = f"{what} {aggregate_id} does not exist (that id is a {type(aggregate).__name__.lower()})"
+            kind = type(aggregate).__name__.lower()
+            msg = f"{what} {aggregate_id} does not exist (that id is {'an' if kind[0] in 'aeiou' else 'a'} {kind})"
             raise NotFound(msg)
         return aggregate
 

@@ -27,7 +27,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 
 from aidledger.errors import InvalidInput, UnreadableEvent
@@ -93,7 +93,7 @@ class LedgerMapper(Mapper[UUID]):
             state["originator_id"] = stored_event.originator_id
             state["originator_version"] = stored_event.originator_version
             return cls.model_validate(state)
-        except (ValueError, TypeError, AttributeError, ImportError, ValidationError) as error:
+        except (ValueError, TypeError, AttributeError, ImportError, TopicError, ValidationError) as error:
             msg = f"{where} cannot be read: {error}"
             raise UnreadableEvent(msg) from None
 

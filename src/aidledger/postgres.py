@@ -22,7 +22,27 @@ from aidledger.projections.runner import FACTS_COLUMNS, FACTS_TABLE, RECORDS_COL
 __all__ = ["PostgresFoldRecorder", "PostgresLedgerRecorder"]
 
 
-class PostgresLedgerRecorder(PostgresApplicationRecorder):
+DDL_LOCK = 726_456_331  # any fixed number: the advisory lock that serialises table creation
+
+
+class SerialisedCreateTable:
+    """Create tables under an advisory lock: concurrent ``CREATE ... IF NOT EXISTS`` and
+    ``CREATE OR REPLACE FUNCTION`` from several processes opening a new database at once fail
+    with "tuple concurrently updated" otherwise."""
+
+    datastore: PostgresDatastore
+
+    def create_table(self) -> None:
+        """Create the tables while holding the advisory lock."""
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
+            try:
+                super().create_table()  # type: ignore[misc]
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK,))
+
+
+class PostgresLedgerRecorder(SerialisedCreateTable, PostgresApplicationRecorder):
     """The PostgreSQL application recorder plus the commands index, in the same transaction."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
@@ -55,7 +75,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         return None if row is None else command_from_row(row)
 
 
-class PostgresFoldRecorder(FoldStore, PostgresTrackingRecorder):
+class PostgresFoldRecorder(FoldStore, SerialisedCreateTable, PostgresTrackingRecorder):
     """The projection fold's store in the ledger's PostgreSQL database."""
 
     placeholder = "%s"

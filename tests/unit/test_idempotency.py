@@ -84,6 +84,19 @@ def test_the_same_command_id_with_a_different_payload_is_refused(ledger: AidLedg
         send(ledger, pledged, {"command_id": "cmd-1"} | changed)
 
 
+def test_equivalent_spellings_of_a_command_are_the_same_payload(ledger: AidLedger) -> None:
+    """ "500", "500.00" and Decimal("500.00"), or a date and its ISO string, are one command repeated."""
+    pledged = set_up_pledge(ledger)
+    first = _disburse(ledger, pledged, {"command_id": "cmd-1", "amount": "500"})
+    position = ledger.position()
+    again = _disburse(ledger, pledged, {"command_id": "cmd-1", "amount": Decimal("500.00")})
+    once_more = _disburse(
+        ledger, pledged, {"command_id": "cmd-1", "amount": "500.00", "effective_on": date(2018, 4, 10)}
+    )
+    assert first == again == once_more
+    assert ledger.position() == position
+
+
 def test_a_changed_envelope_is_a_different_payload(ledger: AidLedger) -> None:
     """The effective date and the recorder are part of what a command says."""
     register(ledger, {"command_id": "cmd-1"})
@@ -108,7 +121,9 @@ def test_a_refused_command_does_not_use_up_its_command_id(ledger: AidLedger) -> 
     pledged = set_up_pledge(ledger, "100.00")
     with refused(ledger, errors.OverDisbursement, "100.01"):
         disburse(ledger, pledged.pledge_id, "100.01", command_id="cmd-1")
-    receipt = ledger.disburse(command_id="cmd-1", pledge_id=pledged.pledge_id, amount="100.00", effective_on="2018-04-10")
+    receipt = ledger.disburse(
+        command_id="cmd-1", pledge_id=pledged.pledge_id, amount="100.00", effective_on="2018-04-10"
+    )
     assert receipt.aggregate_id == derive_id("disbursement", "cmd-1")
 
 

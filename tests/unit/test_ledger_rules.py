@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -128,10 +129,14 @@ def test_partial_then_total_returns_reduce_net_disbursed(ledger: AidLedger) -> N
     """Returns add up on the disbursement and the pledge until all was given back."""
     pledged = set_up_pledge(ledger, "1000.00")
     disbursement_id = disburse(ledger, pledged.pledge_id, "100.00")
-    ledger.return_disbursement(disbursement_id=disbursement_id, amount="30.00", reason="unused", effective_on="2018-06-01")
+    ledger.return_disbursement(
+        disbursement_id=disbursement_id, amount="30.00", reason="unused", effective_on="2018-06-01"
+    )
     assert ledger.disbursement(disbursement_id).returned == Decimal("30.00")
     assert ledger.pledge(pledged.pledge_id).net_disbursed == Decimal("70.00")
-    ledger.return_disbursement(disbursement_id=disbursement_id, amount="70.00", reason="unused", effective_on="2018-07-01")
+    ledger.return_disbursement(
+        disbursement_id=disbursement_id, amount="70.00", reason="unused", effective_on="2018-07-01"
+    )
     view = ledger.pledge(pledged.pledge_id)
     assert (view.returned, view.net_disbursed, view.outstanding) == (
         Decimal("100.00"),
@@ -145,12 +150,16 @@ def test_returning_more_than_remains_of_a_disbursement_is_refused(ledger: AidLed
     """The message names the return asked for and what remains of the disbursement."""
     pledged = set_up_pledge(ledger, "1000.00")
     disbursement_id = disburse(ledger, pledged.pledge_id, "100.00")
-    ledger.return_disbursement(disbursement_id=disbursement_id, amount="30.00", reason="unused", effective_on="2018-06-01")
+    ledger.return_disbursement(
+        disbursement_id=disbursement_id, amount="30.00", reason="unused", effective_on="2018-06-01"
+    )
     with refused(ledger, errors.ReturnExceedsDisbursement, disbursement_id, "70.01", "70.00"):
         ledger.return_disbursement(
             disbursement_id=disbursement_id, amount="70.01", reason="unused", effective_on="2018-07-01"
         )
-    ledger.return_disbursement(disbursement_id=disbursement_id, amount="70.00", reason="unused", effective_on="2018-07-01")
+    ledger.return_disbursement(
+        disbursement_id=disbursement_id, amount="70.00", reason="unused", effective_on="2018-07-01"
+    )
     with refused(ledger, errors.ReturnExceedsDisbursement, disbursement_id, "0.01"):
         ledger.return_disbursement(
             disbursement_id=disbursement_id, amount="0.01", reason="unused", effective_on="2018-07-02"
@@ -161,7 +170,9 @@ def test_reversing_a_disbursement_with_returns_is_refused(ledger: AidLedger) -> 
     """Money partly given back did change hands; it cannot be reversed as if it never happened."""
     pledged = set_up_pledge(ledger)
     disbursement_id = disburse(ledger, pledged.pledge_id, "100.00")
-    ledger.return_disbursement(disbursement_id=disbursement_id, amount="10.00", reason="unused", effective_on="2018-06-01")
+    ledger.return_disbursement(
+        disbursement_id=disbursement_id, amount="10.00", reason="unused", effective_on="2018-06-01"
+    )
     with refused(ledger, errors.DisbursementHasReturns, disbursement_id, "10.00"):
         ledger.reverse_disbursement(disbursement_id=disbursement_id, reason="error", effective_on="2018-06-02")
 
@@ -242,9 +253,7 @@ def test_a_completed_project_accepts_no_new_pledge(ledger: AidLedger) -> None:
 def test_a_deregistered_organization_makes_no_new_pledge(ledger: AidLedger) -> None:
     """The message names the organization and the date of deregistration."""
     pledged = set_up_pledge(ledger)
-    ledger.deregister_organization(
-        organization_id=pledged.organization_id, reason="merged", effective_on="2018-06-30"
-    )
+    ledger.deregister_organization(organization_id=pledged.organization_id, reason="merged", effective_on="2018-06-30")
     with refused(ledger, errors.OrganizationDeregistered, pledged.organization_id, "2018-06-30"):
         make_pledge(ledger, pledged.organization_id, pledged.project_id)
 
@@ -467,7 +476,9 @@ def _run(ledger: AidLedger, pledge_id: UUID, target: UUID | None, kind: str, cen
     assert target is not None
     if kind == "reverse":
         return ledger.reverse_disbursement(disbursement_id=target, reason="error", effective_on=day).aggregate_id
-    return ledger.return_disbursement(disbursement_id=target, amount=amount, reason="back", effective_on=day).aggregate_id
+    return ledger.return_disbursement(
+        disbursement_id=target, amount=amount, reason="back", effective_on=day
+    ).aggregate_id
 
 
 # The examples share the ledger, not state: each one works on a pledge of its own.
@@ -518,9 +529,36 @@ def test_a_disbursement_stores_its_event_and_the_pledges_in_one_save(ledger: Aid
     assert ledger.disbursement(receipt.aggregate_id).version == 1
     assert ledger.pledge(pledged.pledge_id).version == pledge_version + 1
     stored = [event for _, event in ledger.read_log(before + 1)]
-    assert [type(event) for event in stored] == [Disbursement.Made, Pledge.Disbursed]
+    assert len(stored) == 2
+    assert isinstance(stored[0], Disbursement.Made)
+    assert isinstance(stored[1], Pledge.Disbursed)
     assert [event.originator_id for event in stored] == [receipt.aggregate_id, pledged.pledge_id]
     assert {event.command_id for event in stored} == {receipt.command_id}
+
+
+def test_a_disbursement_that_raced_another_is_decided_again_on_the_new_state(open_store: OpenStore) -> None:
+    """When a concurrent writer disbursed first, the retry sees it and refuses the over-disbursement."""
+    ledger = open_store()
+    other = AidLedger(dict(ledger.env), recorded_by="other-clerk")  # a second writer on the same database
+    try:
+        pledged = set_up_pledge(ledger, "1000.00")
+        first_save = ledger.save
+        raced: list[UUID] = []
+
+        def save_after_the_other_writer(*objs: Any, **kwargs: Any) -> Any:
+            if not raced:
+                raced.append(disburse(other, pledged.pledge_id, "700.00"))
+            return first_save(*objs, **kwargs)
+
+        ledger.save = save_after_the_other_writer  # type: ignore[method-assign]
+        before = ledger.position()
+        with pytest.raises(errors.OverDisbursement, match=r"400\.00 CNY .* outstanding is 300\.00"):
+            disburse(ledger, pledged.pledge_id, "400.00")
+        assert ledger.position() == before + 2  # only the other writer's disbursement was stored
+        view = ledger.pledge(pledged.pledge_id)
+        assert (len(raced), view.net_disbursed, view.version) == (1, Decimal("700.00"), 2)
+    finally:
+        other.close()
 
 
 def test_when_the_store_refuses_one_event_of_a_disbursement_neither_is_stored(ledger: AidLedger) -> None:

@@ -158,7 +158,8 @@ class DisbursementMethod(StrEnum):
 
 def _accepted_scale(currency: str) -> int:
     exponent = Currency(currency).exponent
-    return 2 if exponent is None else min(int(exponent), 2)
+    assert exponent is not None  # refused by Money's currency check
+    return min(int(exponent), 2)
 
 
 def parse_amount(raw: Any, *, scale: int = 2) -> Decimal:
@@ -174,7 +175,7 @@ def parse_amount(raw: Any, *, scale: int = 2) -> Decimal:
         raise ValueError(msg)
     if isinstance(raw, str):
         text = raw.strip()
-        if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):  # ASCII digits only; no "+", no exponent
             msg = f"{raw!r} is not a plain decimal number such as '1234.50'"
             raise ValueError(msg)
         value = Decimal(text)
@@ -222,10 +223,13 @@ class Money(FrozenModel):
             raise ValueError(msg)
         code = raw.strip().upper()
         try:
-            Currency(code)
+            exponent = Currency(code).exponent
         except ValueError:
             msg = f"{raw!r} is not an ISO 4217 currency code such as 'CNY' or 'USD'"
             raise ValueError(msg) from None
+        if exponent is None:  # XAU, XDR, XXX ...: units of account and metals, not money to pay with
+            msg = f"{raw!r} is an ISO 4217 code without minor units (a metal or unit of account), not a currency"
+            raise ValueError(msg)
         return code
 
     @field_validator("value", mode="before")
