@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -41,7 +41,7 @@ __all__ = [
     "set_up_pledge",
 ]
 
-STORES = ("memory", "sqlite-file")
+STORES = ("memory", "sqlite-file", "postgres")
 """Ids of the stores every behaviour test runs against."""
 
 TError = TypeVar("TError", bound=BaseException)
@@ -59,6 +59,9 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenS
         options.setdefault("recorded_by", "tester")
         if request.param == "memory":
             location: str | Path = ":memory:"
+        elif request.param == "postgres":
+            server = request.getfixturevalue("postgres_server")
+            location = server.create_database(f"ledger_{uuid4().hex}")
         else:
             location = tmp_path / ("ledger.db" if not opened else f"ledger-{len(opened)}.db")
         opened.append(aidledger.open(location, **options))
@@ -71,7 +74,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenS
 
 @pytest.fixture
 def ledger(open_store: OpenStore) -> AidLedger:
-    """A new, empty ledger recording as ``tester``, on each store (``memory``, ``sqlite-file``)."""
+    """A new, empty ledger recording as ``tester``, on each store (``memory``, ``sqlite-file``, ``postgres``)."""
     return open_store()
 
 

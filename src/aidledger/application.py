@@ -8,6 +8,7 @@ those aggregates first. No SQL and no printing here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from eventsourcing.utils import Environment, EnvType
 from pydantic import ValidationError
 
 from aidledger.commands import (
+    COMMAND_TIME,
     AmendPledge,
     CancelProject,
     Command,
@@ -115,7 +117,11 @@ class AidLedger(Application[UUID]):
             stored = self.ledger_recorder.select_command(command.command_id)
             if stored is not None:
                 return self._repeat(command, digest, stored)
-            aggregate_id, aggregates = decide()
+            token = COMMAND_TIME.set(datetime.now(UTC))
+            try:
+                aggregate_id, aggregates = decide()
+            finally:
+                COMMAND_TIME.reset(token)
             record = CommandRecord(command.command_id, command.command_name, digest, str(aggregate_id), ())
             try:
                 recordings = self.save(*aggregates, command=record)

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +26,10 @@ import aidledger
 from aidledger import demo as demo_history
 from aidledger import projections
 from aidledger.application import AidLedger
+from aidledger.audit import cli as audit_cli
 from aidledger.errors import AidLedgerError, InvalidInput, NotFound, RuleViolation
-from aidledger.interchange.commands import read_jsonl, run_command
+from aidledger.interchange import cli as interchange_cli
+from aidledger.interchange.commands import read_jsonl, resolve_references, run_command
 from aidledger.projections.report import Report
 from aidledger.projections.totals import COLUMNS, DIMENSIONS, TotalsReport
 
@@ -45,7 +48,9 @@ def _default_db() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aidledger", description="The tamper-evident ledger of aid to poor regions.")
     parser.add_argument(
-        "--db", default=_default_db(), help="SQLite file or ':memory:' (default: $AIDLEDGER_DB or aidledger.db)"
+        "--db",
+        default=_default_db(),
+        help="SQLite file, ':memory:' or postgresql:// URL (default: $AIDLEDGER_DB or aidledger.db)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.add_argument("--version", action="version", version=f"aidledger {_version()}")
@@ -87,7 +92,20 @@ def _parser() -> argparse.ArgumentParser:
     load = commands.add_parser("load", help="run a JSON Lines file of command records (see docs/cli.md)")
     load.add_argument("file", type=Path)
     load.set_defaults(run=cmd_load)
+    audit_cli.register(commands)
+    interchange_cli.register(commands)
+    for subcommand in commands.choices.values():  # `aidledger demo --db X` as well as `aidledger --db X demo`
+        _accept_common_options(subcommand)
     return parser
+
+
+def _accept_common_options(parser: argparse.ArgumentParser) -> None:
+    """Let ``--db`` and ``--json`` follow the command too; SUPPRESS keeps the main parser's value."""
+    known = parser._option_string_actions
+    if "--db" not in known:
+        parser.add_argument("--db", default=argparse.SUPPRESS, help="as before the command")
+    if "--json" not in known:
+        parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="as before the command")
 
 
 def _as_of_options(parser: argparse.ArgumentParser, *, effective: bool = True) -> None:
@@ -123,12 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(console: Console, error: BaseException, code: int) -> int:
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {type(error).__name__}: {error}", markup=True)
+    message = " ".join(str(error).split())  # one line, whatever the terminal's width
+    sys.stderr.write(f"error: {type(error).__name__}: {message}\n")
     return code
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> AidLedger:
-    if not create and args.db != ":memory:" and not Path(args.db).exists():
+    is_url = str(args.db).startswith(("postgres://", "postgresql://"))
+    if not create and not is_url and args.db != ":memory:" and not Path(args.db).exists():
         raise InvalidInput("--db", args.db, "an existing ledger file (run `aidledger demo` or `aidledger load` first)")
     return aidledger.open(args.db, recorded_by=os.environ.get("AIDLEDGER_USER", "cli"))
 
@@ -274,7 +294,7 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     table = Table(title=title, title_justify="left")
     for name in [*report.group_by, "currency", *columns, "projects"]:
         table.add_column(name.replace("_", " "), justify="left" if name in report.group_by else "right")
-    for row in [*report.rows, *report.totals]:
+    for row in [*(report.rows if report.group_by else ()), *report.totals]:  # no grouping: the total once
         key = [_label(report, row.key.get(name, "total")) for name in report.group_by]
         table.add_row(*key, row.currency, *(_yuan(row.columns[c]) for c in columns), str(row.projects))
     return table
@@ -294,9 +314,13 @@ def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
         report = projections.disclosure_status(
             ledger, args.on, campaign_policy=policy, position=args.position, recorded_before=args.recorded_before
         )
-    rows = [row for row in report.rows if not args.status or row.status in args.status]
+    if args.status:  # a filtered report is another report: its summary and digest are its own
+        kept = tuple(row for row in report.rows if row.status in args.status)
+        summary = dict(sorted(Counter(row.status for row in kept).items()))
+        report = report.model_copy(update={"rows": kept, "summary": summary}).sealed()
+    rows = report.rows
     if args.json:
-        _print_json(report.model_copy(update={"rows": tuple(rows)}) if args.status else report)
+        _print_json(report)
         return 0
     table = Table(title=f"Disclosure obligations on {report.on}", title_justify="left")
     for name in ("project", "kind", "period end", "due on", "status", "days late"):
@@ -311,13 +335,26 @@ def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+ID_DIMENSIONS = {
+    "donor": "donor_id",
+    "channel": "channel_id",
+    "implementer": "organization_id",
+    "project": "project_id",
+}
+
+
 def _key(pairs: list[str]) -> dict[str, str]:
+    """A report row's key; organizations and projects may be named by their creating command id."""
     key = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name or not value:
             raise InvalidInput("--key", pair, "DIMENSION=VALUE, e.g. category=capacity")
-        key[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        if name in ID_DIMENSIONS:
+            field = ID_DIMENSIONS[name]
+            value = resolve_references({field: value})[field]
+        key[name] = value
     return key
 
 
@@ -345,8 +382,6 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     """Print a public page as JSON (pages are data)."""
     subject = args.subject
     if args.kind in ("project", "organization"):
-        from aidledger.interchange.commands import resolve_references
-
         subject = resolve_references({f"{args.kind}_id": subject})[f"{args.kind}_id"]
     with _open(args) as ledger:
         page = projections.transparency(ledger, args.kind, subject, on=args.on, **_coordinates(args))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from contextvars import ContextVar
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
@@ -71,6 +73,9 @@ def _money_from_plain(raw: Any) -> Any:
     return raw
 
 
+COMMAND_TIME: ContextVar[datetime] = ContextVar("aidledger_command_time")
+"""The transaction time of the command being run: every event it stores carries this one time."""
+
 MoneyInput = Annotated[Money, BeforeValidator(_money_from_plain)]
 """Money as a ``Money``, a mapping ``{"value": ..., "currency": ...}``, or a yuan amount string."""
 
@@ -87,8 +92,10 @@ class Command(BaseModel):
     source: Evidence | None = None
 
     def digest(self) -> str:
-        """SHA-256 of the command's name and payload (everything but the command id)."""
-        payload = self.model_dump(mode="json", exclude={"command_id"})
+        """SHA-256 of the command's name and payload (all but the command id and who recorded it)."""
+        # Who recorded it is audit metadata, not the command: another clerk repeating the same
+        # command (re-running an import, say) repeats it, and gets the first receipt back.
+        payload = self.model_dump(mode="json", exclude={"command_id", "recorded_by"})
         return hashlib.sha256(canonical_json({"command": self.command_name, "payload": payload})).hexdigest()
 
     def domain_value(self) -> Any:
@@ -103,6 +110,7 @@ class Command(BaseModel):
             effective_on=self.effective_on,
             source=self.source,
             command_id=self.command_id,
+            timestamp=COMMAND_TIME.get(None),
         )
 
 

@@ -97,13 +97,21 @@ def test_equivalent_spellings_of_a_command_are_the_same_payload(ledger: AidLedge
     assert ledger.position() == position
 
 
-def test_a_changed_envelope_is_a_different_payload(ledger: AidLedger) -> None:
-    """The effective date and the recorder are part of what a command says."""
+def test_a_changed_effective_date_is_a_different_payload(ledger: AidLedger) -> None:
+    """The effective date is part of what a command says."""
     register(ledger, {"command_id": "cmd-1"})
     with refused(ledger, errors.IdempotencyConflict, "cmd-1"):
         register(ledger, {"command_id": "cmd-1", "effective_on": "2018-01-03"})
-    with refused(ledger, errors.IdempotencyConflict, "cmd-1"):
-        register(ledger, {"command_id": "cmd-1", "recorded_by": "someone-else"})
+
+
+def test_another_recorder_repeating_a_command_gets_the_first_receipt(ledger: AidLedger) -> None:
+    """Who records is audit metadata, not the command: a second clerk re-running it stores nothing."""
+    first = register(ledger, {"command_id": "cmd-1"})
+    position = ledger.position()
+    again = register(ledger, {"command_id": "cmd-1", "recorded_by": "someone-else"})
+    assert again == first
+    assert ledger.position() == position
+    assert next(event for _, event in ledger.read_log()).recorded_by == "tester"
 
 
 def test_a_command_id_used_for_another_kind_of_command_is_refused(ledger: AidLedger) -> None:

@@ -6,7 +6,8 @@ and stores nothing (the log position does not move). Each runs against every sto
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -561,24 +562,49 @@ def test_a_disbursement_that_raced_another_is_decided_again_on_the_new_state(ope
         other.close()
 
 
-def test_when_the_store_refuses_one_event_of_a_disbursement_neither_is_stored(ledger: AidLedger) -> None:
-    """A trigger refuses the pledge's event; the disbursement's event, written first, is rolled back too."""
-    pledged = set_up_pledge(ledger)
-    pledge_version = ledger.pledge(pledged.pledge_id).version
+@contextmanager
+def refusing_trigger(ledger: AidLedger) -> Iterator[None]:
+    """A trigger in the ledger's own database that refuses every Pledge.Disbursed row."""
+    if ledger.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+        import psycopg
+
+        env = ledger.env
+        url = f"postgresql://{env.get('POSTGRES_USER')}@{env.get('POSTGRES_HOST')}:{env.get('POSTGRES_PORT')}/{env.get('POSTGRES_DBNAME')}"
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute(
+                "CREATE FUNCTION refuse_pledge_event() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN IF NEW.topic LIKE '%Pledge.Disbursed' THEN RAISE EXCEPTION 'refused by test' "
+                "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$"
+            )
+            table = ledger.recorder.events_table_name  # type: ignore[attr-defined]
+            pg.execute(
+                f"CREATE TRIGGER refuse_pledge_event BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_pledge_event()"
+            )
+            yield
+            pg.execute(f"DROP TRIGGER refuse_pledge_event ON {table}")
+        return
     with closing(connect_raw(ledger)) as raw:
         raw.execute(
             "CREATE TRIGGER refuse_pledge_event BEFORE INSERT ON stored_events "
             "WHEN NEW.topic LIKE '%Pledge.Disbursed' BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
         )
         raw.commit()
-        # The store refuses the row as it would refuse a version a concurrent writer took first,
-        # so the ledger retries and gives up.
-        with refused(ledger, errors.ConcurrencyConflict, "cmd-atomic"):
-            ledger.disburse(
-                command_id="cmd-atomic", pledge_id=pledged.pledge_id, amount="100.00", effective_on="2018-04-10"
-            )
+        yield
         raw.execute("DROP TRIGGER refuse_pledge_event")
         raw.commit()
+
+
+def test_when_the_store_refuses_one_event_of_a_disbursement_neither_is_stored(ledger: AidLedger) -> None:
+    """A trigger refuses the pledge's event; the disbursement's event, written first, is rolled back too."""
+    pledged = set_up_pledge(ledger)
+    pledge_version = ledger.pledge(pledged.pledge_id).version
+    # The store refuses the row as it would refuse a version a concurrent writer took first,
+    # so the ledger retries and gives up.
+    with refusing_trigger(ledger), refused(ledger, errors.ConcurrencyConflict, "cmd-atomic"):
+        ledger.disburse(
+            command_id="cmd-atomic", pledge_id=pledged.pledge_id, amount="100.00", effective_on="2018-04-10"
+        )
     with pytest.raises(errors.NotFound):
         ledger.disbursement(derive_id("disbursement", "cmd-atomic"))
     assert ledger.pledge(pledged.pledge_id).version == pledge_version

@@ -40,6 +40,9 @@ class Envelope(BaseModel):
     effective_on: EffectiveDate
     source: Evidence | None = None
     command_id: Annotated[str, Field(min_length=1, max_length=200)]
+    timestamp: datetime | None = None
+    """Transaction time, set by the application once per command so that all the events one
+    command stores carry the same time; ``None`` lets the library stamp each event."""
 
 
 class LedgerEvent(BaseModel, CanMutateAggregate[UUID]):

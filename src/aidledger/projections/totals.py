@@ -12,6 +12,9 @@ Definitions (docs/projections.md cites them):
   ``projects``, ``organizations`` (donors) and ``counties`` count distinct ones among those
   pledges; beneficiaries add each counted project's latest report once (person-times,
   households and persons are separate measures).
+- ``new_money`` repeats the columns for pledges without ``funded_from`` (money counted once,
+  where it enters) and ``passed_through`` for regrants from pooled funds; ``columns`` adds both,
+  so a grand total's ``columns`` counts regranted money twice and its ``new_money`` once.
 - Every row is one currency; currencies are never added.
 """
 
@@ -152,6 +155,11 @@ class TotalsRow(BaseModel):
     key: dict[str, str]
     currency: str
     columns: dict[str, Decimal]
+    new_money: dict[str, Decimal]
+    """The columns counting only pledges of new money (no ``funded_from``): money counted once,
+    where it enters."""
+    passed_through: dict[str, Decimal]
+    """The columns counting only regrants (``funded_from`` set): money passed on from a pool."""
     pledges: int
     projects: int
     organizations: int
@@ -232,10 +240,14 @@ def _row(
     fold: LedgerFold, key: dict[str, str], currency: str, lines: dict[UUID, dict[str, Decimal]], as_of: AsOf
 ) -> TotalsRow:
     base = dict.fromkeys(BASE_COLUMNS, ZERO)
+    regranted = dict.fromkeys(BASE_COLUMNS, ZERO)
     counted: list[UUID] = []
     for pledge_id, line in lines.items():
+        regrant = fold.pledges[pledge_id].terms.funded_from is not None
         for column, amount in line.items():
             base[column] += amount
+            if regrant:
+                regranted[column] += amount
         net = line["disbursed"] - line["reversed"] - line["returned"]
         if line["intended"] + line["signed"] or net:
             counted.append(pledge_id)
@@ -247,6 +259,8 @@ def _row(
         key=key,
         currency=currency,
         columns=derive_columns(base),
+        new_money=derive_columns({c: base[c] - regranted[c] for c in BASE_COLUMNS}),
+        passed_through=derive_columns(regranted),
         pledges=len(pledges),
         projects=len(projects),
         organizations=len({p.terms.donor_id for p in pledges}),

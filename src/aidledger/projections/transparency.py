@@ -351,9 +351,12 @@ def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
         pledge = fold.pledges[line.pledge_id]
         donor = fold.organizations[pledge.terms.donor_id].at(as_of)
         level, kind = (donor[0].level.value, donor[0].kind.value) if donor else ("(none)", "(none)")
+        if pledge.terms.anonymous:  # in a county with few donors, level or kind could name them
+            level = kind = ANONYMOUS
         by_level[level].append(line)
         by_kind[kind].append(line)
-        by_donor[line.donor].append(line)
+        named = line.donor if line.donor_id is None else f"{line.donor} ({str(line.donor_id)[:8]})"
+        by_donor[named].append(line)
     page = CountyPage(
         coordinates=coordinates_of(fold, as_of),
         county=county,
