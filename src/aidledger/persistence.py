@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -29,7 +29,9 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
+from aidledger.domain.values import TRUSTED
 from aidledger.errors import InvalidInput, UnreadableEvent
 
 __all__ = [
@@ -80,22 +82,30 @@ class LedgerMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         """Turn a stored event back into its pydantic event, upcasting older versions."""
-        where = f"stored event {stored_event.originator_id} v{stored_event.originator_version} ({stored_event.topic})"
         try:
             cls = resolve_topic(stored_event.topic)
-            state = json.loads(stored_event.state, parse_float=Decimal)
+            state = from_json(stored_event.state)  # pydantic-core's parser: no floats are ever stored
             if not isinstance(state, dict):
                 raise TypeError("state is not a JSON object")  # noqa: TRY301 - reported as unreadable below
             from_version = state.pop("class_version", 1)
-            while from_version < getattr(cls, "class_version", 1):
+            while from_version < _class_version(cls):
                 getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
                 from_version += 1
             state["originator_id"] = stored_event.originator_id
             state["originator_version"] = stored_event.originator_version
-            return cls.model_validate(state)
+            return cls.model_validate(state, context=TRUSTED)
         except (ValueError, TypeError, AttributeError, ImportError, TopicError, ValidationError) as error:
+            where = (
+                f"stored event {stored_event.originator_id} v{stored_event.originator_version} ({stored_event.topic})"
+            )
             msg = f"{where} cannot be read: {error}"
             raise UnreadableEvent(msg) from None
+
+
+@cache
+def _class_version(cls: type) -> int:
+    # Cached: a missing attribute on a pydantic model class is a slow metaclass lookup.
+    return int(getattr(cls, "class_version", 1))
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from iso4217 import Currency
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 __all__ = [
     "MAX_AMOUNT",
+    "TRUSTED",
     "Category",
     "CreditCode",
     "DisbursementMethod",
@@ -84,6 +85,15 @@ _PROVINCE_PREFIXES = frozenset(
         "82",
     ]
 )
+
+
+TRUSTED = {"trusted": True}
+"""Validation context for reading back stored events: they were checked when recorded, so the
+costly checks (check digits, ISO tables, amount rules) are skipped; types are still enforced."""
+
+
+def _trusted(info: ValidationInfo | None) -> bool:
+    return bool(info is not None and isinstance(info.context, dict) and info.context.get("trusted"))
 
 
 class FrozenModel(BaseModel):
@@ -217,7 +227,9 @@ class Money(FrozenModel):
 
     @field_validator("currency", mode="before")
     @classmethod
-    def _known_currency(cls, raw: Any) -> str:
+    def _known_currency(cls, raw: Any, info: ValidationInfo) -> str:
+        if _trusted(info) and isinstance(raw, str):
+            return raw
         if not isinstance(raw, str):
             msg = f"{raw!r} is not a currency code; give an ISO 4217 code such as 'CNY'"
             raise ValueError(msg)
@@ -234,11 +246,15 @@ class Money(FrozenModel):
 
     @field_validator("value", mode="before")
     @classmethod
-    def _exact_value(cls, raw: Any) -> Decimal:
+    def _exact_value(cls, raw: Any, info: ValidationInfo) -> Decimal:
+        if _trusted(info) and isinstance(raw, str):
+            return Decimal(raw)
         return parse_amount(raw)
 
     def model_post_init(self, __context: Any) -> None:
         """Refuse more decimal places than the currency has (e.g. none for JPY)."""
+        if isinstance(__context, dict) and __context.get("trusted"):
+            return
         scale = _accepted_scale(self.currency)
         if scale < 2:
             parse_amount(self.value.normalize(), scale=scale)
@@ -261,7 +277,9 @@ class InKindItem(FrozenModel):
 
     @field_validator("quantity", mode="before")
     @classmethod
-    def _exact_quantity(cls, raw: Any) -> Decimal:
+    def _exact_quantity(cls, raw: Any, info: ValidationInfo) -> Decimal:
+        if _trusted(info) and isinstance(raw, str):
+            return Decimal(raw)
         value = parse_amount(raw, scale=6)
         return Decimal(format(value.normalize(), "f"))  # canonical: "400", "2.5", never "4E+2"
 
@@ -279,7 +297,9 @@ Text = Annotated[str, BeforeValidator(_strip_text), Field(min_length=1, max_leng
 Reason = Text
 
 
-def _check_region(code: str) -> str:
+def _check_region(code: str, info: ValidationInfo) -> str:
+    if _trusted(info):
+        return code
     if not re.fullmatch(r"\d{6}", code):
         msg = f"{code!r} is not a 6-digit GB/T 2260 administrative code such as '130722'"
         raise ValueError(msg)
@@ -293,7 +313,9 @@ RegionCode = Annotated[str, BeforeValidator(_strip_text), AfterValidator(_check_
 """A 6-digit GB/T 2260 administrative division code (province, city or county)."""
 
 
-def _check_credit_code(code: str) -> str:
+def _check_credit_code(code: str, info: ValidationInfo) -> str:
+    if _trusted(info):
+        return code
     try:
         return str(uscc.validate(code))
     except StdnumValidationError as error:
@@ -330,7 +352,13 @@ def parse_effective_date(raw: Any) -> date:
     raise ValueError(msg)
 
 
-EffectiveDate = Annotated[date, BeforeValidator(parse_effective_date)]
+def _effective_date(raw: Any, info: ValidationInfo) -> date:
+    if _trusted(info) and isinstance(raw, str):
+        return date.fromisoformat(raw)
+    return parse_effective_date(raw)
+
+
+EffectiveDate = Annotated[date, BeforeValidator(_effective_date)]
 """A date in the world (valid time)."""
 
 
