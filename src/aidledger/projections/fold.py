@@ -175,7 +175,10 @@ class LedgerFold:
         self.pledges: dict[UUID, PledgeRecord] = {}
         self.disbursements: dict[UUID, DisbursementRecord] = {}
         self.facts: list[Fact] = []
+        self.beneficiary_log: list[UUID] = []
+        """Projects in the order their beneficiary reports were folded (for running totals)."""
         self.events_seen = 0
+        self._running: Any = None
 
     def apply_all(self, events: Iterable[tuple[int, LedgerEvent]]) -> None:
         """Fold events in log order."""
@@ -232,6 +235,17 @@ class LedgerFold:
                 persons=event.persons,
             )
         )
+        self.beneficiary_log.append(event.originator_id)
+
+    @property
+    def running(self) -> Any:
+        """The running grand totals, caught up with this fold (see :mod:`.running`)."""
+        from aidledger.projections.running import RunningTotals
+
+        if self._running is None:
+            self._running = RunningTotals()
+        self._running.catch_up(self)
+        return self._running
 
     def _disclosed(self, position: int, event: Any) -> None:
         record = self.projects[event.originator_id]
