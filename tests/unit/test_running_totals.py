@@ -61,10 +61,12 @@ def random_history(ledger: aidledger.AidLedger, rng: random.Random, steps: int) 
                 ledger.reverse_disbursement(
                     disbursement_id=rng.choice(ids["d"]), reason="error", effective_on="2018-05-01"
                 )
-            elif choice == 8:
+            elif choice == 8 and rng.random() < 0.3:
                 ledger.withdraw_pledge(
                     pledge_id=rng.choice(ids["pl"]), reason="changed mind", effective_on="2018-05-02"
                 )
+            elif choice == 8:
+                ledger.sign_pledge(pledge_id=rng.choice(ids["pl"]), effective_on="2018-03-15")
             elif choice == 9 and ids["prj"]:
                 ledger.report_beneficiaries(
                     project_id=rng.choice(ids["prj"]), person_times=rng.randrange(0, 900),
