@@ -17,6 +17,7 @@ __all__ = [
     "DisbursementAlreadyConfirmed",
     "DisbursementAlreadyReversed",
     "DisbursementHasReturns",
+    "EffectiveDateOutOfOrder",
     "IdempotencyConflict",
     "IntegrityFailure",
     "InvalidInput",
@@ -58,6 +59,10 @@ class InvalidInput(AidLedgerError, ValueError):
 
 class RuleViolation(AidLedgerError):
     """A well-formed command that a rule of the ledger refuses; nothing was stored."""
+
+
+class EffectiveDateOutOfOrder(RuleViolation):
+    """A change would take effect before what it changes (e.g. a withdrawal before the signing)."""
 
 
 class InvalidTransition(RuleViolation):

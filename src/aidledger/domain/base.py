@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
 from pydantic import BaseModel, ConfigDict, Field
 
 from aidledger.domain.values import EffectiveDate, Evidence
+from aidledger.errors import EffectiveDateOutOfOrder
 
 __all__ = ["ID_NAMESPACE", "Envelope", "LedgerAggregate", "LedgerEvent", "derive_id"]
 
@@ -75,6 +76,15 @@ class LedgerAggregate(Aggregate):
 
     def __init__(self, **_: Any) -> None:
         """State is set by the creation event's ``apply``."""
+
+    def check_not_before(self, envelope: Envelope, earliest: date, what: str) -> None:
+        """Refuse a change effective before ``earliest`` (the date of what it changes)."""
+        if envelope.effective_on < earliest:
+            msg = (
+                f"effective_on: {envelope.effective_on} is before {what} on {earliest} "
+                f"({type(self).__name__.lower()} {self.id}); accepted: {earliest} or later"
+            )
+            raise EffectiveDateOutOfOrder(msg)
 
     def record(self, event_class: type[LedgerEvent], envelope: Envelope, **payload: Any) -> None:
         """Trigger ``event_class`` with the envelope and payload; its ``apply`` changes state."""

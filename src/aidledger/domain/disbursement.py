@@ -88,6 +88,7 @@ class Disbursement(LedgerAggregate):
     def confirm(self, envelope: Envelope) -> None:
         """Record the recipient's confirmation of receipt."""
         self.check_not_reversed()
+        self.check_not_before(envelope, self.value_date, "the value date")
         if self.confirmed:
             raise DisbursementAlreadyConfirmed(f"disbursement {self.id} was already confirmed")
         self.record(self.Confirmed, envelope)
@@ -95,6 +96,7 @@ class Disbursement(LedgerAggregate):
     def reverse(self, reason: str, envelope: Envelope) -> None:
         """Record that the disbursement was an error and never happened."""
         self.check_not_reversed()
+        self.check_not_before(envelope, self.value_date, "the value date")
         if self.returned > 0:
             msg = f"disbursement {self.id} has {self.returned} returned and cannot be reversed as if it never happened"
             raise DisbursementHasReturns(msg)
@@ -103,6 +105,7 @@ class Disbursement(LedgerAggregate):
     def give_back(self, amount: Money, reason: str, envelope: Envelope) -> None:
         """Record money or goods returned; never more than was handed over."""
         self.check_not_reversed()
+        self.check_not_before(envelope, self.value_date, "the value date")
         remaining = self.terms.amount.value - self.returned
         if amount.value > remaining:
             msg = (

@@ -8,6 +8,7 @@ from it, so its invariant holds inside one consistency boundary:
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
@@ -63,6 +64,9 @@ class Pledge(LedgerAggregate):
         terms: PledgeTerms
         amount: Money
         stage: PledgeStage
+        made_on: date
+        stage_on: date
+        """The effective date of the latest change of stage or amount."""
         withdrawn: bool
         disbursed: Decimal
         reversed: Decimal
@@ -80,6 +84,7 @@ class Pledge(LedgerAggregate):
             aggregate.terms = self.terms
             aggregate.amount = self.terms.amount
             aggregate.stage = self.stage
+            aggregate.made_on = aggregate.stage_on = self.effective_on
             aggregate.withdrawn = False
             aggregate.disbursed = aggregate.reversed = aggregate.returned = ZERO
             aggregate.disbursements = {}
@@ -90,6 +95,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.stage = PledgeStage.signed
+            aggregate.stage_on = self.effective_on
 
     class Amended(LedgerAggregate.Event):
         """The pledged amount changed."""
@@ -99,6 +105,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.amount = self.amount
+            aggregate.stage_on = self.effective_on
 
     class Withdrawn(LedgerAggregate.Event):
         """The donor withdrew the pledge; it accepts nothing new."""
@@ -107,6 +114,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.withdrawn = True
+            aggregate.stage_on = self.effective_on
 
     class Disbursed(LedgerAggregate.Event):
         """Money or goods were handed over against the pledge (the disbursement's twin)."""
@@ -184,12 +192,14 @@ class Pledge(LedgerAggregate):
         self.check_not_withdrawn()
         if self.stage is PledgeStage.signed:
             raise PledgeAlreadySigned(f"pledge {self.id} is already signed")
+        self.check_not_before(envelope, self.stage_on, "its last change")
         self.record(self.Signed, envelope)
 
     def amend(self, amount: Money, reason: str, envelope: Envelope) -> None:
         """Change the pledged amount; never below what was already disbursed."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the amended amount")
+        self.check_not_before(envelope, self.stage_on, "its last change")
         if amount.value < self.net_disbursed:
             msg = (
                 f"pledge {self.id} cannot be amended to {amount}: {self.net_disbursed} "
@@ -201,6 +211,7 @@ class Pledge(LedgerAggregate):
     def withdraw(self, reason: str, envelope: Envelope) -> None:
         """Withdraw a pledge that nothing was disbursed against."""
         self.check_not_withdrawn()
+        self.check_not_before(envelope, self.stage_on, "its last change")
         if self.net_disbursed > 0:
             msg = (
                 f"pledge {self.id} has {self.net_disbursed} {self.amount.currency} disbursed and cannot be "
@@ -215,6 +226,7 @@ class Pledge(LedgerAggregate):
         """Record money handed over; never more than the outstanding amount."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the disbursement")
+        self.check_not_before(envelope, self.made_on, "the pledge was made")
         if self.stage is PledgeStage.intended and not allow_intended:
             msg = f"pledge {self.id} is only intended; sign it before disbursing (or enable allow_disbursing_intended)"
             raise PledgeNotSigned(msg)

@@ -91,6 +91,7 @@ class Project(LedgerAggregate):
     if TYPE_CHECKING:  # state set by the events' apply(); kept out of the generated __init__
         plan: ProjectPlan
         status: ProjectStatus
+        started_on: date | None
 
     class Registered(LedgerAggregate.Created):
         """The project entered the ledger."""
@@ -100,12 +101,14 @@ class Project(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.plan = self.plan
             aggregate.status = ProjectStatus.registered
+            aggregate.started_on = None
 
     class Started(LedgerAggregate.Event):
         """Work began on ``effective_on``."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = ProjectStatus.started
+            aggregate.started_on = self.effective_on
 
     class BeneficiariesReported(LedgerAggregate.Event):
         """Cumulative beneficiaries as of ``effective_on``; the latest report stands."""
@@ -172,11 +175,15 @@ class Project(LedgerAggregate):
         self.record(self.Disclosed, envelope, disclosure=disclosure)
 
     def complete(self, envelope: Envelope) -> None:
-        """Record that the project ended."""
+        """Record that the project ended (never before it started)."""
         self.check_open()
+        if self.started_on is not None:
+            self.check_not_before(envelope, self.started_on, "the project started")
         self.record(self.Completed, envelope)
 
     def cancel(self, reason: str, envelope: Envelope) -> None:
-        """Call the project off."""
+        """Call the project off (never before it started)."""
         self.check_open()
+        if self.started_on is not None:
+            self.check_not_before(envelope, self.started_on, "the project started")
         self.record(self.Cancelled, envelope, reason=reason)

@@ -163,6 +163,7 @@ class DisbursementRecord:
     value_date: date
     confirmed: bool = False
     reversed: bool = False
+    confirmed_on: date | None = None
 
 
 class LedgerFold:
@@ -257,6 +258,7 @@ class LedgerFold:
         self, position: int, event: Any, pledge: PledgeRecord, column: str, amount: Decimal, **extra: Any
     ) -> None:
         year = extra.pop("year", pledge.made_on.year)
+        effective_on = extra.pop("effective_on", event.effective_on)
         self.facts.append(
             Fact(
                 position=position,
@@ -264,7 +266,7 @@ class LedgerFold:
                 pledge_id=pledge.id,
                 column=column,
                 amount=amount,
-                effective_on=event.effective_on,
+                effective_on=effective_on,
                 recorded_at=event.timestamp,
                 year=year,
                 **extra,
@@ -315,22 +317,29 @@ class LedgerFold:
         self._disbursement_fact(position, event, record, "disbursed", record.amount)
 
     def _disbursement_fact(
-        self, position: int, event: Any, record: DisbursementRecord, column: str, amount: Decimal
+        self, position: int, event: Any, record: DisbursementRecord, column: str, amount: Decimal, **extra: Any
     ) -> None:
         pledge = self.pledges[record.pledge_id]
-        self._fact(position, event, pledge, column, amount, year=record.value_date.year, disbursement_id=record.id)
+        self._fact(
+            position, event, pledge, column, amount, year=record.value_date.year, disbursement_id=record.id, **extra
+        )
 
     def _disbursement_confirmed(self, position: int, event: Any) -> None:
         record = self.disbursements[event.originator_id]
         record.confirmed = True
+        record.confirmed_on = event.effective_on
         self._disbursement_fact(position, event, record, "confirmed", record.amount)
 
     def _disbursement_reversed(self, position: int, event: Any) -> None:
         record = self.disbursements[event.originator_id]
         record.reversed = True
-        self._disbursement_fact(position, event, record, "reversed", record.amount)
+        # A reversal says the disbursement never happened: as best known now, it takes back the
+        # disbursement from its own value date, and the confirmation from its own date, so no
+        # effective-on date between them shows a negative figure.
+        self._disbursement_fact(position, event, record, "reversed", record.amount, effective_on=record.value_date)
         if record.confirmed:  # confirmed counts only money that really arrived
-            self._disbursement_fact(position, event, record, "confirmed", -record.amount)
+            confirmed_on = record.confirmed_on or record.value_date
+            self._disbursement_fact(position, event, record, "confirmed", -record.amount, effective_on=confirmed_on)
 
     def _disbursement_returned(self, position: int, event: Any) -> None:
         record = self.disbursements[event.originator_id]

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aidledger.errors import InvalidInput, NotFound
 from aidledger.projections.disclosure import project_obligations
@@ -315,7 +315,12 @@ def organization_page(
             if project.plan.implementing_organization_id == organization_id and as_of.knows(
                 project.position, project.recorded_at
             ):
-                for status in project_obligations(fold, project, on, as_of, campaign_policy):
+                try:
+                    statuses = project_obligations(fold, project, on, as_of, campaign_policy)
+                except ValidationError:  # facts the rules cannot read: a finding of the disclosure report
+                    record_counts["unreadable"] += 1
+                    continue
+                for status in statuses:
                     record_counts[status.status.value] += 1
     page = OrganizationPage(
         coordinates=coordinates_of(fold, as_of),
