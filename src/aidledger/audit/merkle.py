@@ -41,6 +41,8 @@ HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """Root hash of the empty tree: ``SHA-256()`` of the empty string (RFC 9162 §2.1.1)."""
 
+_sha256 = hashlib.sha256
+
 # Domain-separation prefixes from RFC 9162 §2.1.1.
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
@@ -99,13 +101,14 @@ class MerkleAccumulator:
     def append(self, leaf: bytes) -> None:
         """Add one leaf hash (already passed through :func:`leaf_hash`)."""
         _check_hash(leaf, "leaf hash", ValueError)
-        node, size = leaf, self._size
+        node, size, peaks = leaf, self._size, self._peaks
         # Each trailing 1-bit of the old size is a perfect subtree of equal
         # height to the one we are carrying: merge them, like binary addition.
+        # (node_hash inlined: this loop is the hot path of verifying a log.)
         while size & 1:
-            node = node_hash(self._peaks.pop(), node)
+            node = _sha256(_NODE_PREFIX + peaks.pop() + node).digest()
             size >>= 1
-        self._peaks.append(node)
+        peaks.append(node)
         self._size += 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:

@@ -4,6 +4,9 @@ A record names its command (``"command": "make_pledge"``) and carries the comman
 Reference fields (``donor_id``, ``project_id``, ``pledge_id`` …) take either an object's UUID or
 the command id of the command that created it, so a history file reads naturally:
 ``{"command": "make_pledge", "command_id": "pl-1", "donor_id": "org-1", ...}``.
+
+Keys that start with ``#`` are notes: they are dropped, and a record with nothing but notes (such
+as the header line an export writes) is skipped.
 """
 
 from __future__ import annotations
@@ -13,12 +16,25 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 from uuid import UUID
 
+from aidledger import commands as command_models
 from aidledger.application import AidLedger
 from aidledger.domain.base import derive_id
 from aidledger.errors import InvalidInput
 from aidledger.views import Receipt
 
-__all__ = ["COMMANDS", "REFERENCE_KINDS", "read_jsonl", "resolve_references", "run_command", "run_commands"]
+__all__ = [
+    "COMMANDS",
+    "COMMAND_CLASSES",
+    "CREATES",
+    "REFERENCE_KINDS",
+    "is_note",
+    "read_jsonl",
+    "resolve_reference",
+    "resolve_references",
+    "run_command",
+    "run_commands",
+    "without_notes",
+]
 
 REFERENCE_KINDS = {
     "organization_id": "organization",
@@ -53,6 +69,41 @@ COMMANDS = (
 )
 """Every command a record can name: the ledger's command methods."""
 
+COMMAND_CLASSES: dict[str, type[command_models.Command]] = {
+    cls.command_name: cls for cls in command_models.Command.__subclasses__()
+}
+"""The command model of each command name."""
+
+CREATES = {
+    "register_organization": "organization",
+    "register_project": "project",
+    "make_pledge": "pledge",
+    "disburse": "disbursement",
+}
+"""Commands that create an object, and the kind of object each creates (its id is
+``derive_id(kind, command_id)``)."""
+
+assert set(COMMAND_CLASSES) == set(COMMANDS), sorted(set(COMMAND_CLASSES) ^ set(COMMANDS))
+
+
+def is_note(key: str) -> bool:
+    """Whether a record key or a CSV column is a note (starts with ``#``) that import ignores."""
+    return key.startswith("#")
+
+
+def without_notes(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without its note keys."""
+    return {key: value for key, value in record.items() if not is_note(key)}
+
+
+def resolve_reference(kind: str, value: str) -> UUID:
+    """The id a reference names: the UUID itself, or the id the command ``value`` gave a ``kind``."""
+    text = value.strip()
+    try:
+        return UUID(text)
+    except ValueError:
+        return derive_id(kind, text)
+
 
 def resolve_references(fields: dict[str, Any]) -> dict[str, Any]:
     """Turn command-id references into the ids those commands gave their objects."""
@@ -60,10 +111,7 @@ def resolve_references(fields: dict[str, Any]) -> dict[str, Any]:
     for name, kind in REFERENCE_KINDS.items():
         value = resolved.get(name)
         if isinstance(value, str) and value.strip():
-            try:
-                UUID(value)
-            except ValueError:
-                resolved[name] = str(derive_id(kind, value.strip()))
+            resolved[name] = str(resolve_reference(kind, value))
     return resolved
 
 
@@ -78,7 +126,7 @@ def run_command(ledger: AidLedger, record: dict[str, Any]) -> Receipt:
 
 
 def read_jsonl(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Records of a JSON Lines stream with their line numbers; blank lines are skipped."""
+    """Records of a JSON Lines stream with their line numbers; blank lines and notes are skipped."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -88,7 +136,9 @@ def read_jsonl(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
             raise InvalidInput(f"line {number}", line.strip()[:80], f"one JSON object per line ({error.msg})") from None
         if not isinstance(record, dict):
             raise InvalidInput(f"line {number}", record, "a JSON object")
-        yield number, record
+        fields = without_notes(record)
+        if fields or not record:
+            yield number, fields
 
 
 def run_commands(

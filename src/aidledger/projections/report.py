@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from aidledger.persistence import canonical_json
 from aidledger.projections.fold import AsOf, LedgerFold
 
-__all__ = ["Coordinates", "Report", "coordinates_of"]
+__all__ = ["Coordinates", "Report", "coordinates_of", "name_roots"]
 
 
 class Coordinates(BaseModel):
@@ -25,12 +27,40 @@ class Coordinates(BaseModel):
     """Only events the ledger recorded before this time (UTC) counted."""
     effective_on: date | None = None
     """Only what happened in the world on or before this date counted."""
+    root: str | None = None
+    """Hex Merkle root (DESIGN §5) of the events at or before ``position``: the checkpoint the
+    report was computed at. ``None``, and left out of the JSON, for a fold with no ledger behind it."""
+
+    @model_serializer(mode="wrap")
+    def _leave_out_missing_root(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Reports of a bare fold keep exactly the JSON, and so the digest, they had before roots.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("root") is None:
+            data.pop("root", None)
+        return data
+
+
+RootOf = Callable[[int], str]
+"""Gives the hex Merkle root of the events at or before a log position."""
+
+_ROOTS: weakref.WeakKeyDictionary[LedgerFold, RootOf] = weakref.WeakKeyDictionary()
+
+
+def name_roots(fold: LedgerFold, root_of: RootOf) -> None:
+    """Let reports computed from ``fold`` name the Merkle root of the log prefix they read."""
+    _ROOTS[fold] = root_of
 
 
 def coordinates_of(fold: LedgerFold, as_of: AsOf) -> Coordinates:
     """The coordinates a report computed from ``fold`` at ``as_of`` names."""
     position = fold.position if as_of.position is None else min(as_of.position, fold.position)
-    return Coordinates(position=position, recorded_before=as_of.recorded_before, effective_on=as_of.effective_on)
+    root_of = _ROOTS.get(fold)
+    return Coordinates(
+        position=position,
+        recorded_before=as_of.recorded_before,
+        effective_on=as_of.effective_on,
+        root=root_of(position) if root_of is not None else None,
+    )
 
 
 class Report(BaseModel):
@@ -45,6 +75,18 @@ class Report(BaseModel):
     def body(self) -> dict[str, Any]:
         """The report as JSON-ready data, without its digest."""
         return self.model_dump(mode="json", exclude={"digest"})
+
+    def figures_digest(self) -> str:
+        """SHA-256 of the report without its digest and without the Merkle root.
+
+        ``digest`` binds the figures to the exact history they were computed from, and that
+        history includes when each event was recorded. Two ledgers holding the same commands
+        recorded at different times (a clean import and one that crashed and was run again, a
+        copy re-imported elsewhere) give the same figures, so the same ``figures_digest``.
+        """
+        body = self.body()
+        body["coordinates"].pop("root", None)
+        return hashlib.sha256(canonical_json(body)).hexdigest()
 
     def canonical(self) -> bytes:
         """Canonical JSON bytes of the whole report, digest included."""

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from pydantic import TypeAdapter
 
+from aidledger.audit.roots import LogRoots
 from aidledger.projections.fold import (
     DisbursementRecord,
     Fact,
@@ -28,6 +29,7 @@ from aidledger.projections.fold import (
     PledgeRecord,
     ProjectRecord,
 )
+from aidledger.projections.report import name_roots
 
 if TYPE_CHECKING:
     from aidledger.application import AidLedger
@@ -180,6 +182,7 @@ class Projections:
         self.batch = batch
         self.recorder = fold_store_for(ledger)
         self.recorder.create_table()
+        self.roots = LogRoots(ledger)
         self._fold: LedgerFold | None = None
 
     @property
@@ -192,7 +195,7 @@ class Projections:
     def refresh(self) -> int:
         """Fold the events recorded since the last refresh; returns how many were folded."""
         if self._fold is None or self._fold.position != self.recorder.position():
-            self._fold = self.recorder.load()
+            self._fold = self._load()
         folded = 0
         while True:
             fold = self._fold
@@ -207,9 +210,15 @@ class Projections:
             try:
                 self.recorder.save(fold.position, fold.facts[facts_before:], self._records(fold, changed))
             except IntegrityError:  # another process stored this batch first: take its result
-                self._fold = self.recorder.load()
+                self._fold = self._load()
                 continue
             folded += len(events)
+
+    def _load(self) -> LedgerFold:
+        """The stored fold; its reports name the Merkle root of the log prefix they read."""
+        fold: LedgerFold = self.recorder.load()
+        name_roots(fold, self.roots.root_at)
+        return fold
 
     def _new_events(self, after: int) -> Iterator[tuple[int, Any]]:
         last = self.ledger.position()
@@ -230,6 +239,7 @@ class Projections:
         """A fresh fold of the whole log, from scratch (the stored fold is left alone)."""
         fold = LedgerFold()
         fold.apply_all(self.ledger.read_log())
+        name_roots(fold, self.roots.root_at)
         return fold
 
 

@@ -34,6 +34,7 @@ from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, Ple
 from aidledger.projections.report import Report, coordinates_of
 
 __all__ = [
+    "ANONYMOUS",
     "COLUMNS",
     "DERIVED",
     "DIMENSIONS",
@@ -50,6 +51,8 @@ __all__ = [
 
 ZERO = Decimal("0.00")
 NONE = "(none)"
+ANONYMOUS = "anonymous (匿名)"
+"""The ``donor`` key of anonymous pledges: reports are published, and must never name them."""
 GRAND = ("\x00grand total",)
 
 DERIVED: dict[str, dict[str, int]] = {
@@ -123,7 +126,7 @@ def _optional_id(value: UUID | None) -> Sequence[str]:
 
 
 DIMENSIONS: dict[str, DimensionValues] = {
-    "donor": lambda fold, p, f, a: (str(p.terms.donor_id),),
+    "donor": lambda fold, p, f, a: (ANONYMOUS if p.terms.anonymous else str(p.terms.donor_id),),
     "donor_level": _donor_attribute("level"),
     "donor_kind": _donor_attribute("kind"),
     "donor_province": _donor_attribute("home_region"),
@@ -143,8 +146,9 @@ DIMENSIONS: dict[str, DimensionValues] = {
         "pooled_fund" if fold.projects[p.terms.project_id].plan.pooled_fund else "project",
     ),
 }
-"""Every dimension a report can group by. ``campaign`` is multi-valued: a pledge to a project in
-two campaigns appears in both rows, so that column need not add up (as DESIGN §9 says of levels)."""
+"""Every dimension a report can group by. Anonymous pledges share one ``donor`` key, ANONYMOUS.
+``campaign`` is multi-valued: a pledge to a project in two campaigns appears in both rows, so
+that column need not add up (as DESIGN §9 says of levels)."""
 
 
 class TotalsRow(BaseModel):
@@ -289,7 +293,7 @@ def _labels(fold: LedgerFold, rows: Sequence[TotalsRow], as_of: AsOf) -> dict[st
     for row in rows:
         for name, value in row.key.items():
             if name in ("donor", "channel", "implementer"):
-                record = fold.organizations.get(UUID(value)) if value != NONE else None
+                record = fold.organizations.get(UUID(value)) if value not in (NONE, ANONYMOUS) else None
                 found = record.at(as_of) if record else None
                 if found:
                     labels[value] = found[0].name

@@ -21,11 +21,10 @@ from aidledger.projections.disclosure import project_obligations
 from aidledger.projections.disclosure_rules import DisclosurePolicy
 from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord
 from aidledger.projections.report import Report, coordinates_of
-from aidledger.projections.totals import ZERO, derive_columns, matching_facts, pledge_columns
+from aidledger.projections.totals import ANONYMOUS, ZERO, derive_columns, matching_facts, pledge_columns
 
 __all__ = ["CountyPage", "OrganizationPage", "PledgeLine", "ProjectPage", "TimelineEntry", "transparency"]
 
-ANONYMOUS = "anonymous (匿名)"
 
 
 class PledgeLine(BaseModel):

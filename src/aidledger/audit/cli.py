@@ -1,0 +1,352 @@
+"""The audit commands of the ``aidledger`` command line: checkpoint, verify, prove, replay, restate.
+
+:func:`register` adds them to the main parser's subcommands. Handlers return the exit code:
+0 when all is well, 5 (as for any integrity failure) when verification, a proof or a replay fails.
+User mistakes raise aidledger errors, which the main command line prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+import aidledger
+from aidledger import projections
+from aidledger.application import AidLedger
+from aidledger.audit.checkpoint import make_checkpoint, read_checkpoint, sidecar_path, write_checkpoint
+from aidledger.audit.histories import history, resolve_aggregate
+from aidledger.audit.leaves import Source
+from aidledger.audit.proofs import (
+    ConsistencyProof,
+    prove_consistency,
+    prove_inclusion,
+    read_proof,
+    verify_consistency_proof,
+    verify_inclusion_proof,
+    write_proof,
+)
+from aidledger.audit.replays import replay, replay_report
+from aidledger.audit.restatements import EventChange, restatement
+from aidledger.audit.verification import verify
+from aidledger.errors import InvalidInput
+from aidledger.projections.totals import DIMENSIONS
+
+__all__ = ["EXIT_INTEGRITY", "register"]
+
+EXIT_INTEGRITY = 5
+"""The exit code of a failed verification, proof or replay: the main CLI's code for integrity failures."""
+
+
+def register(commands: Any) -> None:
+    """Add the audit subcommands to ``commands`` (the main parser's ``add_subparsers()`` object)."""
+    _checkpoint(commands)
+    _verify(commands)
+    _prove(commands)
+    _replay(commands)
+    _restatement(commands)
+    _history(commands)
+
+
+def _add(commands: Any, name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text, description=help_text)
+    # SUPPRESS: given after the subcommand it sets --json; absent, it keeps the main option's value.
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _checkpoint(commands: Any) -> None:
+    parser = _add(commands, "checkpoint", "write a checkpoint (origin, size, Merkle root) to a file", cmd_checkpoint)
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the checkpoint file to write")
+    parser.add_argument("--size", type=int, metavar="N", help="cover only the first N events (default: all)")
+    parser.add_argument("--origin", metavar="NAME", help="the ledger's name (default: aidledger/<first event id>)")
+    parser.add_argument("--no-leaves", action="store_true", help="do not write the FILE.leaves sidecar")
+
+
+def _verify(commands: Any) -> None:
+    parser = _add(commands, "verify", "recompute the Merkle tree from the stored rows and check it", cmd_verify)
+    parser.add_argument("--checkpoint", action="append", default=[], type=Path, metavar="FILE", help="repeatable")
+    parser.add_argument("--origin", metavar="NAME", help="the ledger name every checkpoint must carry")
+    parser.add_argument("--deep", action="store_true", help="also check every row is canonical and readable")
+
+
+def _prove(commands: Any) -> None:
+    inclusion = _add(commands, "prove-inclusion", "prove one event is in a checkpoint", cmd_prove_inclusion)
+    inclusion.add_argument("--checkpoint", required=True, type=Path, metavar="FILE")
+    which = inclusion.add_mutually_exclusive_group(required=True)
+    which.add_argument("--position", type=int, metavar="N", help="the event at log position N")
+    which.add_argument("--aggregate", metavar="ID", help="an aggregate's UUID or creating command id")
+    inclusion.add_argument("--version", type=int, default=1, metavar="V", help="with --aggregate (default 1)")
+    inclusion.add_argument("--out", required=True, type=Path, metavar="FILE")
+    consistency = _add(
+        commands, "prove-consistency", "prove a later checkpoint extends an earlier one", cmd_prove_consistency
+    )
+    consistency.add_argument("--from", dest="first", required=True, type=Path, metavar="FILE")
+    consistency.add_argument("--to", dest="second", required=True, type=Path, metavar="FILE")
+    consistency.add_argument("--out", required=True, type=Path, metavar="FILE")
+    check = _add(commands, "verify-proof", "check a proof against checkpoints, without the database", cmd_verify_proof)
+    check.add_argument("proof", type=Path, metavar="FILE")
+    check.add_argument("--checkpoint", action="append", required=True, type=Path, metavar="FILE", help="1 or 2")
+    check.add_argument("--aggregate", metavar="UUID", help="the event must be of this aggregate")
+    check.add_argument("--version", type=int, metavar="V", help="the event must be this version")
+    check.add_argument("--position", type=int, metavar="N", help="the event must be at this log position")
+
+
+def _replay(commands: Any) -> None:
+    parser = _add(commands, "replay", "recompute a past report byte for byte", cmd_replay)
+    parser.add_argument("--to", type=int, metavar="POSITION", help="the totals report as of log position POSITION")
+    parser.add_argument("--by", action="append", default=[], metavar="DIMENSION", help=", ".join(DIMENSIONS))
+    parser.add_argument("--effective-on", metavar="DATE", help="only what happened on or before DATE")
+    parser.add_argument("--recorded-before", metavar="TIME", help="only events recorded before TIME")
+    parser.add_argument("--expect-digest", metavar="SHA256", help="fail unless the replay has this digest")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="a published report (JSON) to compare")
+
+
+def _restatement(commands: Any) -> None:
+    parser = _add(commands, "restatement", "figures that changed between two as-of points, and why", cmd_restatement)
+    parser.add_argument("--from", dest="first", type=int, metavar="A", help="log position of the first point")
+    parser.add_argument("--to", dest="second", type=int, metavar="B", help="log position of the second (default: now)")
+    parser.add_argument("--by", action="append", default=[], metavar="DIMENSION", help="default: project")
+    parser.add_argument("--effective-on", metavar="DATE", help="effective-on date of both points")
+    parser.add_argument("--from-effective-on", metavar="DATE")
+    parser.add_argument("--to-effective-on", metavar="DATE")
+    parser.add_argument("--from-recorded-before", metavar="TIME")
+    parser.add_argument("--to-recorded-before", metavar="TIME")
+
+
+def _history(commands: Any) -> None:
+    parser = _add(commands, "history", "every event of one aggregate: who, when, why", cmd_history)
+    parser.add_argument("subject", metavar="AGGREGATE", help="a UUID, or the id of a command that created it")
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _is_url(db: str) -> bool:
+    return str(db).startswith(("postgres://", "postgresql://"))
+
+
+def _db_file(args: argparse.Namespace) -> Path:
+    """The ledger file; it is read directly, so verification never goes through the library's writes."""
+    if args.db == ":memory:":
+        raise InvalidInput("--db", args.db, "a ledger file (an in-memory ledger is gone when its process ends)")
+    path = Path(args.db)
+    if not path.is_file():
+        raise InvalidInput("--db", args.db, "an existing ledger file or a postgresql:// URL")
+    return path
+
+
+def _open(args: argparse.Namespace) -> AidLedger:
+    location: str | Path = args.db if _is_url(args.db) else _db_file(args)
+    return aidledger.open(location, recorded_by=os.environ.get("AIDLEDGER_USER", "cli"))
+
+
+@contextmanager
+def _rows_of(args: argparse.Namespace) -> Iterator[Source]:
+    """Where the stored rows are read: the SQLite file itself (read-only), or a PostgreSQL ledger."""
+    if _is_url(args.db):
+        with _open(args) as ledger:
+            yield ledger
+    else:
+        yield _db_file(args)
+
+
+def _print_json(data: Any) -> None:
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(mode="json")
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def _say(console: Console, text: str, style: str | None = None) -> None:
+    console.print(f"[{style}]{escape(text)}[/{style}]" if style else escape(text))
+
+
+# -- handlers ---------------------------------------------------------------------------------------
+
+
+def cmd_checkpoint(args: argparse.Namespace, console: Console) -> int:
+    """Write a checkpoint file (and its leaf sidecar)."""
+    with _rows_of(args) as source:
+        checkpoint, leaves = make_checkpoint(source, size=args.size, origin=args.origin)
+    write_checkpoint(checkpoint, args.out, None if args.no_leaves else leaves)
+    sidecar = None if args.no_leaves else str(sidecar_path(args.out))
+    if args.json:
+        _print_json({**checkpoint.model_dump(), "file": str(args.out), "sidecar": sidecar})
+        return 0
+    _say(console, f"checkpoint {args.out}: {checkpoint.origin}, size {checkpoint.size}, root {checkpoint.root}")
+    if sidecar:
+        _say(console, f"leaf hashes in {sidecar} (lets verify name the exact position that differs)")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    """Verify the stored rows against the checkpoints; exit 5 on any finding."""
+    with _rows_of(args) as source:
+        result = verify(source, args.checkpoint, origin=args.origin, deep=args.deep)
+    if args.json:
+        _print_json(result)
+        return 0 if result.ok else EXIT_INTEGRITY
+    for checkpoint in result.checkpoints:
+        verdict = "matches" if checkpoint.matches else "DOES NOT MATCH"
+        _say(console, f"checkpoint {checkpoint.name} (size {checkpoint.size}): {verdict}")
+    for finding in result.findings:
+        where = f"position {finding.position}" if finding.position is not None else "position unknown"
+        _say(console, f"{finding.kind} at {where}: {finding.message}", "red")
+    for note in result.notes:
+        _say(console, f"note: {note}", "yellow")
+    _say(console, result.summary(), "green" if result.ok else "red")
+    return 0 if result.ok else EXIT_INTEGRITY
+
+
+def cmd_prove_inclusion(args: argparse.Namespace, console: Console) -> int:
+    """Write an inclusion proof of one event in a checkpoint."""
+    checkpoint = read_checkpoint(args.checkpoint)
+    if args.aggregate is None:
+        with _rows_of(args) as source:
+            proof = prove_inclusion(source, checkpoint, position=args.position)
+    else:
+        with _open(args) as ledger:
+            aggregate_id = resolve_aggregate(ledger, args.aggregate)
+            proof = prove_inclusion(ledger, checkpoint, aggregate_id=aggregate_id, version=args.version)
+    write_proof(proof, args.out)
+    if args.json:
+        _print_json(proof)
+    else:
+        event = proof.event
+        _say(console, f"{args.out}: {event['topic']} {event['originator_id']} v{event['originator_version']}")
+        _say(console, f"is log position {proof.position} of {checkpoint.label()} ({len(proof.path)} hashes)")
+    return 0
+
+
+def cmd_prove_consistency(args: argparse.Namespace, console: Console) -> int:
+    """Write a consistency proof between two checkpoints."""
+    first, second = read_checkpoint(args.first), read_checkpoint(args.second)
+    with _rows_of(args) as source:
+        proof = prove_consistency(source, first, second)
+    write_proof(proof, args.out)
+    if args.json:
+        _print_json(proof)
+    else:
+        _say(console, f"{args.out}: {second.label()} extends {first.label()} ({len(proof.path)} hashes)")
+    return 0
+
+
+def cmd_verify_proof(args: argparse.Namespace, console: Console) -> int:
+    """Check a proof file against checkpoint files; reads no database."""
+    proof = read_proof(args.proof)
+    checkpoints = sorted((read_checkpoint(path) for path in args.checkpoint), key=lambda c: c.size)
+    if isinstance(proof, ConsistencyProof):
+        if len(checkpoints) != 2:
+            raise InvalidInput("--checkpoint", len(checkpoints), "two checkpoints for a consistency proof")
+        check = verify_consistency_proof(proof, checkpoints[0], checkpoints[1])
+    else:
+        if len(checkpoints) != 1:
+            raise InvalidInput("--checkpoint", len(checkpoints), "one checkpoint for an inclusion proof")
+        check = verify_inclusion_proof(
+            proof, checkpoints[0], aggregate_id=args.aggregate, version=args.version, position=args.position
+        )
+    if args.json:
+        _print_json(check)
+    else:
+        _say(console, check.message, "green" if check.ok else "red")
+    return 0 if check.ok else EXIT_INTEGRITY
+
+
+def cmd_replay(args: argparse.Namespace, console: Console) -> int:
+    """Recompute a past report; compare it with a published one or an expected digest."""
+    if (args.report is None) == (args.to is None):
+        raise InvalidInput("replay", "--to/--report", "exactly one of --to POSITION or --report FILE")
+    with _open(args) as ledger:
+        if args.report is not None:
+            return _replay_published(ledger, args, console)
+        report = replay(ledger, args.to, args.by, recorded_before=args.recorded_before, effective_on=args.effective_on)
+    matches = args.expect_digest is None or args.expect_digest.removeprefix("sha256:") == report.digest
+    if args.json:
+        _print_json(report)
+    else:
+        _say(console, f"totals at position {report.coordinates.position}, root {report.coordinates.root}")
+        _say(console, f"digest sha256:{report.digest}")
+        if args.expect_digest is not None:
+            _say(console, "matches the expected digest" if matches else "DIFFERS from the expected digest")
+    return 0 if matches else EXIT_INTEGRITY
+
+
+def _replay_published(ledger: AidLedger, args: argparse.Namespace, console: Console) -> int:
+    result = replay_report(ledger, args.report)
+    if args.json:
+        _print_json(result)
+        return 0 if result.ok else EXIT_INTEGRITY
+    verdict = "reproduced byte for byte" if result.ok else "NOT reproduced"
+    _say(console, f"{result.report} report at position {result.position}: {verdict}", "green" if result.ok else "red")
+    _say(console, f"published digest sha256:{result.published_digest}, replayed sha256:{result.replayed_digest}")
+    if not result.digest_valid:
+        _say(console, "the published digest does not match the published content (the file was edited)", "red")
+    for difference in result.differences:
+        _say(console, f"  {difference}")
+    return 0 if result.ok else EXIT_INTEGRITY
+
+
+def cmd_restatement(args: argparse.Namespace, console: Console) -> int:
+    """Print every figure that changed between two as-of points, with the events that changed it."""
+    before = projections.as_of(args.first, args.from_recorded_before, args.from_effective_on or args.effective_on)
+    after = projections.as_of(args.second, args.to_recorded_before, args.to_effective_on or args.effective_on)
+    with _open(args) as ledger:
+        report = restatement(ledger, before, after, args.by or ["project"])
+    if args.json:
+        _print_json(report)
+        return 0
+    table = Table(title=f"Restatement from {_point(report.restated_from)} to {_point(report.coordinates)}")
+    for name in ("figure", "column", "currency", "before", "after", "change", "events"):
+        table.add_column(name, justify="right" if name in ("before", "after", "change") else "left")
+    for figure in report.figures:
+        group = ", ".join(report.labels.get(v, v) for v in figure.key.values()) or "(grand total)"
+        events = "; ".join(_event_line(e) for e in figure.events)
+        row = (figure.column, figure.currency, str(figure.before), str(figure.after), str(figure.change), events)
+        table.add_row(escape(group), *(escape(cell) for cell in row))
+    console.print(table)
+    _say(console, f"{len(report.figures)} figures changed; digest sha256:{report.digest}")
+    return 0
+
+
+def _event_line(change: EventChange) -> str:
+    flags = [name for name, on in (("backdated", change.backdated), ("correction", change.correction)) if on]
+    amount = f" {change.amount:+}" if change.amount is not None else ""
+    return f"{change.position} {change.event}{amount}" + (f" ({' '.join(flags)})" if flags else "")
+
+
+def _point(coordinates: projections.Coordinates) -> str:
+    parts = [f"position {coordinates.position}"]
+    if coordinates.recorded_before:
+        parts.append(f"recorded before {coordinates.recorded_before.isoformat()}")
+    if coordinates.effective_on:
+        parts.append(f"effective on {coordinates.effective_on}")
+    return ", ".join(parts)
+
+
+def cmd_history(args: argparse.Namespace, console: Console) -> int:
+    """Print every event of one aggregate, oldest first."""
+    with _open(args) as ledger:
+        found = history(ledger, args.subject)
+    if args.json:
+        _print_json(found)
+        return 0
+    table = Table(title=f"History of {found.kind} {found.aggregate_id}")
+    for name in ("position", "event", "recorded at", "by", "effective on", "evidence", "command", "reason"):
+        table.add_column(name)
+    for entry in found.events:
+        evidence = ", ".join(f"{k}={v}" for k, v in (entry.source or {}).items() if v) or "-"
+        command = f"{entry.command or '?'} {entry.command_id}"
+        cells = (entry.event, entry.recorded_at.isoformat(), entry.recorded_by, str(entry.effective_on), evidence)
+        table.add_row(str(entry.position), *(escape(c) for c in cells), escape(command), escape(entry.reason or "-"))
+    console.print(table)
+    return 0

@@ -1,0 +1,312 @@
+"""The CSV form of command records: one command per row, one column per field (docs/import.md).
+
+A row names its command in the ``command`` column and fills the columns of that command's
+fields; an empty cell is an absent field. Nested values are flattened:
+
+- ``amount`` and ``budget`` hold a plain decimal; ``currency`` (empty = CNY) applies to them;
+- ``source_reference``, ``source_url``, ``source_sha256`` make up the evidence ``source``;
+- ``items`` holds in-kind items as ``description|quantity|unit``, separated by ``;``
+  (write ``\\|``, ``\\;`` and ``\\\\`` for a literal ``|``, ``;`` or backslash);
+- ``campaigns`` holds campaign tags separated by ``;`` (same escapes);
+- booleans are ``true``/``false`` (also ``TRUE``/``FALSE``, ``yes``/``no``, ``1``/``0``, ``是``/``否``).
+
+Columns whose header starts with ``#`` are notes and are ignored. :func:`record_from_cells` reads
+a row into a record and :func:`cells_from_record` writes one; they are inverse to each other on
+every record the ledger can export.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aidledger.interchange.commands import COMMAND_CLASSES
+
+__all__ = [
+    "BOOLEAN_COLUMNS",
+    "COLUMNS",
+    "DATE_COLUMNS",
+    "INTEGER_COLUMNS",
+    "MONEY_COLUMNS",
+    "SOURCE_COLUMNS",
+    "CellProblem",
+    "cells_from_record",
+    "check_amount_text",
+    "check_date_text",
+    "columns_of",
+    "record_from_cells",
+]
+
+COLUMNS: tuple[str, ...] = (
+    "command",
+    "command_id",
+    "effective_on",
+    "recorded_by",
+    # organizations
+    "name",
+    "kind",
+    "level",
+    "home_region",
+    "credit_code",
+    "charity",
+    "charity_since",
+    "public_fundraising",
+    "public_fundraising_from",
+    "public_fundraising_until",
+    "organization_id",
+    # projects
+    "title",
+    "implementing_organization_id",
+    "region",
+    "pooled_fund",
+    "category",
+    "field",
+    "campaigns",
+    "planned_start",
+    "planned_end",
+    "budget",
+    "project_id",
+    "person_times",
+    "households",
+    "persons",
+    "period_start",
+    "period_end",
+    "channel",
+    "url",
+    "content_sha256",
+    # pledges and disbursements
+    "donor_id",
+    "amount",
+    "currency",
+    "items",
+    "stage",
+    "channel_id",
+    "funded_from",
+    "anonymous",
+    "pledge_id",
+    "method",
+    "disbursement_id",
+    "reason",
+    # evidence
+    "source_reference",
+    "source_url",
+    "source_sha256",
+)
+"""Every column the CSV format knows, in the order templates and exports use."""
+
+BOOLEAN_COLUMNS = frozenset({"charity", "public_fundraising", "pooled_fund", "anonymous"})
+INTEGER_COLUMNS = frozenset({"person_times", "households", "persons"})
+DATE_COLUMNS = frozenset(
+    {
+        "effective_on",
+        "charity_since",
+        "public_fundraising_from",
+        "public_fundraising_until",
+        "planned_start",
+        "planned_end",
+        "period_start",
+        "period_end",
+    }
+)
+MONEY_COLUMNS = ("amount", "budget")
+SOURCE_COLUMNS = {"source_reference": "reference", "source_url": "url", "source_sha256": "sha256"}
+LIST_COLUMNS = frozenset({"campaigns"})
+
+_TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
+_FALSE = frozenset({"false", "no", "n", "0", "否", "f"})
+BOOLEAN_ACCEPTED = "true or false (also TRUE/FALSE, yes/no, 1/0, 是/否)"
+AMOUNT_ACCEPTED = "a positive decimal number with at most 2 decimal places, digits only, e.g. 1234.50"
+DATE_ACCEPTED = "a date written YYYY-MM-DD, e.g. 2018-08-01"
+ITEMS_ACCEPTED = "items as description|quantity|unit, several separated by ';', e.g. 棉被|400|床;冬衣|250|套"
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A cell (or record field) that cannot be read: where, what was given, what is accepted."""
+
+    column: str
+    value: Any
+    message: str
+
+
+@cache
+def columns_of(command: str) -> frozenset[str]:
+    """The CSV columns a command takes (``command`` included)."""
+    columns = {"command"}
+    for name, field in COMMAND_CLASSES[command].model_fields.items():
+        key = field.alias or name
+        if key == "source":
+            columns.update(SOURCE_COLUMNS)
+        elif key in MONEY_COLUMNS:
+            columns.update((key, "currency"))
+        else:
+            columns.add(key)
+    return frozenset(columns)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def record_from_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[CellProblem]]:
+    """Read one row (column -> cell text) into a command record.
+
+    Empty cells are left out. Cells that cannot be read are left out too and reported; the rest
+    of the record is returned so that every problem of the row can be found at once.
+    """
+    given = {column: text.strip() for column, text in cells.items() if text.strip()}
+    record: dict[str, Any] = {}
+    problems: list[CellProblem] = []
+    currency = given.pop("currency", None)
+    source = {SOURCE_COLUMNS[c]: given.pop(c) for c in list(given) if c in SOURCE_COLUMNS}
+    if source:
+        record["source"] = source
+    for column, text in given.items():
+        try:
+            record[column] = _read_cell(column, text)
+        except ValueError as error:
+            problems.append(CellProblem(column, text, str(error)))
+    if currency is not None:
+        money = [c for c in MONEY_COLUMNS if c in record]
+        if not money and not any(p.column in MONEY_COLUMNS for p in problems):
+            problems.append(CellProblem("currency", currency, "applies to an amount or budget; fill that column too"))
+        for column in money:
+            record[column] = {"value": record[column], "currency": currency}
+    return record, problems
+
+
+def _read_cell(column: str, text: str) -> Any:
+    if column == "command":
+        return text.lower()
+    if column in BOOLEAN_COLUMNS:
+        return _boolean(text)
+    if column in INTEGER_COLUMNS:
+        if not re.fullmatch(r"\d+", text):
+            msg = "is not a whole number; accepted: digits only, e.g. 1200 (no separators or decimals)"
+            raise ValueError(msg)
+        return int(text)
+    if column in MONEY_COLUMNS:
+        check_amount_text(text)
+        return text
+    if column in DATE_COLUMNS:
+        check_date_text(text)
+        return text
+    if column == "items":
+        return [_item(part) for part in _split_list(text)]
+    if column in LIST_COLUMNS:
+        return [_unescape(part) for part in _split_list(text)]
+    return text
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    msg = f"is not a yes/no value; accepted: {BOOLEAN_ACCEPTED}"
+    raise ValueError(msg)
+
+
+def check_amount_text(text: str) -> None:
+    """Refuse the amount spellings spreadsheets produce that are not plain decimals, saying why.
+
+    Plain decimals pass; their range and decimal places are checked by the command model.
+    """
+    if re.search(r"[¥￥$€£]|RMB|CNY|元", text, flags=re.IGNORECASE):
+        reason = "has a currency sign or unit; write the number only (the currency column names the currency)"
+    elif "," in text:
+        reason = "has a thousands separator or a decimal comma; write 1234.50, not 1,234.50"
+    elif re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", text):
+        reason = (
+            "is in scientific notation (as spreadsheets display long numbers); "
+            "format the column as Number or Text so the digits are written out"
+        )
+    else:
+        return
+    msg = f"{reason}; accepted: {AMOUNT_ACCEPTED}"
+    raise ValueError(msg)
+
+
+def check_date_text(text: str) -> None:
+    """Refuse dates written with slashes or dots (2018/8/1), saying how to write them."""
+    match = re.fullmatch(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})", text)
+    if match:
+        year, month, day = match.groups()
+        msg = (
+            f"is not written YYYY-MM-DD; write {year}-{int(month):02d}-{int(day):02d} "
+            "(format the column as Text or yyyy-mm-dd); accepted: " + DATE_ACCEPTED
+        )
+        raise ValueError(msg)
+
+
+def _item(text: str) -> dict[str, str]:
+    parts = [_unescape(part).strip() for part in _split(text, "|")]
+    if len(parts) != 3 or not all(parts):
+        msg = f"item {_unescape(text)!r} does not have 3 parts; accepted: {ITEMS_ACCEPTED}"
+        raise ValueError(msg)
+    description, quantity, unit = parts
+    return {"description": description, "quantity": quantity, "unit": unit}
+
+
+def _split_list(text: str) -> list[str]:
+    """Split a ``;``-separated cell at unescaped ``;``; parts keep their escapes, empty ones are dropped."""
+    return [part.strip() for part in _split(text, ";") if part.strip()]
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """Split at each ``separator`` not escaped by a backslash; escapes are kept in the parts."""
+    parts, start, index = [], 0, 0
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == separator:
+            parts.append(text[start:index])
+            start = index + 1
+        index += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def cells_from_record(record: dict[str, Any]) -> dict[str, str]:
+    """Write a command record (as exported, or as a JSON Lines file holds it) as CSV cells."""
+    cells: dict[str, str] = {}
+    for key, value in record.items():
+        if value is None:
+            continue
+        if key == "source":
+            for column, part in SOURCE_COLUMNS.items():
+                if value.get(part) is not None:
+                    cells[column] = str(value[part])
+        elif key in MONEY_COLUMNS and isinstance(value, dict):
+            cells[key] = str(value["value"])
+            if value.get("currency", "CNY") != "CNY":
+                cells["currency"] = str(value["currency"])
+        elif key == "items":
+            cells[key] = ";".join(
+                "|".join(_escape(str(item[part]), "|;") for part in ("description", "quantity", "unit"))
+                for item in value
+            )
+        elif key in LIST_COLUMNS:
+            cells[key] = ";".join(_escape(str(v), ";") for v in value)
+        elif isinstance(value, bool):
+            cells[key] = "true" if value else "false"
+        else:
+            cells[key] = str(value)
+    return cells
+
+
+def _escape(text: str, specials: str) -> str:
+    escaped = text.replace("\\", "\\\\")
+    for char in specials:
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped

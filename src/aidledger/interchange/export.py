@@ -1,0 +1,363 @@
+"""Export the ledger's views as JSON or CSV, and its projects as IATI activity XML (docs/export.md).
+
+Views:
+
+- ``totals`` — a totals report (every stage column), grouped by any dimensions;
+- ``project``, ``organization``, ``county`` — the public transparency pages, one per subject
+  (or one page with ``subject``);
+- ``events`` — the history as command records, in the import format (JSON Lines or CSV), so
+  an export can be imported again.
+
+Every export names the coordinates it was taken at: the log position and, when the ledger
+keeps them, the Merkle root of the log up to it (a checkpoint), plus any recorded-before time
+and effective-on date. JSON carries them in ``coordinates``; CSV in the note columns
+``#as_of_position``, ``#as_of_recorded_before``, ``#as_of_effective_on``, ``#as_of_root`` (and
+``#report_digest``), which an import ignores; JSON Lines in a first note record ``{"#export": ...}``;
+IATI XML in ``aidledger:`` attributes of ``iati-activities``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any, TextIO
+
+from aidledger import projections
+from aidledger.application import AidLedger
+from aidledger.errors import InvalidInput
+from aidledger.interchange.commands import resolve_reference
+from aidledger.interchange.csvformat import COLUMNS, cells_from_record
+from aidledger.interchange.history import history_records
+from aidledger.projections.fold import AsOf, LedgerFold
+from aidledger.projections.report import Coordinates, Report, coordinates_of
+from aidledger.projections.totals import COLUMNS as STAGE_COLUMNS
+from aidledger.projections.totals import TotalsReport
+from aidledger.projections.transparency import CountyPage, CurrencyTotals, OrganizationPage, ProjectPage
+
+__all__ = [
+    "COORDINATE_COLUMNS",
+    "FORMATS",
+    "VIEWS",
+    "Export",
+    "export",
+    "pages",
+    "subjects",
+]
+
+VIEWS = ("totals", "project", "organization", "county", "events")
+FORMATS = ("json", "csv", "iati")
+COORDINATE_COLUMNS = (
+    "#as_of_position",
+    "#as_of_recorded_before",
+    "#as_of_effective_on",
+    "#as_of_root",
+    "#report_digest",
+)
+"""Note columns every CSV export ends with: where in history it was taken."""
+
+LABELLED = ("donor", "channel", "implementer", "project")
+"""Totals dimensions whose keys are ids: a ``<dimension>_name`` column gives the name."""
+
+
+class Export:
+    """One export: the ledger's fold at the coordinates, and the options of the view."""
+
+    def __init__(
+        self,
+        ledger: AidLedger,
+        *,
+        view: str = "totals",
+        group_by: Iterable[str] = (),
+        subject: str | None = None,
+        on: date | str | None = None,
+        position: int | None = None,
+        recorded_before: datetime | str | None = None,
+        effective_on: date | str | None = None,
+    ) -> None:
+        if view not in VIEWS:
+            raise InvalidInput("view", view, "one of " + ", ".join(VIEWS))
+        self.ledger = ledger
+        self.view = view
+        self.group_by = tuple(group_by)
+        if self.group_by and view != "totals":
+            raise InvalidInput("--by", ",".join(self.group_by), "grouping only with --view totals")
+        if subject is not None and view not in ("project", "organization", "county"):
+            raise InvalidInput("--subject", subject, "a subject only with --view project, organization or county")
+        if view == "events" and (recorded_before is not None or effective_on is not None):
+            raise InvalidInput(
+                "--view events", "with --recorded-before/--effective-on", "only --position (the log is exported as is)"
+            )
+        self.subject = subject
+        self.on = projections.as_of(effective_on=on).effective_on if on is not None else None
+        self.as_of = projections.as_of(position, recorded_before, effective_on)
+        self.fold: LedgerFold = projections.fold_of(ledger)
+        self.coordinates: Coordinates = coordinates_of(self.fold, self.as_of)
+
+    # -- JSON ---------------------------------------------------------------------------------
+
+    def write_json(self, out: TextIO) -> None:
+        """The view as one JSON document (the events view: JSON Lines, a note record first)."""
+        if self.view == "events":
+            out.write(_json_line({"#export": {"view": "events", "coordinates": self._coordinates_json()}}))
+            for record in history_records(self.ledger, position=self.coordinates.position):
+                out.write(_json_line(record))
+            return
+        if self.view == "totals":
+            data: Any = self.totals().model_dump(mode="json")
+        elif self.subject is not None:
+            data = self.page(self.subject).model_dump(mode="json")
+        else:
+            data = {
+                "report": f"{self.view}_pages",
+                "coordinates": self._coordinates_json(),
+                "pages": [page.model_dump(mode="json") for page in self.pages()],
+            }
+        out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+    # -- CSV ----------------------------------------------------------------------------------
+
+    def write_csv(self, out: TextIO) -> None:
+        """The view as CSV: one row per record, note columns naming the coordinates at the end."""
+        writer = csv.writer(out, lineterminator="\r\n")
+        if self.view == "events":
+            writer.writerow([*COLUMNS, *COORDINATE_COLUMNS])
+            notes = self._coordinate_cells(digest="")
+            for record in history_records(self.ledger, position=self.coordinates.position):
+                cells = cells_from_record(record)
+                writer.writerow([*(cells.get(column, "") for column in COLUMNS), *notes])
+            return
+        if self.view == "totals":
+            self._write_totals(writer, self.totals())
+            return
+        header, rows = _PAGE_ROWS[self.view]
+        writer.writerow([*header, "currency", *STAGE_COLUMNS, "fulfilment_rate", *COORDINATE_COLUMNS])
+        chosen = [self.page(self.subject)] if self.subject is not None else self.pages()
+        for page in chosen:
+            notes = self._coordinate_cells(digest=page.digest)
+            for currency_totals in page.totals or (None,):
+                writer.writerow([*rows(page), *_currency_cells(currency_totals), *notes])
+
+    def _write_totals(self, writer: Any, report: TotalsReport) -> None:
+        labelled = [name for name in report.group_by if name in LABELLED]
+        counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
+        writer.writerow(
+            [
+                *report.group_by,
+                *(f"{n}_name" for n in labelled),
+                "currency",
+                *STAGE_COLUMNS,
+                *counts,
+                *COORDINATE_COLUMNS,
+            ]
+        )
+        notes = self._coordinate_cells(digest=report.digest)
+        for row in [*report.rows, *report.totals]:
+            key = [row.key.get(name, "(total)") for name in report.group_by]
+            names = [report.labels.get(row.key.get(name, ""), "") for name in labelled]
+            figures = [_text(row.columns[c]) for c in STAGE_COLUMNS]
+            writer.writerow([*key, *names, row.currency, *figures, *(getattr(row, c) for c in counts), *notes])
+
+    # -- the views ----------------------------------------------------------------------------
+
+    def totals(self) -> TotalsReport:
+        """The totals report of the view."""
+        return projections.totals(self.fold, self.group_by, **self._coordinate_options())
+
+    def page(self, subject: str) -> ProjectPage | OrganizationPage | CountyPage:
+        """The page of one project, organization (id or creating command id) or county."""
+        if self.view in ("project", "organization"):
+            subject = str(resolve_reference(self.view, subject))
+        return projections.transparency(
+            self.fold,
+            self.view,
+            subject,
+            on=self.on if self.view == "organization" else None,
+            **self._coordinate_options(),
+        )
+
+    def pages(self) -> list[ProjectPage | OrganizationPage | CountyPage]:
+        """The pages of every subject known at the coordinates."""
+        return list(pages(self.fold, self.view, self.as_of, on=self.on))
+
+    def _coordinate_options(self) -> dict[str, Any]:
+        return {
+            "position": self.as_of.position,
+            "recorded_before": self.as_of.recorded_before,
+            "effective_on": self.as_of.effective_on,
+        }
+
+    def _coordinates_json(self) -> Any:
+        return self.coordinates.model_dump(mode="json")
+
+    def _coordinate_cells(self, *, digest: str) -> list[str]:
+        c = self.coordinates
+        return [
+            str(c.position),
+            c.recorded_before.isoformat() if c.recorded_before else "",
+            c.effective_on.isoformat() if c.effective_on else "",
+            c.root or "",
+            digest,
+        ]
+
+
+def subjects(fold: LedgerFold, view: str, as_of: AsOf) -> list[str]:
+    """The projects, organizations or counties known at the coordinates, in a stable order."""
+    if view == "project":
+        projects = [p for p in fold.projects.values() if as_of.knows(p.position, p.recorded_at)]
+        return [str(p.id) for p in sorted(projects, key=lambda p: (p.plan.title, str(p.id)))]
+    if view == "organization":
+        named: list[tuple[str, str]] = []
+        for record in fold.organizations.values():
+            found = record.at(as_of)
+            if found is not None:
+                named.append((found[0].name, str(record.id)))
+        return [organization_id for _, organization_id in sorted(named)]
+    regions = {
+        p.plan.region
+        for p in fold.projects.values()
+        if p.plan.region is not None and not p.plan.pooled_fund and as_of.knows(p.position, p.recorded_at)
+    }
+    return sorted(regions)
+
+
+def pages(
+    fold: LedgerFold, view: str, as_of: AsOf, *, on: date | None = None
+) -> Iterator[ProjectPage | OrganizationPage | CountyPage]:
+    """The page of every subject of ``view`` at the coordinates."""
+    for subject in subjects(fold, view, as_of):
+        yield projections.transparency(
+            fold,
+            view,
+            subject,
+            on=on if view == "organization" else None,
+            position=as_of.position,
+            recorded_before=as_of.recorded_before,
+            effective_on=as_of.effective_on,
+        )
+
+
+def export(
+    ledger: AidLedger,
+    out: TextIO,
+    *,
+    file_format: str = "json",
+    view: str = "totals",
+    group_by: Iterable[str] = (),
+    subject: str | None = None,
+    on: date | str | None = None,
+    position: int | None = None,
+    recorded_before: datetime | str | None = None,
+    effective_on: date | str | None = None,
+    reporting_org: str | None = None,
+) -> Coordinates:
+    """Write a view of ``ledger`` to ``out`` as ``json``, ``csv`` or ``iati``; returns its coordinates."""
+    if file_format not in FORMATS:
+        raise InvalidInput("--format", file_format, "one of " + ", ".join(FORMATS))
+    if file_format == "iati":
+        from aidledger.interchange.iati import write_iati
+
+        if view not in ("totals", "project"):
+            raise InvalidInput("--view", view, "project (IATI activities are projects)")
+        return write_iati(
+            ledger,
+            out,
+            reporting_org=reporting_org,
+            position=position,
+            recorded_before=recorded_before,
+            effective_on=effective_on,
+        )
+    if reporting_org is not None:
+        raise InvalidInput("--reporting-org", reporting_org, "a reporting organization only with --format iati")
+    job = Export(
+        ledger,
+        view=view,
+        group_by=group_by,
+        subject=subject,
+        on=on,
+        position=position,
+        recorded_before=recorded_before,
+        effective_on=effective_on,
+    )
+    if file_format == "json":
+        job.write_json(out)
+    else:
+        job.write_csv(out)
+    return job.coordinates
+
+
+def _json_line(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _currency_cells(totals: CurrencyTotals | None) -> list[str]:
+    if totals is None:
+        return ["", *("" for _ in STAGE_COLUMNS), ""]
+    return [totals.currency, *(_text(totals.columns[c]) for c in STAGE_COLUMNS), _text(totals.fulfilment_rate)]
+
+
+def _project_cells(page: Report) -> list[str]:
+    assert isinstance(page, ProjectPage)
+    beneficiaries = page.beneficiaries or {}
+    return [
+        *(_text(getattr(page, name)) for name in _PROJECT_FIELDS),
+        str(len(page.pledges)),
+        *(_text(beneficiaries.get(name)) for name in ("person_times", "households", "persons")),
+        str(len(page.disclosures)),
+    ]
+
+
+def _organization_cells(page: Report) -> list[str]:
+    assert isinstance(page, OrganizationPage)
+    record = ";".join(f"{status}:{count}" for status, count in page.disclosure_record.items())
+    return [*(_text(getattr(page, name)) for name in _ORGANIZATION_FIELDS), str(len(page.pledges)), record]
+
+
+def _county_cells(page: Report) -> list[str]:
+    assert isinstance(page, CountyPage)
+    return [page.county, str(len(page.projects))]
+
+
+_PROJECT_FIELDS = (
+    "project_id",
+    "title",
+    "implementer",
+    "region",
+    "pooled_fund",
+    "category",
+    "field",
+    "campaigns",
+    "planned_start",
+    "planned_end",
+    "status",
+)
+_ORGANIZATION_FIELDS = (
+    "organization_id",
+    "name",
+    "kind",
+    "level",
+    "home_region",
+    "charity",
+    "public_fundraising",
+    "deregistered_on",
+)
+_PAGE_ROWS: dict[str, tuple[tuple[str, ...], Any]] = {
+    "project": (
+        (*_PROJECT_FIELDS, "pledges", "person_times", "households", "persons", "disclosures"),
+        _project_cells,
+    ),
+    "organization": ((*_ORGANIZATION_FIELDS, "pledges", "disclosure_record"), _organization_cells),
+    "county": (("county", "projects"), _county_cells),
+}
+"""Per page view: the leading CSV columns and the function giving a page's cells."""

@@ -1,0 +1,259 @@
+"""Streaming readers for import files: CSV and JSON Lines, one command record per row.
+
+The readers take a binary stream and decode each physical line as UTF-8 themselves, so a byte
+that is not UTF-8 is reported at its line (and the row it belongs to) instead of stopping the
+whole file, and the number of bytes read is known for a progress bar. Whole-file problems (an
+empty file, a wrong delimiter, an unknown column) raise :class:`InvalidInput`; problems of one
+row come back with the row as :class:`CellProblem` s. Memory stays bounded by the longest row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from aidledger.errors import InvalidInput
+from aidledger.interchange.commands import is_note, without_notes
+from aidledger.interchange.csvformat import COLUMNS, CellProblem, record_from_cells
+
+__all__ = ["FileFormat", "RowReader", "SourceRow", "detect_format", "file_error"]
+
+UTF8_ADVICE = "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)')"
+
+
+class FileFormat(StrEnum):
+    """The import formats."""
+
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def detect_format(path: Path, given: str | None = None) -> FileFormat:
+    """The format named by ``given``, or by the file's extension (.csv, .jsonl, .ndjson)."""
+    if given is not None:
+        try:
+            return FileFormat(given.lower())
+        except ValueError:
+            raise InvalidInput("--format", given, "csv or jsonl") from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return FileFormat.csv
+    if suffix in (".jsonl", ".ndjson"):
+        return FileFormat.jsonl
+    raise InvalidInput("file", str(path), "a .csv or .jsonl file (or name the format with --format csv|jsonl)")
+
+
+@dataclass
+class SourceRow:
+    """One row of an import file: where it starts, the record read from it, and its problems."""
+
+    line: int
+    record: dict[str, Any]
+    problems: list[CellProblem] = field(default_factory=list)
+    raw: Any = None
+    """The row as written (CSV cells or the JSON line's text), for the rejects file."""
+
+
+class RowReader:
+    """Iterate the rows of an import file; ``header`` is the CSV header (empty for JSON Lines)."""
+
+    def __init__(self, stream: BinaryIO, file_format: FileFormat) -> None:
+        self.stream = stream
+        self.format = file_format
+        self.header: list[str] = []
+        self.bytes_read = 0
+        self.rows_read = 0
+        self._bad_lines: dict[int, bytes] = {}
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        rows = self._csv_rows() if self.format is FileFormat.csv else self._jsonl_rows()
+        for row in rows:
+            self.rows_read += 1
+            yield row
+        if self.rows_read == 0:
+            what = "the file has a header but no rows" if self.header else "the file has no rows"
+            raise file_error(what, "at least one command row (see docs/import.md and the templates)")
+
+    # -- lines --------------------------------------------------------------------------------
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        """Decoded physical lines with their numbers; undecodable lines are remembered."""
+        for number, raw in enumerate(self.stream, start=1):
+            self.bytes_read += len(raw)
+            if number == 1:
+                raw = self._strip_bom(raw)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                if number == 1:
+                    raise file_error(
+                        f"line 1 is not UTF-8 text (hex bytes {_shown_bytes(raw)}); {_encoding_guess(raw)}", UTF8_ADVICE
+                    ) from None
+                self._bad_lines[number] = raw
+                text = raw.decode("utf-8", errors="replace")
+            yield number, text
+
+    @staticmethod
+    def _strip_bom(raw: bytes) -> bytes:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise file_error("the file is UTF-16 text (as Excel's 'Unicode Text' writes)", UTF8_ADVICE)
+        return raw.removeprefix(codecs.BOM_UTF8)
+
+    def _encoding_problem(self, first: int, last: int, cells: list[str]) -> CellProblem | None:
+        bad = [number for number in range(first, last + 1) if number in self._bad_lines]
+        if not bad:
+            return None
+        raw = b"".join(self._bad_lines.pop(number) for number in bad)
+        index = next((i for i, text in enumerate(cells) if "\ufffd" in text), None)
+        if index is None or self.format is not FileFormat.csv:
+            return CellProblem(
+                "", _shown_bytes(raw), f"(hex bytes) is not UTF-8 text; {_encoding_guess(raw)}{UTF8_ADVICE}"
+            )
+        # Latin-1 maps bytes to characters one to one: parse the raw bytes to find the cell's own.
+        raw_cells = next(csv.reader([raw.decode("latin-1")]), [])
+        cell = raw_cells[index].encode("latin-1") if index < len(raw_cells) else raw
+        column = self.header[index] if index < len(self.header) else ""
+        return CellProblem(
+            column, _shown_bytes(cell), f"(hex bytes) is not UTF-8 text; {_encoding_guess(cell)}{UTF8_ADVICE}"
+        )
+
+    # -- CSV ----------------------------------------------------------------------------------
+
+    def _csv_rows(self) -> Iterator[SourceRow]:
+        reader = csv.reader((text for _, text in self._lines()), strict=False)
+        self.header = self._read_header(reader)
+        last = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                first, last = last + 1, reader.line_num
+                for number in range(first, last + 1):
+                    self._bad_lines.pop(number, None)
+                yield SourceRow(first, {}, [CellProblem("", "", f"cannot be read as CSV: {error}")], [])
+                continue
+            first, last = last + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                self._bad_lines.pop(first, None)
+                continue  # blank lines and rows of empty cells, as spreadsheets leave at the end
+            yield self._csv_row(first, last, cells)
+
+    def _read_header(self, reader: Any) -> list[str]:
+        try:
+            header = [cell.strip() for cell in next(reader)]
+        except StopIteration:
+            raise file_error(
+                "the file is empty",
+                "a header line naming the columns (command,command_id,...), then one row per command",
+            ) from None
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            delimiter = "semicolons" if ";" in header[0] else "tabs"
+            raise file_error(
+                f"line 1 separates its columns with {delimiter}: {header[0][:80]!r}",
+                "comma-separated columns (save the sheet as 'CSV UTF-8 (Comma delimited)', or set the list "
+                "separator to ',')",
+            )
+        _check_header(header)
+        return header
+
+    def _csv_row(self, first: int, last: int, cells: list[str]) -> SourceRow:
+        named = {column: cell for column, cell in zip(self.header, cells, strict=False) if column}
+        problems: list[CellProblem] = []
+        encoding = self._encoding_problem(first, last, cells)
+        if encoding is not None:
+            return SourceRow(first, {}, [encoding], cells)
+        if len(cells) != len(self.header):
+            problems.append(
+                CellProblem(
+                    "",
+                    f"{len(cells)} cells",
+                    f"the header has {len(self.header)} columns; every row needs exactly that many cells "
+                    "(a cell that contains a comma must be in double quotes)",
+                )
+            )
+            return SourceRow(first, {}, problems, cells)
+        unnamed = [cell for column, cell in zip(self.header, cells, strict=True) if not column and cell.strip()]
+        if unnamed:
+            problems.append(CellProblem("", unnamed[0], "is in a column with no name; name the column or empty it"))
+        record, cell_problems = record_from_cells({c: v for c, v in named.items() if not is_note(c)})
+        return SourceRow(first, record, problems + cell_problems, cells)
+
+    # -- JSON Lines ---------------------------------------------------------------------------
+
+    def _jsonl_rows(self) -> Iterator[SourceRow]:
+        seen_any = False
+        for number, text in self._lines():
+            if not text.strip():
+                continue
+            seen_any = True
+            encoding = self._encoding_problem(number, number, [])
+            if encoding is not None:
+                yield SourceRow(number, {}, [encoding], text.strip())
+                continue
+            try:
+                record = json.loads(text, parse_float=Decimal)
+            except json.JSONDecodeError as error:
+                problem = CellProblem("", text.strip()[:80], f"is not JSON ({error.msg}); accepted: one JSON object")
+                yield SourceRow(number, {}, [problem], text.strip())
+                continue
+            if not isinstance(record, dict):
+                yield SourceRow(number, {}, [CellProblem("", record, "is not a JSON object")], text.strip())
+                continue
+            fields = without_notes(record)
+            if fields or not record:
+                yield SourceRow(number, fields, [], text.strip())
+        if not seen_any:
+            raise file_error("the file is empty", "one JSON object per line, one command per object")
+
+
+def _check_header(header: list[str]) -> None:
+    named = [column for column in header if column and not is_note(column)]
+    duplicates = sorted({column for column in named if named.count(column) > 1})
+    if duplicates:
+        raise file_error(f"line 1 names these columns twice: {', '.join(duplicates)}", "each column named once")
+    unknown = [column for column in named if column not in COLUMNS]
+    if unknown:
+        problems = tuple(
+            f"line 1, column {column!r}: unknown column{_suggestion(column)}; accepted: the columns of "
+            "docs/import.md (columns starting with # are notes and are ignored)"
+            for column in unknown
+        )
+        raise InvalidInput("header", ", ".join(unknown), "known column names", problems=problems)
+    if "command" not in named:
+        raise file_error(
+            f"line 1 has no 'command' column: {','.join(header)[:200]!r}",
+            "a 'command' column naming each row's command",
+        )
+
+
+def file_error(what: str, accepted: str) -> InvalidInput:
+    """A problem of the whole file: nothing in it can be imported."""
+    return InvalidInput("file", what, accepted, problems=(f"{what}; accepted: {accepted}",))
+
+
+def _suggestion(column: str) -> str:
+    close = difflib.get_close_matches(column.lower(), COLUMNS, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _encoding_guess(raw: bytes) -> str:
+    try:
+        text = raw.decode("gb18030").strip()
+    except UnicodeDecodeError:
+        return ""
+    return f"it reads as GBK/GB18030 text ({text[:40]!r}), as Excel saves CSV on Chinese Windows; "
+
+
+def _shown_bytes(raw: bytes) -> str:
+    """Bytes as hex, e.g. ``d5 c5 b1 b1``."""
+    return raw.strip()[:40].hex(" ")
