@@ -13,7 +13,7 @@ from tests.ledger_fixtures import disburse, make_pledge, register_organization, 
 from aidledger import AidLedger, projections
 from aidledger.errors import InvalidInput, NotFound
 from aidledger.projections import CountyPage, OrganizationPage, ProjectPage
-from aidledger.projections.transparency import ANONYMOUS
+from aidledger.projections.totals import ANONYMOUS
 
 SECRET_NAME = "隐名善心基金会"
 """The anonymous donor's name: it must never appear on a public page."""
