@@ -124,7 +124,8 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    tty = sys.stdout.isatty()  # pipes and files get whole lines and wide tables
+    console = Console(highlight=False, width=None if tty else 200, soft_wrap=not tty)
     try:
         result: int = args.run(args, console)
     except InvalidInput as error:

@@ -56,8 +56,9 @@ def fingerprint(db: str) -> tuple[list[tuple[str, int, str]], list[str]]:
     """The log's identities in order, and the digests of a few reports."""
     with aidledger.open(db) as ledger:
         log = [(str(e.originator_id), e.originator_version, type(e).__qualname__) for _, e in ledger.read_log()]
-        # The full digest also covers the Merkle root, which covers when each event was recorded:
-        # a rerun records at other times, so the figures (and the log's identities) are compared.
+        # The full digest also covers the position and the Merkle root, which covers when each event
+        # was recorded: a rerun records at other times (and, on PostgreSQL, a killed transaction
+        # uses up sequence numbers), so the figures and the log's identities are compared.
         digests = [
             projections.totals(ledger, ["category"], effective_on="2018-08-31").figures_digest(),
             projections.totals(ledger, ["donor_level", "year", "county"]).figures_digest(),

@@ -77,15 +77,17 @@ class Report(BaseModel):
         return self.model_dump(mode="json", exclude={"digest"})
 
     def figures_digest(self) -> str:
-        """SHA-256 of the report without its digest and without the Merkle root.
+        """SHA-256 of the report without its digest, log position and Merkle root.
 
-        ``digest`` binds the figures to the exact history they were computed from, and that
-        history includes when each event was recorded. Two ledgers holding the same commands
-        recorded at different times (a clean import and one that crashed and was run again, a
-        copy re-imported elsewhere) give the same figures, so the same ``figures_digest``.
+        ``digest`` binds the figures to the exact history they were computed from: its position
+        and root, and the root covers when each event was recorded. Two ledgers holding the same
+        commands recorded at other times (a clean import and one that crashed and was run again)
+        give the same figures; on PostgreSQL their positions can differ too, since a transaction
+        killed half way uses up sequence numbers. ``figures_digest`` is equal for both.
         """
         body = self.body()
         body["coordinates"].pop("root", None)
+        body["coordinates"].pop("position", None)
         return hashlib.sha256(canonical_json(body)).hexdigest()
 
     def canonical(self) -> bytes:
