@@ -376,7 +376,7 @@ def test_a_withdrawal_dated_before_the_signing_is_refused_so_no_column_goes_nega
     pledged = set_up_pledge(ledger, "500.00", stage="intended")
     ledger.sign_pledge(pledge_id=pledged.pledge_id, effective_on="2018-05-01")
     position = ledger.position()
-    with pytest.raises(EffectiveDateOutOfOrder, match="2018-04-01 is before its last change on 2018-05-01"):
+    with pytest.raises(EffectiveDateOutOfOrder, match="2018-04-01 is before its last change or payment on 2018-05-01"):
         ledger.withdraw_pledge(pledge_id=pledged.pledge_id, reason="董事会未批准", effective_on="2018-04-01")
     assert ledger.position() == position
     columns = grand(projections.totals(ledger, effective_on="2018-04-15"))

@@ -67,6 +67,8 @@ class Pledge(LedgerAggregate):
         made_on: date
         stage_on: date
         """The effective date of the latest change of stage or amount."""
+        money_on: date
+        """The effective date of the latest disbursement, reversal or return against it."""
         withdrawn: bool
         disbursed: Decimal
         reversed: Decimal
@@ -84,7 +86,7 @@ class Pledge(LedgerAggregate):
             aggregate.terms = self.terms
             aggregate.amount = self.terms.amount
             aggregate.stage = self.stage
-            aggregate.made_on = aggregate.stage_on = self.effective_on
+            aggregate.made_on = aggregate.stage_on = aggregate.money_on = self.effective_on
             aggregate.withdrawn = False
             aggregate.disbursed = aggregate.reversed = aggregate.returned = ZERO
             aggregate.disbursements = {}
@@ -125,6 +127,7 @@ class Pledge(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.disbursed += self.amount
             aggregate.disbursements[self.disbursement_id] = self.amount
+            aggregate.money_on = max(aggregate.money_on, self.effective_on)
 
     class DisbursementReversed(LedgerAggregate.Event):
         """A disbursement was a recording error and never happened."""
@@ -134,6 +137,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.reversed += self.amount
+            aggregate.money_on = max(aggregate.money_on, self.effective_on)
 
     class DisbursementReturned(LedgerAggregate.Event):
         """Money or goods were given back."""
@@ -143,6 +147,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.returned += self.amount
+            aggregate.money_on = max(aggregate.money_on, self.effective_on)
 
     class RegrantAllocated(LedgerAggregate.Event):
         """The amount a regrant pledge draws from this pooled-fund pledge is now ``amount``."""
@@ -199,7 +204,10 @@ class Pledge(LedgerAggregate):
         """Change the pledged amount; never below what was already disbursed."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the amended amount")
-        self.check_not_before(envelope, self.stage_on, "its last change")
+        if amount.value < self.amount.value:  # a decrease must not predate the payments it relies on
+            self.check_not_before(envelope, max(self.stage_on, self.money_on), "its last change or payment")
+        else:
+            self.check_not_before(envelope, self.stage_on, "its last change")
         if amount.value < self.net_disbursed:
             msg = (
                 f"pledge {self.id} cannot be amended to {amount}: {self.net_disbursed} "
@@ -211,7 +219,7 @@ class Pledge(LedgerAggregate):
     def withdraw(self, reason: str, envelope: Envelope) -> None:
         """Withdraw a pledge that nothing was disbursed against."""
         self.check_not_withdrawn()
-        self.check_not_before(envelope, self.stage_on, "its last change")
+        self.check_not_before(envelope, max(self.stage_on, self.money_on), "its last change or payment")
         if self.net_disbursed > 0:
             msg = (
                 f"pledge {self.id} has {self.net_disbursed} {self.amount.currency} disbursed and cannot be "
@@ -226,7 +234,7 @@ class Pledge(LedgerAggregate):
         """Record money handed over; never more than the outstanding amount."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the disbursement")
-        self.check_not_before(envelope, self.made_on, "the pledge was made")
+        self.check_not_before(envelope, self.stage_on, "its last change")
         if self.stage is PledgeStage.intended and not allow_intended:
             msg = f"pledge {self.id} is only intended; sign it before disbursing (or enable allow_disbursing_intended)"
             raise PledgeNotSigned(msg)

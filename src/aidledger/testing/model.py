@@ -1,0 +1,1147 @@
+"""A deliberately simple reference model of the ledger's rules and totals.
+
+The model is written from DESIGN §2–§4 and from the rules the library enforces, with plain dicts,
+lists and ``Decimal`` sums: no event sourcing, no pydantic, and no import of
+``aidledger.projections``. It reads the same *command records* as
+:func:`aidledger.interchange.commands.run_command` (``{"command": ..., "command_id": ..., fields}``,
+references by command id or UUID) and, for each one, predicts whether the ledger accepts it,
+repeats it (same command id and payload) or refuses it, and with which error class. Accepted
+commands change the model's state; from that state it predicts every stage column of every
+pledge and totals grouped by the ledger's dimensions.
+
+The order of the checks matters, because a command that breaks two rules is refused with the
+first one the ledger checks: input first (:class:`~aidledger.errors.InvalidInput`), then the
+command id (:class:`~aidledger.errors.IdempotencyConflict`), then references and rules in the
+order the application checks them. That order is part of what the model states.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import product
+from typing import Any, NoReturn
+from uuid import UUID
+
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from aidledger import errors
+from aidledger.domain.base import derive_id
+
+__all__ = [
+    "ANONYMOUS",
+    "BASE_COLUMNS",
+    "COLUMNS",
+    "CURRENCY_SCALES",
+    "DIMENSIONS",
+    "MAX_AMOUNT",
+    "LedgerModel",
+    "ModelDisbursement",
+    "ModelOrganization",
+    "ModelPledge",
+    "ModelProject",
+    "ModelRow",
+    "Outcome",
+    "Refused",
+    "resolve",
+]
+
+ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("999999999999999.99")
+"""The largest amount the ledger accepts (amounts are below 10^15)."""
+
+BASE_COLUMNS = ("intended", "signed", "withdrawn", "disbursed", "confirmed", "reversed", "returned")
+"""Stage columns that events feed directly."""
+
+COLUMNS = (
+    "intended",
+    "signed",
+    "pledged",
+    "withdrawn",
+    "disbursed",
+    "confirmed",
+    "reversed",
+    "returned",
+    "net_disbursed",
+    "outstanding",
+)
+"""Every column a totals row has: the base columns and the three derived ones."""
+
+CURRENCY_SCALES = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "GBP": 2, "JPY": 0, "KRW": 0}
+"""Currencies the model knows, with the decimal places each accepts (at most 2)."""
+
+NONE = "(none)"
+POOLED = "(pooled fund)"
+ANONYMOUS = "anonymous (匿名)"
+"""The ``donor`` value of anonymous pledges: published reports never name an anonymous donor."""
+
+# First two digits of every GB/T 2260 code (provinces, autonomous regions, municipalities, SARs).
+_PROVINCES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
+_ORGANIZATION_KINDS = frozenset({"foundation", "social_group", "social_service_agency", "enterprise", "other"})
+_LEVELS = frozenset({"national", "provincial", "municipal", "county"})
+_CATEGORIES = frozenset({"direct_aid", "capacity", "public_welfare"})
+_FIELDS = frozenset({"industry", "employment", "education", "health", "volunteer", "relocation", "ecology", "other"})
+_STAGES = frozenset({"intended", "signed"})
+_METHODS = frozenset({"bank_transfer", "cash", "goods_delivery", "service_delivery", "other"})
+_DISCLOSURE_KINDS = frozenset({"progress", "final"})
+
+REFERENCE_KINDS = {
+    "organization_id": "organization",
+    "implementing_organization_id": "organization",
+    "donor_id": "organization",
+    "channel_id": "organization",
+    "project_id": "project",
+    "pledge_id": "pledge",
+    "funded_from": "pledge",
+    "disbursement_id": "disbursement",
+}
+
+
+class Refused(Exception):
+    """Raised inside the model when a command is refused; carries the predicted error class."""
+
+    def __init__(self, error: type[errors.AidLedgerError], why: str) -> None:
+        super().__init__(f"{error.__name__}: {why}")
+        self.error = error
+        self.why = why
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the model predicts for one command record."""
+
+    command: str
+    command_id: str | None
+    status: str
+    """``accepted`` (new events stored), ``repeated`` (idempotent no-op) or ``refused``."""
+    error: type[errors.AidLedgerError] | None = None
+    why: str = ""
+    aggregate_id: UUID | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """The ledger stores new events for this command."""
+        return self.status == "accepted"
+
+    @property
+    def refused(self) -> bool:
+        """The ledger raises ``error`` and stores nothing."""
+        return self.status == "refused"
+
+
+# -- state --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelOrganization:
+    """An organization: its profile (plain dict) and whether it was deregistered."""
+
+    id: UUID
+    profile: dict[str, Any]
+    deregistered: bool = False
+
+
+@dataclass
+class ModelProject:
+    """A project: what grouping needs, its status and its beneficiary reports."""
+
+    id: UUID
+    implementer: UUID
+    region: str | None
+    pooled_fund: bool
+    category: str
+    field: str
+    campaigns: tuple[str, ...]
+    status: str = "registered"
+    started_on: date | None = None
+    reports: list[tuple[date, int, int, int | None, int | None]] = dataclasses.field(default_factory=list)
+    """(as of, sequence, person-times, households, persons) of each beneficiary report."""
+
+
+@dataclass
+class ModelPledge:
+    """A pledge and the money paid against it."""
+
+    id: UUID
+    donor: UUID
+    project: UUID
+    currency: str
+    amount: Decimal
+    stage: str
+    made_on: date
+    in_kind: bool
+    channel: UUID | None
+    funded_from: UUID | None
+    anonymous: bool
+    withdrawn: bool = False
+    stage_on: date | None = None
+    """Date of the latest of Made, Signed, Amended, Withdrawn: no later change may predate it."""
+    money_on: date | None = None
+    """Date of the latest disbursement, reversal or return against it (made_on before any)."""
+    disbursed: Decimal = ZERO
+    reversed: Decimal = ZERO
+    returned: Decimal = ZERO
+    allocations: dict[UUID, Decimal] = dataclasses.field(default_factory=dict)
+    """What each regrant funded from this pledge currently draws from it."""
+
+    @property
+    def net_disbursed(self) -> Decimal:
+        """Disbursed minus reversed minus returned."""
+        return self.disbursed - self.reversed - self.returned
+
+    @property
+    def outstanding(self) -> Decimal:
+        """The current amount minus net disbursed (what may still be disbursed)."""
+        return self.amount - self.net_disbursed
+
+    @property
+    def regranted(self) -> Decimal:
+        """What regrants funded from this pledge currently draw from it."""
+        return sum(self.allocations.values(), ZERO)
+
+
+@dataclass
+class ModelDisbursement:
+    """A disbursement and what became of it."""
+
+    id: UUID
+    pledge: UUID
+    amount: Decimal
+    value_date: date
+    confirmed: bool = False
+    confirmed_on: date | None = None
+    reversed: bool = False
+    returned: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One signed contribution to one column of one pledge, dated and filed under a year."""
+
+    pledge: UUID
+    column: str
+    amount: Decimal
+    effective_on: date
+    year: int
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One group's predicted figures in one currency."""
+
+    columns: dict[str, Decimal]
+    new_money: dict[str, Decimal]
+    """The columns of pledges without ``funded_from`` only (money counted where it enters)."""
+    passed_through: dict[str, Decimal]
+    """The columns of regrants only (money passed on from pooled funds)."""
+    pledges: int
+    projects: int
+    organizations: int
+    counties: int
+    person_times: int
+    households: int
+    persons: int
+
+
+# -- input validation ---------------------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _fail(why: str) -> NoReturn:
+    raise _Invalid(why)
+
+
+def _text(value: Any, *, maximum: int, strip: bool = True) -> str:
+    if not isinstance(value, str):
+        _fail(f"{value!r} is not text")
+    text = value.strip() if strip else value
+    if not 1 <= len(text) <= maximum:
+        _fail(f"{value!r} has the wrong length")
+    return text
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        _fail(f"{value!r} is not YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        _fail(f"{value!r} is not a calendar date")
+
+
+def _credit_code(value: Any) -> str:
+    if not isinstance(value, str):
+        _fail(f"{value!r} is not a credit code")
+    try:
+        return str(uscc.validate(value.strip()))
+    except StdnumError:
+        _fail(f"{value!r} fails the check digit")
+
+
+def _choice(options: frozenset[str]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            _fail(f"{value!r} is not one of {sorted(options)}")
+        return str(value)
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        _fail(f"{value!r} is not a boolean")
+    return bool(value)
+
+
+def _region(value: Any) -> str:
+    if not isinstance(value, str):
+        _fail(f"{value!r} is not a region code")
+    code = value.strip()
+    if not re.fullmatch(r"\d{6}", code) or code[:2] not in _PROVINCES:
+        _fail(f"{value!r} is not a GB/T 2260 code")
+    return code
+
+
+def _exact(raw: Any, scale: int) -> Decimal:
+    """An exact positive number below 10^15 with at most ``scale`` places (the ledger's rule)."""
+    if isinstance(raw, (bool, float)):
+        _fail(f"{raw!r} is not exact")
+    if isinstance(raw, str):
+        if not re.fullmatch(r"[+-]?\d+(\.\d+)?", raw.strip()):
+            _fail(f"{raw!r} is not a plain decimal")
+        value = Decimal(raw.strip())
+    elif isinstance(raw, (int, Decimal)):
+        value = Decimal(raw)
+    else:
+        _fail(f"{raw!r} is not an amount")
+    if not value.is_finite() or value <= 0 or value >= Decimal(10) ** 15:
+        _fail(f"{raw!r} is out of range")
+    if value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
+        _fail(f"{raw!r} has more than {scale} places")
+    return value
+
+
+def _money(raw: Any) -> tuple[Decimal, str]:
+    if isinstance(raw, Mapping):
+        if set(raw) - {"value", "currency"} or "value" not in raw:
+            _fail(f"{raw!r} is not a money mapping")
+        value, currency = raw["value"], raw.get("currency", "CNY")
+    else:
+        value, currency = raw, "CNY"
+    amount = _exact(value, 2).quantize(Decimal("0.01"))
+    if not isinstance(currency, str) or currency.strip().upper() not in CURRENCY_SCALES:
+        _fail(f"{currency!r} is not a currency the model knows")
+    code = currency.strip().upper()
+    _exact(amount, CURRENCY_SCALES[code])
+    return amount, code
+
+
+def _count(maximum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            _fail(f"{value!r} is not a count 0..{maximum}")
+        return int(value)
+
+    return check
+
+
+def _items(value: Any) -> tuple[tuple[str, Decimal, str], ...]:
+    if not isinstance(value, (list, tuple)):
+        _fail(f"{value!r} is not a list of items")
+    items = []
+    for item in value:
+        if not isinstance(item, Mapping) or set(item) != {"description", "quantity", "unit"}:
+            _fail(f"{item!r} is not an item")
+        quantity = _exact(item["quantity"], 6).normalize()
+        items.append(
+            (
+                _text(item["description"], maximum=500, strip=False),
+                quantity,
+                _text(item["unit"], maximum=50, strip=False),
+            )
+        )
+    return tuple(items)
+
+
+def _campaigns(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)):
+        _fail(f"{value!r} is not a list of campaigns")
+    return tuple(_text(v, maximum=100, strip=False) for v in value)
+
+
+def _reference(value: Any) -> str:
+    if not isinstance(value, (str, UUID)):
+        _fail(f"{value!r} is not a reference")
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        _fail(f"{value!r} is not a UUID")
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 2000 or not re.fullmatch(r"https?://\S+", value):
+        _fail(f"{value!r} is not a URL")
+    return str(value)
+
+
+def _sha256(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        _fail(f"{value!r} is not a SHA-256")
+    return str(value)
+
+
+def _evidence(value: Any) -> Any:
+    if not isinstance(value, Mapping) or set(value) - {"reference", "url", "sha256"}:
+        _fail(f"{value!r} is not evidence")
+    checked: dict[str, Any] = {}
+    for name, raw in value.items():
+        if raw is None:
+            checked[name] = None
+        elif name == "reference":
+            checked[name] = _text(raw, maximum=200, strip=False)
+        else:
+            checked[name] = _url(raw) if name == "url" else _sha256(raw)
+    return tuple(sorted(checked.items()))
+
+
+Check = Callable[[Any], Any]
+_ENVELOPE: dict[str, tuple[bool, Check]] = {
+    "recorded_by": (False, lambda v: _text(v, maximum=200, strip=False)),
+    "effective_on": (True, _date),
+    "source": (False, _evidence),
+}
+
+_REASON: Check = lambda v: _text(v, maximum=2000)  # noqa: E731
+_NAME: Check = lambda v: _text(v, maximum=500)  # noqa: E731
+
+_PROFILE: dict[str, Check] = {
+    "name": _NAME,
+    "kind": _choice(_ORGANIZATION_KINDS),
+    "level": _choice(_LEVELS),
+    "home_region": _region,
+    "credit_code": _credit_code,
+    "charity": _bool,
+    "charity_since": _date,
+    "public_fundraising": _bool,
+    "public_fundraising_from": _date,
+    "public_fundraising_until": _date,
+}
+
+SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
+    "register_organization": {
+        "name": (True, _NAME),
+        "kind": (True, _PROFILE["kind"]),
+        "level": (True, _PROFILE["level"]),
+        "home_region": (True, _region),
+        "credit_code": (False, _PROFILE["credit_code"]),
+        "charity": (False, _bool),
+        "charity_since": (False, _date),
+        "public_fundraising": (False, _bool),
+        "public_fundraising_from": (False, _date),
+        "public_fundraising_until": (False, _date),
+    },
+    "update_organization": {"organization_id": (True, _reference)}
+    | {name: (False, check) for name, check in _PROFILE.items()},
+    "deregister_organization": {"organization_id": (True, _reference), "reason": (True, _REASON)},
+    "register_project": {
+        "title": (True, _NAME),
+        "implementing_organization_id": (True, _reference),
+        "region": (False, _region),
+        "pooled_fund": (False, _bool),
+        "category": (True, _choice(_CATEGORIES)),
+        "field": (True, _choice(_FIELDS)),
+        "campaigns": (False, _campaigns),
+        "planned_start": (True, _date),
+        "planned_end": (True, _date),
+        "budget": (False, _money),
+    },
+    "start_project": {"project_id": (True, _reference)},
+    "report_beneficiaries": {
+        "project_id": (True, _reference),
+        "person_times": (True, _count(10**10)),
+        "households": (False, _count(10**9)),
+        "persons": (False, _count(10**10)),
+    },
+    "record_disclosure": {
+        "project_id": (True, _reference),
+        "kind": (True, _choice(_DISCLOSURE_KINDS)),
+        "period_start": (True, _date),
+        "period_end": (True, _date),
+        "channel": (True, lambda v: _text(v, maximum=200, strip=False)),
+        "url": (False, _url),
+        "content_sha256": (False, _sha256),
+    },
+    "complete_project": {"project_id": (True, _reference)},
+    "cancel_project": {"project_id": (True, _reference), "reason": (True, _REASON)},
+    "make_pledge": {
+        "donor_id": (True, _reference),
+        "project_id": (True, _reference),
+        "amount": (True, _money),
+        "items": (False, _items),
+        "stage": (False, _choice(_STAGES)),
+        "channel_id": (False, _reference),
+        "funded_from": (False, _reference),
+        "anonymous": (False, _bool),
+    },
+    "sign_pledge": {"pledge_id": (True, _reference)},
+    "amend_pledge": {"pledge_id": (True, _reference), "amount": (True, _money), "reason": (True, _REASON)},
+    "withdraw_pledge": {"pledge_id": (True, _reference), "reason": (True, _REASON)},
+    "disburse": {
+        "pledge_id": (True, _reference),
+        "amount": (True, _money),
+        "items": (False, _items),
+        "method": (False, _choice(_METHODS)),
+    },
+    "confirm_disbursement": {"disbursement_id": (True, _reference)},
+    "reverse_disbursement": {"disbursement_id": (True, _reference), "reason": (True, _REASON)},
+    "return_disbursement": {"disbursement_id": (True, _reference), "amount": (True, _money), "reason": (True, _REASON)},
+}
+"""Each command's fields: (required, check). A check returns the normalised value or fails."""
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "register_project": {"pooled_fund": False, "campaigns": ()},
+    "make_pledge": {"items": (), "stage": "signed", "anonymous": False},
+    "disburse": {"items": (), "method": "bank_transfer"},
+    "register_organization": {"charity": False, "public_fundraising": False},
+}
+
+_CREATES = {
+    "register_organization": "organization",
+    "register_project": "project",
+    "make_pledge": "pledge",
+    "disburse": "disbursement",
+}
+
+
+def resolve(value: str, kind: str) -> UUID:
+    """The id a reference names: a UUID as it is, otherwise the id its command id gave ``kind``."""
+    try:
+        return UUID(value)
+    except ValueError:
+        return derive_id(kind, value.strip())
+
+
+def _validate(name: str, record: Mapping[str, Any], default_recorded_by: str | None) -> dict[str, Any]:
+    """The command's fields, checked and normalised; raises ``_Invalid`` for bad input."""
+    if name not in SCHEMAS or record.get("command") != name:
+        _fail(f"unknown command {record.get('command')!r}")
+    command_id = record.get("command_id")
+    if command_id is not None and (not isinstance(command_id, str) or not 1 <= len(command_id) <= 200):
+        _fail(f"command_id {command_id!r}")
+    schema = SCHEMAS[name] | _ENVELOPE
+    fields = {k: v for k, v in record.items() if k not in ("command", "command_id")}
+    unknown = set(fields) - set(schema)
+    if unknown:
+        _fail(f"unknown fields {sorted(unknown)}")
+    checked: dict[str, Any] = dict(_DEFAULTS.get(name, {}))
+    for key, (required, check) in schema.items():
+        raw = fields.get(key)
+        if key in REFERENCE_KINDS and isinstance(raw, str) and raw.strip():
+            raw = str(resolve(raw, REFERENCE_KINDS[key]))
+        if raw is None:
+            if key in record and key in _DEFAULTS.get(name, {}):
+                _fail(f"{key} may not be null")
+            if required:
+                _fail(f"{key} is required")
+            checked.setdefault(key, None)
+            continue
+        checked[key] = check(raw)
+    if checked["recorded_by"] is None:
+        if default_recorded_by is None:
+            _fail("recorded_by is required")
+        checked["recorded_by"] = default_recorded_by
+    _check_consistency(name, checked)
+    return checked
+
+
+def _check_consistency(name: str, checked: dict[str, Any]) -> None:
+    """Rules between fields of one command (checked when the command is built)."""
+    if name == "register_organization":
+        _check_profile(checked)
+    elif name == "register_project":
+        if checked["planned_end"] < checked["planned_start"]:
+            _fail("planned_end before planned_start")
+        if checked["region"] is None and not checked["pooled_fund"]:
+            _fail("a project needs a region unless it is a pooled fund")
+    elif name == "record_disclosure" and checked["period_end"] < checked["period_start"]:
+        _fail("period_end before period_start")
+
+
+def _check_profile(profile: Mapping[str, Any]) -> None:
+    if profile.get("public_fundraising") and not profile.get("charity"):
+        _fail("public fundraising needs charity status")
+    start, end = profile.get("public_fundraising_from"), profile.get("public_fundraising_until")
+    if start is not None and end is not None and end < start:
+        _fail("public_fundraising_until before public_fundraising_from")
+
+
+def _payload(name: str, checked: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two commands with one command id the same command."""
+    return (name, tuple(sorted((k, repr(v)) for k, v in checked.items())))
+
+
+# -- the model ----------------------------------------------------------------------------------
+
+
+class LedgerModel:
+    """Predicts the ledger's decision on each command record and the totals that follow.
+
+    ``run(record)`` predicts and, when the command is accepted, applies it. ``predict(record)``
+    predicts without changing the model. Totals come from :meth:`pledge_columns` and
+    :meth:`totals`; both take an optional ``effective_on`` date (only what happened on or before
+    it counts, as with the ledger's as-of-date reports).
+    """
+
+    def __init__(self, *, default_recorded_by: str | None = None, allow_disbursing_intended: bool = False) -> None:
+        self.default_recorded_by = default_recorded_by
+        self.allow_disbursing_intended = allow_disbursing_intended
+        self.organizations: dict[UUID, ModelOrganization] = {}
+        self.projects: dict[UUID, ModelProject] = {}
+        self.pledges: dict[UUID, ModelPledge] = {}
+        self.disbursements: dict[UUID, ModelDisbursement] = {}
+        self.commands: dict[str, tuple[Any, ...]] = {}
+        """Payload of each stored command id (for idempotency)."""
+        self.entries: list[Entry] = []
+        self.created: dict[str, list[str]] = defaultdict(list)
+        """Command ids of the accepted commands that created each kind of object."""
+        self.records: list[dict[str, Any]] = []
+        """Every record the model was given, in order (accepted or not)."""
+        self.accepted: list[dict[str, Any]] = []
+        """The records the model accepted, in order."""
+        self.dates: list[date] = []
+        """Effective dates of the accepted commands, in order."""
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    def predict(self, record: Mapping[str, Any]) -> Outcome:
+        """The outcome of ``record`` without changing the model."""
+        return copy.deepcopy(self).run(record)
+
+    def run(self, record: Mapping[str, Any]) -> Outcome:
+        """Predict the outcome of ``record`` and apply it when it is accepted."""
+        self.records.append(dict(record))
+        given_name, given_id = record.get("command"), record.get("command_id")
+        name = given_name if isinstance(given_name, str) else repr(given_name)
+        cid = given_id if isinstance(given_id, str) else None
+        try:
+            checked = _validate(name, record, self.default_recorded_by)
+        except _Invalid as invalid:
+            return Outcome(name, cid, "refused", errors.InvalidInput, str(invalid))
+        payload = _payload(name, checked)
+        if cid is not None and cid in self.commands:
+            if self.commands[cid] != payload:
+                why = f"command id {cid!r} was used for another command"
+                return Outcome(name, cid, "refused", errors.IdempotencyConflict, why)
+            return Outcome(name, cid, "repeated")
+        effective_on: date = checked["effective_on"]
+        try:
+            aggregate_id = self._decide(name, cid or f"generated-{len(self.records)}", checked, effective_on)
+        except Refused as refused:
+            return Outcome(name, cid, "refused", refused.error, refused.why)
+        if cid is not None:
+            self.commands[cid] = payload
+            if name in _CREATES:
+                self.created[_CREATES[name]].append(cid)
+        self.accepted.append(dict(record))
+        self.dates.append(effective_on)
+        return Outcome(name, cid, "accepted", aggregate_id=aggregate_id)
+
+    def _decide(self, name: str, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        """Check the rules in the ledger's order; apply the command; return the object's id."""
+        handler: Callable[[str, dict[str, Any], date], UUID] = getattr(self, f"_{name}")
+        return handler(command_id, fields, day)
+
+    # -- lookups (each raises the ledger's error) --------------------------------------------
+
+    def _organization(self, ref: str) -> ModelOrganization:
+        found = self.organizations.get(UUID(ref))
+        if found is None:
+            raise Refused(errors.NotFound, f"organization {ref}")
+        return found
+
+    def _active(self, ref: str) -> ModelOrganization:
+        organization = self._organization(ref)
+        if organization.deregistered:
+            raise Refused(errors.OrganizationDeregistered, f"organization {ref} is deregistered")
+        return organization
+
+    def _project(self, ref: str | UUID) -> ModelProject:
+        found = self.projects.get(UUID(str(ref)))
+        if found is None:
+            raise Refused(errors.NotFound, f"project {ref}")
+        return found
+
+    def _open(self, ref: str | UUID) -> ModelProject:
+        project = self._project(ref)
+        if project.status in ("completed", "cancelled"):
+            raise Refused(errors.ProjectClosed, f"project {ref} is {project.status}")
+        return project
+
+    def _pledge(self, ref: str | UUID) -> ModelPledge:
+        found = self.pledges.get(UUID(str(ref)))
+        if found is None:
+            raise Refused(errors.NotFound, f"pledge {ref}")
+        return found
+
+    def _disbursement(self, ref: str) -> ModelDisbursement:
+        found = self.disbursements.get(UUID(ref))
+        if found is None:
+            raise Refused(errors.NotFound, f"disbursement {ref}")
+        return found
+
+    @staticmethod
+    def _not_before(day: date, earliest: date | None, what: str) -> None:
+        """A change takes effect no earlier than what it changes."""
+        if earliest is not None and day < earliest:
+            raise Refused(errors.EffectiveDateOutOfOrder, f"{day} is before {what} on {earliest}")
+
+    @staticmethod
+    def _not_withdrawn(pledge: ModelPledge) -> None:
+        if pledge.withdrawn:
+            raise Refused(errors.PledgeWithdrawn, f"pledge {pledge.id} was withdrawn")
+
+    @staticmethod
+    def _same_currency(pledge: ModelPledge, currency: str) -> None:
+        if currency != pledge.currency:
+            raise Refused(errors.CurrencyMismatch, f"{currency} on a {pledge.currency} pledge")
+
+    def _entry(self, pledge: ModelPledge, column: str, amount: Decimal, day: date, year: int | None = None) -> None:
+        self.entries.append(Entry(pledge.id, column, amount, day, pledge.made_on.year if year is None else year))
+
+    # -- organizations ----------------------------------------------------------------------
+
+    def _register_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        organization_id = derive_id("organization", command_id)
+        profile = {k: fields[k] for k in _PROFILE if fields.get(k) is not None}
+        profile.setdefault("charity", False)
+        profile.setdefault("public_fundraising", False)
+        self.organizations[organization_id] = ModelOrganization(organization_id, profile)
+        return organization_id
+
+    def _update_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        organization = self._organization(fields["organization_id"])
+        merged = organization.profile | {k: fields[k] for k in _PROFILE if fields.get(k) is not None}
+        try:
+            _check_profile(merged)
+        except _Invalid as invalid:
+            raise Refused(errors.InvalidInput, str(invalid)) from None
+        if organization.deregistered:
+            raise Refused(errors.OrganizationDeregistered, f"organization {organization.id} is deregistered")
+        organization.profile = merged
+        return organization.id
+
+    def _deregister_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        organization = self._organization(fields["organization_id"])
+        if organization.deregistered:
+            raise Refused(errors.InvalidTransition, f"organization {organization.id} is already deregistered")
+        organization.deregistered = True
+        return organization.id
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def _register_project(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        implementer = self._active(fields["implementing_organization_id"])
+        project_id = derive_id("project", command_id)
+        self.projects[project_id] = ModelProject(
+            id=project_id,
+            implementer=implementer.id,
+            region=fields["region"],
+            pooled_fund=fields["pooled_fund"],
+            category=fields["category"],
+            field=fields["field"],
+            campaigns=fields["campaigns"],
+        )
+        return project_id
+
+    def _start_project(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        project = self._open(fields["project_id"])
+        if project.status == "started":
+            raise Refused(errors.InvalidTransition, f"project {project.id} was already started")
+        project.status = "started"
+        project.started_on = day
+        return project.id
+
+    def _report_beneficiaries(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        project = self._project(fields["project_id"])
+        if project.status == "cancelled":
+            raise Refused(errors.ProjectClosed, f"project {project.id} is cancelled")
+        report = (day, len(self.records), fields["person_times"], fields["households"], fields["persons"])
+        project.reports.append(report)
+        return project.id
+
+    def _record_disclosure(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        return self._project(fields["project_id"]).id
+
+    def _complete_project(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        project = self._open(fields["project_id"])
+        self._not_before(day, project.started_on, "the project started")
+        project.status = "completed"
+        return project.id
+
+    def _cancel_project(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        project = self._open(fields["project_id"])
+        self._not_before(day, project.started_on, "the project started")
+        project.status = "cancelled"
+        return project.id
+
+    # -- pledges ----------------------------------------------------------------------------
+
+    def _make_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        amount, currency = fields["amount"]
+        donor = self._active(fields["donor_id"])
+        project = self._open(fields["project_id"])
+        channel = self._active(fields["channel_id"]).id if fields["channel_id"] is not None else None
+        pledge_id = derive_id("pledge", command_id)
+        source = None
+        if fields["funded_from"] is not None:
+            source = self._regrant_source(fields["funded_from"], project.id)
+            self._same_currency(source, currency)
+            self._allocate(source, pledge_id, amount, day)
+        pledge = ModelPledge(
+            id=pledge_id,
+            donor=donor.id,
+            project=project.id,
+            currency=currency,
+            amount=amount,
+            stage=fields["stage"],
+            made_on=day,
+            in_kind=bool(fields["items"]),
+            channel=channel,
+            funded_from=source.id if source else None,
+            anonymous=fields["anonymous"],
+            stage_on=day,
+        )
+        self.pledges[pledge_id] = pledge
+        if source is not None:
+            source.allocations[pledge_id] = amount
+        self._entry(pledge, pledge.stage, amount, day)
+        return pledge_id
+
+    def _regrant_source(self, ref: str, target: UUID) -> ModelPledge:
+        source = self._pledge(ref)
+        self._not_withdrawn(source)
+        pool = self._project(source.project)
+        if not pool.pooled_fund:
+            raise Refused(errors.NotAPooledFund, f"pledge {ref} is not to a pooled fund")
+        if pool.id == target:
+            raise Refused(errors.NotAPooledFund, "a regrant goes to another project than its pool")
+        return source
+
+    def _allocate(self, source: ModelPledge, regrant: UUID, amount: Decimal, day: date) -> None:
+        """Refuse unless the source's money in the pool covers all its regrants with this one."""
+        others = sum((a for p, a in source.allocations.items() if p != regrant), ZERO)
+        if others + amount > source.net_disbursed:
+            raise Refused(errors.RegrantExceedsPool, f"regrants of {source.id} would exceed its pool money")
+
+    def _sign_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        pledge = self._pledge(fields["pledge_id"])
+        self._active(str(pledge.donor))
+        self._open(pledge.project)
+        self._not_withdrawn(pledge)
+        if pledge.stage == "signed":
+            raise Refused(errors.PledgeAlreadySigned, f"pledge {pledge.id} is signed")
+        self._not_before(day, pledge.stage_on, "its last change")
+        self._entry(pledge, "intended", -pledge.amount, day)
+        self._entry(pledge, "signed", pledge.amount, day)
+        pledge.stage, pledge.stage_on = "signed", day
+        return pledge.id
+
+    def _amend_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        amount, currency = fields["amount"]
+        pledge = self._pledge(fields["pledge_id"])
+        if amount > pledge.amount:  # an increase is a new commitment
+            self._active(str(pledge.donor))
+            self._open(pledge.project)
+        self._not_withdrawn(pledge)
+        self._same_currency(pledge, currency)
+        if amount < pledge.amount:  # a decrease must not predate the payments it relies on
+            self._not_before(day, _latest(pledge), "its last change or payment")
+        else:
+            self._not_before(day, pledge.stage_on, "its last change")
+        if amount < pledge.net_disbursed:
+            raise Refused(errors.PledgeBelowDisbursed, f"{amount} is below {pledge.net_disbursed} disbursed")
+        source = self.pledges[pledge.funded_from] if pledge.funded_from is not None else None
+        if source is not None:
+            self._allocate(source, pledge.id, amount, day)
+            source.allocations[pledge.id] = amount
+        if amount != pledge.amount:
+            self._entry(pledge, pledge.stage, amount - pledge.amount, day)
+        pledge.amount, pledge.stage_on = amount, day
+        return pledge.id
+
+    def _withdraw_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        pledge = self._pledge(fields["pledge_id"])
+        self._not_withdrawn(pledge)
+        self._not_before(day, _latest(pledge), "its last change or payment")
+        if pledge.net_disbursed > 0:
+            raise Refused(errors.PledgeHasDisbursements, f"pledge {pledge.id} has money disbursed")
+        if pledge.funded_from is not None:
+            source = self.pledges[pledge.funded_from]
+            self._allocate(source, pledge.id, ZERO, day)
+            source.allocations[pledge.id] = ZERO
+        self._entry(pledge, pledge.stage, -pledge.amount, day)
+        self._entry(pledge, "withdrawn", pledge.amount, day)
+        pledge.withdrawn, pledge.stage_on = True, day
+        return pledge.id
+
+    # -- disbursements ----------------------------------------------------------------------
+
+    def _disburse(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        amount, currency = fields["amount"]
+        pledge = self._pledge(fields["pledge_id"])
+        if self._project(pledge.project).status == "cancelled":
+            raise Refused(errors.ProjectClosed, f"project {pledge.project} is cancelled")
+        self._not_withdrawn(pledge)
+        self._same_currency(pledge, currency)
+        self._not_before(day, pledge.stage_on, "its last change")
+        if pledge.stage == "intended" and not self.allow_disbursing_intended:
+            raise Refused(errors.PledgeNotSigned, f"pledge {pledge.id} is only intended")
+        if amount > pledge.outstanding:
+            raise Refused(errors.OverDisbursement, f"{amount} is more than {pledge.outstanding} outstanding")
+        disbursement_id = derive_id("disbursement", command_id)
+        self.disbursements[disbursement_id] = ModelDisbursement(disbursement_id, pledge.id, amount, day)
+        pledge.disbursed += amount
+        pledge.money_on = max(pledge.money_on or day, day)
+        self._entry(pledge, "disbursed", amount, day, day.year)
+        return disbursement_id
+
+    def _pool_covers(self, pledge: ModelPledge, amount: Decimal) -> None:
+        if pledge.net_disbursed - amount < pledge.regranted:
+            raise Refused(errors.RegrantExceedsPool, f"pledge {pledge.id} would hold less than it regranted")
+
+    def _confirm_disbursement(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        disbursement = self._disbursement(fields["disbursement_id"])
+        if disbursement.reversed:
+            raise Refused(errors.DisbursementAlreadyReversed, f"disbursement {disbursement.id} was reversed")
+        self._not_before(day, disbursement.value_date, "the value date")
+        if disbursement.confirmed:
+            raise Refused(errors.DisbursementAlreadyConfirmed, f"disbursement {disbursement.id} was confirmed")
+        disbursement.confirmed, disbursement.confirmed_on = True, day
+        pledge = self.pledges[disbursement.pledge]
+        self._entry(pledge, "confirmed", disbursement.amount, day, disbursement.value_date.year)
+        return disbursement.id
+
+    def _reverse_disbursement(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        disbursement = self._disbursement(fields["disbursement_id"])
+        pledge = self.pledges[disbursement.pledge]
+        if disbursement.reversed:
+            raise Refused(errors.DisbursementAlreadyReversed, f"disbursement {disbursement.id} was reversed")
+        self._not_before(day, disbursement.value_date, "the value date")
+        if disbursement.returned > 0:
+            raise Refused(errors.DisbursementHasReturns, f"disbursement {disbursement.id} has returns")
+        self._pool_covers(pledge, disbursement.amount)
+        disbursement.reversed = True
+        pledge.reversed += disbursement.amount
+        pledge.money_on = max(pledge.money_on or day, day)
+        # A reversal says the disbursement never happened: it counts from the disbursement's own
+        # value date (and takes back a confirmation from the confirmation's date), so that no
+        # as-of date between them shows money paid and then unpaid.
+        year = disbursement.value_date.year
+        self._entry(pledge, "reversed", disbursement.amount, disbursement.value_date, year)
+        if disbursement.confirmed:
+            confirmed_on = disbursement.confirmed_on or disbursement.value_date
+            self._entry(pledge, "confirmed", -disbursement.amount, confirmed_on, year)
+        return disbursement.id
+
+    def _return_disbursement(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
+        amount, currency = fields["amount"]
+        disbursement = self._disbursement(fields["disbursement_id"])
+        pledge = self.pledges[disbursement.pledge]
+        self._same_currency(pledge, currency)
+        if disbursement.reversed:
+            raise Refused(errors.DisbursementAlreadyReversed, f"disbursement {disbursement.id} was reversed")
+        self._not_before(day, disbursement.value_date, "the value date")
+        if amount > disbursement.amount - disbursement.returned:
+            raise Refused(errors.ReturnExceedsDisbursement, f"{amount} is more than remains of {disbursement.id}")
+        self._pool_covers(pledge, amount)
+        disbursement.returned += amount
+        pledge.returned += amount
+        pledge.money_on = max(pledge.money_on or day, day)
+        self._entry(pledge, "returned", amount, day, disbursement.value_date.year)
+        return disbursement.id
+
+    # -- totals -----------------------------------------------------------------------------
+
+    def _entries(self, effective_on: date | None) -> Iterable[Entry]:
+        return (e for e in self.entries if effective_on is None or e.effective_on <= effective_on)
+
+    def pledge_columns(self, effective_on: date | None = None) -> dict[UUID, dict[str, Decimal]]:
+        """Every column of every pledge that has an entry (on or before ``effective_on``)."""
+        base: dict[UUID, dict[str, Decimal]] = {}
+        for entry in self._entries(effective_on):
+            line = base.setdefault(entry.pledge, dict.fromkeys(BASE_COLUMNS, ZERO))
+            line[entry.column] += entry.amount
+        return {pledge: _with_derived(line) for pledge, line in base.items()}
+
+    def grand_totals(self, effective_on: date | None = None) -> dict[str, dict[str, Decimal]]:
+        """Every column summed over all pledges, per currency."""
+        grand: dict[str, dict[str, Decimal]] = {}
+        for pledge_id, columns in self.pledge_columns(effective_on).items():
+            line = grand.setdefault(self.pledges[pledge_id].currency, dict.fromkeys(COLUMNS, ZERO))
+            for column, amount in columns.items():
+                line[column] += amount
+        return grand
+
+    def totals(
+        self, group_by: Sequence[str] = (), effective_on: date | None = None
+    ) -> dict[tuple[tuple[tuple[str, str], ...], str], ModelRow]:
+        """Rows keyed by ((dimension, value), ...) and currency, as the ledger's totals report."""
+        for name in group_by:
+            if name not in DIMENSIONS:
+                msg = f"the model does not know the dimension {name!r}"
+                raise ValueError(msg)
+        lines: dict[tuple[tuple[tuple[str, str], ...], str], dict[UUID, dict[str, Decimal]]] = defaultdict(dict)
+        for entry in self._entries(effective_on):
+            pledge = self.pledges[entry.pledge]
+            values = [DIMENSIONS[name](self, pledge, entry) for name in group_by]
+            for combination in product(*values):
+                key = tuple(zip(group_by, combination, strict=True))
+                line = lines[(key, pledge.currency)].setdefault(pledge.id, dict.fromkeys(BASE_COLUMNS, ZERO))
+                line[entry.column] += entry.amount
+        return {group: self._row(pledge_lines, effective_on) for group, pledge_lines in lines.items()}
+
+    def _row(self, pledge_lines: dict[UUID, dict[str, Decimal]], effective_on: date | None) -> ModelRow:
+        base = {origin: dict.fromkeys(BASE_COLUMNS, ZERO) for origin in ("new", "regrant")}
+        counted: list[ModelPledge] = []
+        for pledge_id, line in pledge_lines.items():
+            origin = "regrant" if self.pledges[pledge_id].funded_from is not None else "new"
+            for column, amount in line.items():
+                base[origin][column] += amount
+            columns = _with_derived(line)
+            if columns["pledged"] != 0 or columns["net_disbursed"] != 0:
+                counted.append(self.pledges[pledge_id])
+        projects = {p.project for p in counted}
+        reports = [self._latest_report(self.projects[p], effective_on) for p in projects]
+        regions = {self.projects[p].region for p in projects if not self.projects[p].pooled_fund}
+        both = {column: base["new"][column] + base["regrant"][column] for column in BASE_COLUMNS}
+        return ModelRow(
+            columns=_with_derived(both),
+            new_money=_with_derived(base["new"]),
+            passed_through=_with_derived(base["regrant"]),
+            pledges=len(counted),
+            projects=len(projects),
+            organizations=len({p.donor for p in counted}),
+            counties=len(regions - {None}),
+            person_times=sum(r[2] for r in reports if r),
+            households=sum(r[3] or 0 for r in reports if r),
+            persons=sum(r[4] or 0 for r in reports if r),
+        )
+
+    @staticmethod
+    def _latest_report(
+        project: ModelProject, effective_on: date | None
+    ) -> tuple[date, int, int, int | None, int | None] | None:
+        known = [r for r in project.reports if effective_on is None or r[0] <= effective_on]
+        return max(known, key=lambda r: (r[0], r[1])) if known else None
+
+
+def _with_derived(base: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    pledged = base["intended"] + base["signed"]
+    net = base["disbursed"] - base["reversed"] - base["returned"]
+    derived = {"pledged": pledged, "net_disbursed": net, "outstanding": base["signed"] - net}
+    return {column: base[column] if column in base else derived[column] for column in COLUMNS}
+
+
+def _region_at(digits: int) -> Callable[[LedgerModel, ModelPledge, Entry], tuple[str, ...]]:
+    def values(model: LedgerModel, pledge: ModelPledge, _: Entry) -> tuple[str, ...]:
+        project = model.projects[pledge.project]
+        if project.pooled_fund or project.region is None:
+            return (POOLED,)
+        return (project.region[:digits] + "0" * (6 - digits),)
+
+    return values
+
+
+def _donor(attribute: str) -> Callable[[LedgerModel, ModelPledge, Entry], tuple[str, ...]]:
+    def values(model: LedgerModel, pledge: ModelPledge, _: Entry) -> tuple[str, ...]:
+        value = str(model.organizations[pledge.donor].profile[attribute])
+        return (value[:2] + "0000",) if attribute == "home_region" else (value,)
+
+    return values
+
+
+def _project_attribute(attribute: str) -> Callable[[LedgerModel, ModelPledge, Entry], tuple[str, ...]]:
+    def values(model: LedgerModel, pledge: ModelPledge, _: Entry) -> tuple[str, ...]:
+        value = getattr(model.projects[pledge.project], attribute)
+        if isinstance(value, tuple):
+            return tuple(value) or (NONE,)
+        return (str(value),)
+
+    return values
+
+
+DIMENSIONS: dict[str, Callable[[LedgerModel, ModelPledge, Entry], tuple[str, ...]]] = {
+    "donor": lambda m, p, e: (ANONYMOUS if p.anonymous else str(p.donor),),
+    "donor_level": _donor("level"),
+    "donor_kind": _donor("kind"),
+    "donor_province": _donor("home_region"),
+    "channel": lambda m, p, e: (str(p.channel) if p.channel else NONE,),
+    "implementer": _project_attribute("implementer"),
+    "project": lambda m, p, e: (str(p.project),),
+    "category": _project_attribute("category"),
+    "field": _project_attribute("field"),
+    "campaign": _project_attribute("campaigns"),
+    "county": _region_at(6),
+    "city": _region_at(4),
+    "province": _region_at(2),
+    "year": lambda m, p, e: (str(e.year),),
+    "form": lambda m, p, e: ("in_kind" if p.in_kind else "cash",),
+    "origin": lambda m, p, e: ("regrant" if p.funded_from else "new",),
+    "destination": lambda m, p, e: ("pooled_fund" if m.projects[p.project].pooled_fund else "project",),
+}
+"""The grouping dimensions the model predicts (the ledger's, with the same value labels)."""
+
+
+def _latest(pledge: ModelPledge) -> date | None:
+    """The latest of a pledge's last change and last payment: amendments and withdrawals wait for both."""
+    dates = [d for d in (pledge.stage_on, pledge.money_on) if d is not None]
+    return max(dates) if dates else None
