@@ -42,8 +42,8 @@ def folded_ledger(scale: Scale) -> Path:
     """The national file with its fold persisted (made by bench_rebuild; made here if missing)."""
     db = OUTPUT / f"{scale.name}.db"
     folded = db.with_name(f"{db.stem}-folded.db")
-    if not folded.exists():
-        cached_ledger(db, scale)
+    cached_ledger(db, scale)
+    if not folded.exists() or folded.stat().st_mtime < db.stat().st_mtime:  # missing, or of an older build
         copy_database(db, folded)
         print(f"persisting the fold in {folded} first (not measured) ...", flush=True)
         with aidledger.open(folded) as ledger:

@@ -16,7 +16,6 @@ import cProfile
 import gc
 import pstats
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -53,8 +52,11 @@ def profiled(name: str, work: Callable[[], object], top: int) -> None:
 def import_workload(factor: float) -> Callable[[], object]:
     """The campaign history at ``factor`` of its size (the whole mix of commands), into a new file."""
     selected = history(CAMPAIGN.times(factor))
-    folder = tempfile.mkdtemp(prefix="aidledger-bench-")
-    ledger = aidledger.open(Path(folder, "import.db"), recorded_by="bench")
+    db = OUTPUT / "profile-import.db"
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    OUTPUT.mkdir(exist_ok=True)
+    ledger = aidledger.open(db, recorded_by="bench")
 
     def work() -> None:
         for record in selected:

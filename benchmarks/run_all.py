@@ -5,8 +5,8 @@ own process (``python -m benchmarks.<name>``) from the repository root; their fi
 collected and printed again at the end as one summary. The national ledger file is built once and
 cached in ``bench-output/`` (gitignored). Every history is SYNTHETIC.
 
-    .venv/bin/python benchmarks/run_all.py                 # full size (about 30 minutes)
-    .venv/bin/python benchmarks/run_all.py --scale 0.02    # a quick try (a few minutes)
+    .venv/bin/python benchmarks/run_all.py                 # full size: about 10 minutes, 3 more the first time
+    .venv/bin/python benchmarks/run_all.py --scale 0.02    # a quick try: about 2 minutes
 """
 
 from __future__ import annotations
