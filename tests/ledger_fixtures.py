@@ -29,6 +29,7 @@ __all__ = [
     "STORES",
     "OpenStore",
     "Pledged",
+    "Pool",
     "connect_raw",
     "disburse",
     "ledger",
@@ -39,6 +40,7 @@ __all__ = [
     "register_pooled_fund",
     "register_project",
     "set_up_pledge",
+    "set_up_pool",
 ]
 
 STORES = ("memory", "sqlite-file", "postgres")
@@ -163,3 +165,24 @@ def set_up_pledge(ledger: AidLedger, amount: Any = "1000.00", **pledge_overrides
     project_id = register_project(ledger, organization_id)
     pledge_id = make_pledge(ledger, organization_id, project_id, amount, **pledge_overrides)
     return Pledged(organization_id, project_id, pledge_id)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pledge into a pooled fund with money disbursed into it, and a leaf project to regrant to."""
+
+    organization_id: UUID
+    fund_id: UUID
+    pool_pledge_id: UUID
+    pool_disbursement_id: UUID
+    leaf_project_id: UUID
+
+
+def set_up_pool(ledger: AidLedger, pledged: str = "1000.00", disbursed: str = "600.00") -> Pool:
+    """Pledge ``pledged`` into a pooled fund and disburse ``disbursed`` of it into the pool."""
+    organization_id = register_organization(ledger)
+    fund_id = register_pooled_fund(ledger, organization_id)
+    leaf_project_id = register_project(ledger, organization_id)
+    pool_pledge_id = make_pledge(ledger, organization_id, fund_id, pledged)
+    pool_disbursement_id = disburse(ledger, pool_pledge_id, disbursed)
+    return Pool(organization_id, fund_id, pool_pledge_id, pool_disbursement_id, leaf_project_id)

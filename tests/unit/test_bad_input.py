@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -24,9 +23,9 @@ from tests.ledger_fixtures import (
     make_pledge,
     refused,
     register_organization,
-    register_pooled_fund,
     register_project,
     set_up_pledge,
+    set_up_pool,
 )
 
 import aidledger
@@ -365,25 +364,6 @@ def test_a_project_that_ends_the_day_it_starts_is_accepted(ledger: AidLedger) ->
 
 
 # -- regrants -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pool:
-    """A pledge into a pooled fund with money disbursed into it, and a leaf project to regrant to."""
-
-    organization_id: UUID
-    pool_pledge_id: UUID
-    leaf_project_id: UUID
-
-
-def set_up_pool(ledger: AidLedger, pledged: str = "1000.00", disbursed: str = "600.00") -> Pool:
-    """Pledge ``pledged`` into a pooled fund and disburse ``disbursed`` of it into the pool."""
-    organization_id = register_organization(ledger)
-    fund_id = register_pooled_fund(ledger, organization_id)
-    leaf_project_id = register_project(ledger, organization_id)
-    pool_pledge_id = make_pledge(ledger, organization_id, fund_id, pledged)
-    disburse(ledger, pool_pledge_id, disbursed)
-    return Pool(organization_id, pool_pledge_id, leaf_project_id)
 
 
 def test_regranting_more_than_the_pool_holds_is_refused(ledger: AidLedger) -> None:

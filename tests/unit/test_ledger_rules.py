@@ -18,14 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.ledger_fixtures import (
     OpenStore,
+    Pool,
     connect_raw,
     disburse,
     make_pledge,
     refused,
     register_organization,
-    register_pooled_fund,
     register_project,
     set_up_pledge,
+    set_up_pool,
 )
 
 from aidledger import AidLedger, derive_id, errors
@@ -285,27 +286,6 @@ def test_deregistering_an_organization_twice_is_refused(ledger: AidLedger) -> No
 
 
 # -- regrants from pooled funds -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pool:
-    """A pledge into a pooled fund with money disbursed into it, and a leaf project to regrant to."""
-
-    organization_id: UUID
-    fund_id: UUID
-    pool_pledge_id: UUID
-    pool_disbursement_id: UUID
-    leaf_project_id: UUID
-
-
-def set_up_pool(ledger: AidLedger, pledged: str = "1000.00", disbursed: str = "600.00") -> Pool:
-    """Pledge ``pledged`` into a pooled fund and disburse ``disbursed`` of it into the pool."""
-    organization_id = register_organization(ledger)
-    fund_id = register_pooled_fund(ledger, organization_id)
-    leaf_project_id = register_project(ledger, organization_id)
-    pool_pledge_id = make_pledge(ledger, organization_id, fund_id, pledged)
-    pool_disbursement_id = disburse(ledger, pool_pledge_id, disbursed)
-    return Pool(organization_id, fund_id, pool_pledge_id, pool_disbursement_id, leaf_project_id)
 
 
 def regrant(ledger: AidLedger, pool: Pool, amount: str) -> UUID:

@@ -8,9 +8,8 @@ JSON.
 
 from __future__ import annotations
 
-import weakref
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from aidledger.domain.values import parse_effective_date
@@ -54,16 +53,17 @@ __all__ = [
     "transparency",
 ]
 
-_RUNNERS: weakref.WeakKeyDictionary[Any, Projections] = weakref.WeakKeyDictionary()
-
 
 def fold_of(source: AidLedger | LedgerFold) -> LedgerFold:
     """The fold of a ledger, refreshed to its newest event; a fold is returned as it is."""
     if isinstance(source, LedgerFold):
         return source
-    runner = _RUNNERS.get(source)
+    # Kept on the ledger itself: a cache keyed by the ledger whose value holds the ledger would
+    # never let it go.
+    runner: Projections | None = getattr(source, "_aidledger_projections", None)
     if runner is None:
-        runner = _RUNNERS[source] = Projections(source)
+        runner = Projections(source)
+        source._aidledger_projections = runner  # type: ignore[attr-defined]
     return runner.fold
 
 
