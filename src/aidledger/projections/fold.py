@@ -180,6 +180,8 @@ class LedgerFold:
         """Projects in the order their beneficiary reports were folded (for running totals)."""
         self.events_seen = 0
         self._running: Any = None
+        self.root_of: Any = None
+        """Gives the Merkle root at a position, when a ledger is behind the fold (see report.py)."""
 
     def apply_all(self, events: Iterable[tuple[int, LedgerEvent]]) -> None:
         """Fold events in log order."""

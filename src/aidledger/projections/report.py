@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -43,18 +42,16 @@ class Coordinates(BaseModel):
 RootOf = Callable[[int], str]
 """Gives the hex Merkle root of the events at or before a log position."""
 
-_ROOTS: weakref.WeakKeyDictionary[LedgerFold, RootOf] = weakref.WeakKeyDictionary()
-
 
 def name_roots(fold: LedgerFold, root_of: RootOf) -> None:
     """Let reports computed from ``fold`` name the Merkle root of the log prefix they read."""
-    _ROOTS[fold] = root_of
+    fold.root_of = root_of  # on the fold itself: a weak dict whose values reach their keys never frees them
 
 
 def coordinates_of(fold: LedgerFold, as_of: AsOf) -> Coordinates:
     """The coordinates a report computed from ``fold`` at ``as_of`` names."""
     position = fold.position if as_of.position is None else min(as_of.position, fold.position)
-    root_of = _ROOTS.get(fold)
+    root_of: RootOf | None = fold.root_of
     return Coordinates(
         position=position,
         recorded_before=as_of.recorded_before,
