@@ -6,10 +6,11 @@ Every figure it reports is a deterministic fold of immutable history. Start with
 
 from __future__ import annotations
 
-from aidledger.application import AidLedger, open_ledger
+from aidledger.application.ledger import AidLedger
+from aidledger.application.views import DisbursementView, OrganizationView, PledgeView, ProjectView, Receipt
+from aidledger.bootstrap import open_ledger
 from aidledger.domain.base import derive_id
 from aidledger.domain.values import Money
-from aidledger.views import DisbursementView, OrganizationView, PledgeView, ProjectView, Receipt
 
 open = open_ledger  # noqa: A001 - ``aidledger.open(db)`` is the documented entry point
 

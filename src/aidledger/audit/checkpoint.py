@@ -26,9 +26,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aidledger.audit.leaves import Source, first_originator_id, leaf_hash_of, read_rows
-from aidledger.audit.merkle import HASH_SIZE, MerkleAccumulator
+from aidledger.application.ledger import AidLedger
+from aidledger.audit.leaves import first_originator_id, leaf_hash_of, read_rows
 from aidledger.errors import InvalidInput
+from aidledger.merkle import HASH_SIZE, MerkleAccumulator
 
 __all__ = [
     "FORMAT",
@@ -70,12 +71,12 @@ class Checkpoint(BaseModel):
         return f"{self.origin}@{self.size}"
 
 
-def default_origin(source: Source) -> str:
+def default_origin(source: AidLedger) -> str:
     """The origin a ledger is named by when none is given: ``aidledger/<id of its first event>``."""
     return f"aidledger/{first_originator_id(source)}"
 
 
-def leaf_hashes(source: Source, count: int | None = None) -> bytearray:
+def leaf_hashes(source: AidLedger, count: int | None = None) -> bytearray:
     """The leaf hashes of the first ``count`` events (all when ``None``), concatenated."""
     hashes = bytearray()
     if count == 0:
@@ -98,7 +99,7 @@ def root_of_hashes(hashes: bytes | bytearray, count: int | None = None) -> bytes
 
 
 def make_checkpoint(
-    source: Source, *, size: int | None = None, origin: str | None = None
+    source: AidLedger, *, size: int | None = None, origin: str | None = None
 ) -> tuple[Checkpoint, bytearray]:
     """A checkpoint of the first ``size`` events (all when ``None``) and its leaf hashes."""
     if size is not None and size < 0:

@@ -8,19 +8,17 @@ id the commands index holds (the aggregate that command changed).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from pydantic import BaseModel, ConfigDict
 
+from aidledger.application.ledger import AidLedger
+from aidledger.application.references import resolve_references
 from aidledger.audit.leaves import read_rows
 from aidledger.domain.base import LedgerEvent
 from aidledger.errors import IntegrityFailure, NotFound
-from aidledger.interchange.commands import resolve_references
-
-if TYPE_CHECKING:
-    from aidledger.application import AidLedger
 
 __all__ = ["AggregateHistory", "HistoryEntry", "history", "resolve_aggregate"]
 
@@ -85,7 +83,7 @@ def resolve_aggregate(ledger: AidLedger, subject: UUID | str) -> UUID:
         candidate = UUID(resolve_references({f"{kind}_id": text})[f"{kind}_id"])
         if next(read_rows(ledger, originator_id=candidate), None) is not None:
             return candidate
-    record = ledger.ledger_recorder.select_command(text)
+    record = ledger.store.select_commands([text]).get(text)
     if record is not None:
         return UUID(record.aggregate_id)
     raise NotFound(f"no aggregate is named {text!r}: give its UUID or the id of a command that created or changed it")
@@ -104,7 +102,11 @@ def history(ledger: AidLedger, subject: UUID | str) -> AggregateHistory:
 
 
 def _event(ledger: AidLedger, row: Any) -> LedgerEvent:
-    stored = StoredEvent(UUID(row.originator_id), row.originator_version, str(row.topic), row.state)
+    try:
+        originator_id = UUID(row.originator_id)
+    except ValueError:
+        raise IntegrityFailure(f"log position {row.position} holds an event with no valid id") from None
+    stored = StoredEvent(originator_id, row.originator_version, str(row.topic), row.state)
     event = ledger.mapper.to_domain_event(stored)
     if not isinstance(event, LedgerEvent):
         raise IntegrityFailure(f"log position {row.position} holds a {type(event).__name__}, not a ledger event")
@@ -112,7 +114,7 @@ def _event(ledger: AidLedger, row: Any) -> LedgerEvent:
 
 
 def _entry(ledger: AidLedger, position: int, event: LedgerEvent) -> HistoryEntry:
-    record = ledger.ledger_recorder.select_command(event.command_id)
+    record = ledger.store.select_commands([event.command_id]).get(event.command_id)
     payload = event.model_dump(mode="json")
     return HistoryEntry(
         position=position,

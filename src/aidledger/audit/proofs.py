@@ -17,11 +17,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aidledger.audit import merkle
+from aidledger import merkle
+from aidledger.application.ledger import AidLedger
 from aidledger.audit.checkpoint import Checkpoint, Hex256
-from aidledger.audit.leaves import Source, StoredRow, event_object, leaf_hash_of, read_rows
+from aidledger.audit.leaves import StoredRow, event_object, leaf_hash_of, read_rows
+from aidledger.canonical import canonical_json
 from aidledger.errors import IntegrityFailure, InvalidInput, NotFound
-from aidledger.persistence import canonical_json
 
 __all__ = [
     "ConsistencyProof",
@@ -90,7 +91,7 @@ class ProofCheck(BaseModel):
 # -- making proofs ------------------------------------------------------------------------------
 
 
-def _tree(source: Source, checkpoint: Checkpoint, wanted: Picker | None = None) -> _Tree:
+def _tree(source: AidLedger, checkpoint: Checkpoint, wanted: Picker | None = None) -> _Tree:
     """Leaf hashes of the checkpoint's first ``size`` events, checked against its root, and the
     first of them ``wanted`` picks (only that row is kept: a log can be millions of rows)."""
     tree = _Tree()
@@ -121,7 +122,7 @@ class _Tree:
 
 
 def prove_inclusion(
-    source: Source,
+    source: AidLedger,
     checkpoint: Checkpoint,
     *,
     position: int | None = None,
@@ -163,7 +164,7 @@ def _uuid(value: object) -> UUID:
         raise InvalidInput("aggregate", value, "a UUID") from None
 
 
-def prove_consistency(source: Source, first: Checkpoint, second: Checkpoint) -> ConsistencyProof:
+def prove_consistency(source: AidLedger, first: Checkpoint, second: Checkpoint) -> ConsistencyProof:
     """Prove from the stored history that ``second`` extends ``first``."""
     if first.origin != second.origin:
         raise InvalidInput("checkpoints", f"{first.label()}, {second.label()}", "two checkpoints of one ledger")

@@ -15,17 +15,15 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from aidledger import projections
+from aidledger.application.ledger import AidLedger
+from aidledger.canonical import canonical_json
 from aidledger.errors import InvalidInput
-from aidledger.persistence import canonical_json
 from aidledger.projections.report import Report
-
-if TYPE_CHECKING:
-    from aidledger.application import AidLedger
 
 __all__ = ["Replay", "read_report", "recompute", "replay", "replay_report"]
 

@@ -14,18 +14,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from aidledger import projections
-from aidledger.projections.fold import AsOf, Fact, LedgerFold
+from aidledger.application.ledger import AidLedger
+from aidledger.projections.columns import COLUMNS, DERIVED
+from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
 from aidledger.projections.report import Coordinates, Report, coordinates_of
-from aidledger.projections.totals import COLUMNS, DERIVED, ZERO, TotalsReport, TotalsRow, check_dimensions, fact_keys
+from aidledger.projections.totals import ZERO, TotalsReport, TotalsRow, check_dimensions, fact_keys
 from aidledger.projections.totals import totals as totals_of
-
-if TYPE_CHECKING:
-    from aidledger.application import AidLedger
 
 __all__ = ["CORRECTIONS", "COUNTS", "EventChange", "FigureChange", "Restatement", "restatement"]
 
@@ -169,7 +167,7 @@ def _attribute(
             for column in COLUMNS:
                 weight = DERIVED.get(column, {column: 1}).get(fact.column, 0)
                 if weight:
-                    _add(amounts[(group, column)], change, sign * weight * fact.amount)
+                    _add(amounts[(group, column)], change, money(sign * weight * fact.amount))
     return amounts, row_events
 
 

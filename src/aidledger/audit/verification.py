@@ -17,15 +17,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from pydantic import BaseModel, ConfigDict
 
+from aidledger.application.ledger import AidLedger
+from aidledger.application.mapper import LedgerMapper
 from aidledger.audit.checkpoint import Checkpoint, read_checkpoint, read_sidecar, root_of_hashes, sidecar_path
-from aidledger.audit.leaves import Source, StoredRow, expects_contiguous_positions, leaf_bytes, read_rows
-from aidledger.audit.merkle import HASH_SIZE, MerkleAccumulator, leaf_hash
+from aidledger.audit.leaves import StoredRow, leaf_bytes, read_rows
+from aidledger.canonical import canonical_json
 from aidledger.errors import IntegrityFailure
-from aidledger.persistence import LedgerMapper, canonical_json
+from aidledger.merkle import HASH_SIZE, MerkleAccumulator, leaf_hash
 
 __all__ = ["CheckpointResult", "Finding", "Verification", "locate_difference", "verify"]
 
@@ -146,7 +149,7 @@ class _Scan:
 
 
 def verify(
-    source: Source,
+    source: AidLedger,
     checkpoints: Iterable[Path | str | Checkpoint] = (),
     *,
     origin: str | None = None,
@@ -186,12 +189,12 @@ def _load(item: Path | str | Checkpoint, notes: list[str]) -> _Given:
 # -- the pass over the rows -----------------------------------------------------------------------
 
 
-def _scan(source: Source, sizes: set[int], *, deep: bool) -> _Scan:
+def _scan(source: AidLedger, sizes: set[int], *, deep: bool) -> _Scan:
     """Hash every row into the tree, noting the root at each size in ``sizes``."""
     scan = _Scan()
     accumulator = MerkleAccumulator()
     append, leaves = accumulator.append, scan.leaves
-    contiguous = expects_contiguous_positions(source)
+    contiguous = source.store.contiguous_positions
     expected = 1
     deep_check = _DeepCheck(scan.findings) if deep else None
     if 0 in sizes:
@@ -246,9 +249,9 @@ class _DeepCheck:
         if canonical_json(parsed) != state:
             return Finding(kind="not_canonical", position=row.position, message=f"{_where(row)}: not canonical JSON")
         try:
-            stored = StoredEvent(row.originator_id, row.originator_version, str(row.topic), state)
+            stored = StoredEvent(UUID(row.originator_id), row.originator_version, str(row.topic), state)
             self.mapper.to_domain_event(stored)
-        except IntegrityFailure as error:
+        except (IntegrityFailure, ValueError) as error:
             return Finding(kind="unreadable", position=row.position, message=str(error))
         return None
 

@@ -93,17 +93,21 @@ class Disbursement(LedgerAggregate):
             raise DisbursementAlreadyConfirmed(f"disbursement {self.id} was already confirmed")
         self.record(self.Confirmed, envelope)
 
-    def reverse(self, reason: str, envelope: Envelope) -> None:
-        """Record that the disbursement was an error and never happened."""
+    def check_reverse(self, envelope: Envelope) -> None:
+        """Raise unless the disbursement may be taken back as a recording error."""
         self.check_not_reversed()
         self.check_not_before(envelope, self.value_date, "the value date")
         if self.returned > 0:
             msg = f"disbursement {self.id} has {self.returned} returned and cannot be reversed as if it never happened"
             raise DisbursementHasReturns(msg)
+
+    def reverse(self, reason: str, envelope: Envelope) -> None:
+        """Record that the disbursement was an error and never happened."""
+        self.check_reverse(envelope)
         self.record(self.Reversed, envelope, reason=reason)
 
-    def give_back(self, amount: Money, reason: str, envelope: Envelope) -> None:
-        """Record money or goods returned; never more than was handed over."""
+    def check_give_back(self, amount: Money, envelope: Envelope) -> None:
+        """Raise unless ``amount`` may be given back: never more than was handed over."""
         self.check_not_reversed()
         self.check_not_before(envelope, self.value_date, "the value date")
         remaining = self.terms.amount.value - self.returned
@@ -113,4 +117,8 @@ class Disbursement(LedgerAggregate):
                 f"{remaining} {self.terms.amount.currency}; accepted: at most that"
             )
             raise ReturnExceedsDisbursement(msg)
+
+    def give_back(self, amount: Money, reason: str, envelope: Envelope) -> None:
+        """Record money or goods returned; never more than was handed over."""
+        self.check_give_back(amount, envelope)
         self.record(self.Returned, envelope, amount=amount, reason=reason)

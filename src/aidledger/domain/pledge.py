@@ -200,8 +200,8 @@ class Pledge(LedgerAggregate):
         self.check_not_before(envelope, self.stage_on, "its last change")
         self.record(self.Signed, envelope)
 
-    def amend(self, amount: Money, reason: str, envelope: Envelope) -> None:
-        """Change the pledged amount; never below what was already disbursed."""
+    def check_amend(self, amount: Money, envelope: Envelope) -> None:
+        """Raise unless the amount may change to ``amount``: never below what was disbursed."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the amended amount")
         if amount.value < self.amount.value:  # a decrease must not predate the payments it relies on
@@ -214,6 +214,10 @@ class Pledge(LedgerAggregate):
                 f"{self.amount.currency} was already disbursed; accepted: at least that"
             )
             raise PledgeBelowDisbursed(msg)
+
+    def amend(self, amount: Money, reason: str, envelope: Envelope) -> None:
+        """Change the pledged amount; never below what was already disbursed."""
+        self.check_amend(amount, envelope)
         self.record(self.Amended, envelope, amount=amount, reason=reason)
 
     def withdraw(self, reason: str, envelope: Envelope) -> None:
@@ -247,16 +251,24 @@ class Pledge(LedgerAggregate):
         self.record(self.Disbursed, envelope, disbursement_id=disbursement_id, amount=amount.value)
         assert ZERO <= self.net_disbursed <= self.amount.value
 
+    def check_reversal(self, disbursement_id: UUID) -> None:
+        """Raise unless one of this pledge's disbursements may be taken back."""
+        self._check_pool_still_covers(self.disbursements[disbursement_id], "reversing")
+
     def record_reversal(self, disbursement_id: UUID, envelope: Envelope) -> None:
         """Take back a disbursement recorded in error."""
+        self.check_reversal(disbursement_id)
         amount = self.disbursements[disbursement_id]
-        self._check_pool_still_covers(amount, "reversing")
         self.record(self.DisbursementReversed, envelope, disbursement_id=disbursement_id, amount=amount)
+
+    def check_return(self, amount: Money) -> None:
+        """Raise unless ``amount`` may be given back against this pledge's disbursements."""
+        self.check_currency(amount, "the returned amount")
+        self._check_pool_still_covers(amount.value, "returning")
 
     def record_return(self, disbursement_id: UUID, amount: Money, envelope: Envelope) -> None:
         """Record money or goods given back against one of this pledge's disbursements."""
-        self.check_currency(amount, "the returned amount")
-        self._check_pool_still_covers(amount.value, "returning")
+        self.check_return(amount)
         self.record(self.DisbursementReturned, envelope, disbursement_id=disbursement_id, amount=amount.value)
 
     def _check_pool_still_covers(self, amount: Decimal, doing: str) -> None:
@@ -267,8 +279,8 @@ class Pledge(LedgerAggregate):
             )
             raise RegrantExceedsPool(msg)
 
-    def allocate_regrant(self, regrant_pledge_id: UUID, amount: Decimal, envelope: Envelope) -> None:
-        """Let a regrant pledge draw ``amount`` from this pledge's money in the pool."""
+    def check_allocation(self, regrant_pledge_id: UUID, amount: Decimal) -> None:
+        """Raise unless a regrant pledge may draw ``amount`` from this pledge's money in the pool."""
         new_total = self.regranted - self.allocations.get(regrant_pledge_id, ZERO) + amount
         if new_total > self.net_disbursed:
             msg = (
@@ -276,4 +288,8 @@ class Pledge(LedgerAggregate):
                 f"disbursed into the pool: {self.net_disbursed} disbursed, {self.regranted} already regranted"
             )
             raise RegrantExceedsPool(msg)
+
+    def allocate_regrant(self, regrant_pledge_id: UUID, amount: Decimal, envelope: Envelope) -> None:
+        """Let a regrant pledge draw ``amount`` from this pledge's money in the pool."""
+        self.check_allocation(regrant_pledge_id, amount)
         self.record(self.RegrantAllocated, envelope, regrant_pledge_id=regrant_pledge_id, amount=amount)

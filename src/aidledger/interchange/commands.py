@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
-from uuid import UUID
 
-from aidledger import commands as command_models
-from aidledger.application import AidLedger
-from aidledger.domain.base import derive_id
+from aidledger.application import commands as command_models
+from aidledger.application.ledger import AidLedger
+from aidledger.application.references import CREATES, REFERENCE_KINDS, resolve_reference, resolve_references
+from aidledger.application.views import Receipt
 from aidledger.errors import InvalidInput
-from aidledger.views import Receipt
 
 __all__ = [
     "COMMANDS",
@@ -35,18 +34,6 @@ __all__ = [
     "run_commands",
     "without_notes",
 ]
-
-REFERENCE_KINDS = {
-    "organization_id": "organization",
-    "implementing_organization_id": "organization",
-    "donor_id": "organization",
-    "channel_id": "organization",
-    "project_id": "project",
-    "pledge_id": "pledge",
-    "funded_from": "pledge",
-    "disbursement_id": "disbursement",
-}
-"""Reference fields and the kind of object each names."""
 
 COMMANDS = (
     "register_organization",
@@ -74,15 +61,6 @@ COMMAND_CLASSES: dict[str, type[command_models.Command]] = {
 }
 """The command model of each command name."""
 
-CREATES = {
-    "register_organization": "organization",
-    "register_project": "project",
-    "make_pledge": "pledge",
-    "disburse": "disbursement",
-}
-"""Commands that create an object, and the kind of object each creates (its id is
-``derive_id(kind, command_id)``)."""
-
 assert set(COMMAND_CLASSES) == set(COMMANDS), sorted(set(COMMAND_CLASSES) ^ set(COMMANDS))
 
 
@@ -94,25 +72,6 @@ def is_note(key: str) -> bool:
 def without_notes(record: dict[str, Any]) -> dict[str, Any]:
     """The record without its note keys."""
     return {key: value for key, value in record.items() if not is_note(key)}
-
-
-def resolve_reference(kind: str, value: str) -> UUID:
-    """The id a reference names: the UUID itself, or the id the command ``value`` gave a ``kind``."""
-    text = value.strip()
-    try:
-        return UUID(text)
-    except ValueError:
-        return derive_id(kind, text)
-
-
-def resolve_references(fields: dict[str, Any]) -> dict[str, Any]:
-    """Turn command-id references into the ids those commands gave their objects."""
-    resolved = dict(fields)
-    for name, kind in REFERENCE_KINDS.items():
-        value = resolved.get(name)
-        if isinstance(value, str) and value.strip():
-            resolved[name] = str(resolve_reference(kind, value))
-    return resolved
 
 
 def run_command(ledger: AidLedger, record: dict[str, Any]) -> Receipt:

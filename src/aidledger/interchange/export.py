@@ -25,14 +25,15 @@ from datetime import date, datetime
 from typing import Any, TextIO
 
 from aidledger import projections
-from aidledger.application import AidLedger
+from aidledger.application.ledger import AidLedger
+from aidledger.application.references import resolve_reference
 from aidledger.errors import InvalidInput
-from aidledger.interchange.commands import resolve_reference
 from aidledger.interchange.csvformat import COLUMNS, cells_from_record
 from aidledger.interchange.history import history_records
+from aidledger.interchange.iati import write_iati
+from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.fold import AsOf, LedgerFold
 from aidledger.projections.report import Coordinates, Report, coordinates_of
-from aidledger.projections.totals import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.totals import TotalsReport
 from aidledger.projections.transparency import CountyPage, CurrencyTotals, OrganizationPage, ProjectPage
 
@@ -256,8 +257,6 @@ def export(
     if file_format not in FORMATS:
         raise InvalidInput("--format", file_format, "one of " + ", ".join(FORMATS))
     if file_format == "iati":
-        from aidledger.interchange.iati import write_iati
-
         if view not in ("totals", "project"):
             raise InvalidInput("--view", view, "project (IATI activities are projects)")
         return write_iati(

@@ -22,15 +22,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
-from uuid import UUID
 
 from aidledger import projections
-from aidledger.application import AidLedger
+from aidledger.application.ledger import AidLedger
+from aidledger.application.references import resolve_reference
 from aidledger.errors import InvalidInput, NotFound
-from aidledger.interchange.commands import resolve_reference
-from aidledger.projections.fold import AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord
+from aidledger.projections.fold import AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord, money
 from aidledger.projections.report import Coordinates, coordinates_of
-from aidledger.projections.totals import matching_facts, pledge_columns
+from aidledger.projections.totals import pledge_columns
 
 __all__ = [
     "ACTIVITY_STATUS",
@@ -174,7 +173,7 @@ def iati_activities(
 def _reporting(fold: LedgerFold, as_of: AsOf, given: str | None) -> ReportingOrg:
     if given is None:
         return DEFAULT_REPORTING_ORG
-    organization_id = resolve_reference("organization", given)
+    organization_id = str(resolve_reference("organization", given))
     record = fold.organizations.get(organization_id)
     found = record.at(as_of) if record else None
     if found is None:
@@ -187,7 +186,7 @@ def _reporting(fold: LedgerFold, as_of: AsOf, given: str | None) -> ReportingOrg
             given,
             "an organization with a unified social credit code (IATI needs the reporter's ref)",
         )
-    return ReportingOrg(ref=ref, name=profile.name, type=ORGANIZATION_TYPES[profile.kind.value])
+    return ReportingOrg(ref=ref, name=profile.name, type=ORGANIZATION_TYPES[profile.kind])
 
 
 def _narrative(parent: ET.Element, text: str, lang: str | None = None) -> ET.Element:
@@ -218,28 +217,28 @@ class _Builder:
         self.fold = fold
         self.as_of = as_of
         self.reporting = reporting
-        self.facts: dict[UUID, list[Fact]] = defaultdict(list)
-        self.confirmed_on: dict[UUID, date] = {}
-        for fact in matching_facts(fold, as_of):
+        self.facts: dict[str, list[Fact]] = defaultdict(list)
+        self.confirmed_on: dict[str, date] = {}
+        for fact in fold.matching_facts(as_of):
             self.facts[fold.pledges[fact.pledge_id].terms.project_id].append(fact)
             if fact.column == "confirmed" and fact.amount > 0 and fact.disbursement_id is not None:
                 self.confirmed_on[fact.disbursement_id] = fact.effective_on
         # One pass over pledges and facts for all activities, not one per activity.
         self.columns = pledge_columns(fold, as_of)
-        self.pledges: dict[UUID, list[PledgeRecord]] = defaultdict(list)
+        self.pledges: dict[str, list[PledgeRecord]] = defaultdict(list)
         for pledge in fold.pledges.values():
             self.pledges[pledge.terms.project_id].append(pledge)
 
-    def identifier(self, project_id: UUID) -> str:
+    def identifier(self, project_id: str) -> str:
         return f"{self.reporting.ref}-{project_id}"
 
-    def party(self, organization_id: UUID) -> _Party:
+    def party(self, organization_id: str) -> _Party:
         record = self.fold.organizations.get(organization_id)
         found = record.at(self.as_of) if record else None
         if found is None:
             return _Party(None, str(organization_id), None)
         profile = found[0]
-        return _Party(organization_ref(profile.credit_code), profile.name, ORGANIZATION_TYPES[profile.kind.value])
+        return _Party(organization_ref(profile.credit_code), profile.name, ORGANIZATION_TYPES[profile.kind])
 
     def donor(self, pledge: PledgeRecord) -> _Party:
         if pledge.terms.anonymous:
@@ -262,19 +261,21 @@ class _Builder:
         _narrative(_child(activity, "description", type="1"), self._description(project), "en")
         self._participants(activity, project)
         status, dates = project.status_at(self.as_of)
-        _child(activity, "activity-status", code=ACTIVITY_STATUS[status.value])
+        _child(activity, "activity-status", code=ACTIVITY_STATUS[status])
         self._dates(activity, plan.planned_start, plan.planned_end, dates)
         _child(activity, "recipient-country", code="CN")
         if plan.region is not None and not plan.pooled_fund:
             self._location(activity, plan.region)
-        self._sectors(activity, plan.category.value, plan.field.value)
+        self._sectors(activity, plan.category, plan.field)
         for campaign in plan.campaigns:
             tag = _child(activity, "tag", vocabulary="99", vocabulary_uri=CAMPAIGN_VOCABULARY_URI, code=campaign)
             _narrative(tag, campaign)
         _child(activity, "default-flow-type", code="30")  # private development finance
         _child(activity, "default-finance-type", code="110")  # standard grant
         if plan.budget is not None:
-            self._budget(activity, plan.planned_start, plan.planned_end, plan.budget.value, plan.budget.currency)
+            self._budget(
+                activity, plan.planned_start, plan.planned_end, Decimal(plan.budget.value), plan.budget.currency
+            )
         for fact in facts:
             if fact.column in TRANSACTION_TYPES:
                 self._transaction(activity, project, fact)
@@ -291,7 +292,7 @@ class _Builder:
         else:
             where = f"Aid project in county {plan.region} (GB/T 2260)."
         campaigns = f" Campaigns: {', '.join(plan.campaigns)}." if plan.campaigns else ""
-        return f"{where} Category {plan.category.value}, field {plan.field.value}.{campaigns} Recorded in aidledger."
+        return f"{where} Category {plan.category}, field {plan.field}.{campaigns} Recorded in aidledger."
 
     def _participants(self, activity: ET.Element, project: ProjectRecord) -> None:
         funders: dict[tuple[str | None, str, str | None], _Party] = {}
@@ -328,7 +329,7 @@ class _Builder:
 
     @staticmethod
     def _dates(activity: ET.Element, start: date, end: date, reached: dict[Any, date]) -> None:
-        actual = {status.value: day for status, day in reached.items()}
+        actual = {str(status): day for status, day in reached.items()}
         for code, day in (
             ("1", start),
             ("2", actual.get("started")),
@@ -371,7 +372,7 @@ class _Builder:
         _child(transaction, "transaction-date", iso_date=fact.effective_on.isoformat())
         currency = pledge.terms.amount.currency
         value = _child(transaction, "value", currency=currency, value_date=fact.effective_on.isoformat())
-        value.text = str(amount)
+        value.text = str(money(amount))
         _narrative(ET.SubElement(transaction, "description"), self._transaction_note(pledge, fact), "en")
         donor = self.donor(pledge)
         provider = _child(
@@ -411,19 +412,20 @@ class _Builder:
         return "; ".join(parts)
 
     def _documents(self, activity: ET.Element, project: ProjectRecord) -> None:
-        for position, recorded_at, published_on, disclosure in project.disclosures:
-            if disclosure.url is None or not self.as_of.includes(position, recorded_at, published_on):
+        for entry in project.disclosures:
+            disclosure = entry.disclosure
+            if disclosure.url is None or not self.as_of.includes(entry.position, entry.recorded_at, entry.published_on):
                 continue
             link = _child(activity, "document-link", format="text/html", url=disclosure.url)
-            title = f"{disclosure.kind.value} report for {disclosure.period_start}..{disclosure.period_end}"
+            title = f"{disclosure.kind} report for {disclosure.period_start}..{disclosure.period_end}"
             _narrative(ET.SubElement(link, "title"), title, "en")
-            _child(link, "category", code="A07" if disclosure.kind.value == "progress" else "A08")
-            _child(link, "document-date", iso_date=published_on.isoformat())
+            _child(link, "category", code="A07" if disclosure.kind == "progress" else "A08")
+            _child(link, "document-date", iso_date=entry.published_on.isoformat())
 
     def _last_updated(self, project: ProjectRecord, facts: list[Fact]) -> datetime | None:
         times = [project.recorded_at]
-        times += [t for position, t, _, _ in project.status_changes if self.as_of.knows(position, t)]
+        times += [c.recorded_at for c in project.status_changes if self.as_of.knows(c.position, c.recorded_at)]
         times += [r.recorded_at for r in project.beneficiaries if self.as_of.knows(r.position, r.recorded_at)]
-        times += [t for position, t, _, _ in project.disclosures if self.as_of.knows(position, t)]
+        times += [d.recorded_at for d in project.disclosures if self.as_of.knows(d.position, d.recorded_at)]
         times += [fact.recorded_at for fact in facts]
         return max(times) if times else None

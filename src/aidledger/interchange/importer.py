@@ -1,15 +1,23 @@
-"""Import a CSV or JSON Lines file of commands: checked as a whole first, stored idempotently.
+"""Import a CSV or JSON Lines file of commands: decided as a whole first, stored idempotently.
 
-An import runs in two passes (docs/import.md explains the choices):
+An import goes through the ledger's one command pipeline (:mod:`aidledger.application.pipeline`)
+in two passes (docs/import.md explains the choices):
 
-1. **Check.** Every row is read, validated with its command model, its references are looked up
-   (in the ledger, or among the objects earlier rows create), its command id is compared with the
-   ledger's and the file's other rows, and, by default, the row is *rehearsed*: run against a
-   throwaway copy of the ledger, so that a rule only a run can check (a disbursement above the
-   pledge, a pledge to a completed project) is found before anything is stored. Rows and their
-   problems go to a staging database on disk, so memory stays bounded however long the file.
+1. **Check.** Every row is read and validated with its command model; its references are looked
+   up (among the objects earlier rows create, or in the ledger); its command id is compared with
+   the ledger's commands index (one read per command, a thousand at a time) and with the file's
+   other rows; and, by default, the command is *decided*: its rules are checked against the
+   ledger's aggregates as the rows before it leave them, in one decision session for the whole
+   file. So a rule only a run can check (a disbursement above its pledge, a pledge to a completed
+   project) is found before anything is stored, at a cost in proportion to the file and the
+   aggregates it touches, never to the history before it. Rows, their problems and the events
+   each decided command stores go to a staging database on disk, so memory stays bounded by what
+   the file touches.
 2. **Store.** Only when no row has a problem (or with ``skip_invalid``, for the rows that have
-   none) the staged commands run against the ledger, in file order.
+   none) the decided events are stored, in file order, in transactions of at most
+   ``BATCH_EVENTS`` events, each with its commands-index rows and derived state. Nothing is
+   decided twice. If another writer changed an aggregate the file touches in between, the rest
+   of the file is decided again against the ledger as it is then, batch by batch.
 
 Each row carries a command id or gets one derived from its content (see :func:`derived_command_id`),
 so running the same file again stores nothing new, and a run that was stopped half way finishes
@@ -22,22 +30,25 @@ import csv
 import difflib
 import hashlib
 import json
-import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from aidledger.application import AidLedger, open_ledger
-from aidledger.commands import Command
+from aidledger.application.commands import Command, locate_error
+from aidledger.application.ledger import MAX_ATTEMPTS, AidLedger
+from aidledger.application.pipeline import Decided, DecisionSession, Repeated
+from aidledger.application.ports import CommandEntry, StagedCommand, Staging
+from aidledger.canonical import canonical_json
 from aidledger.errors import (
     AidLedgerError,
+    ConcurrencyConflict,
     CurrencyMismatch,
+    IdempotencyConflict,
     InvalidInput,
     OverDisbursement,
     PledgeBelowDisbursed,
@@ -63,9 +74,9 @@ from aidledger.interchange.csvformat import (
     columns_of,
 )
 from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format
-from aidledger.persistence import SQLiteLedgerRecorder, canonical_json
 
 __all__ = [
+    "BATCH_EVENTS",
     "ImportSummary",
     "Importer",
     "Progress",
@@ -79,8 +90,10 @@ LISTED_PROBLEMS = 1000
 """At most this many problems are kept in a summary; the rejects file has them all."""
 PROBLEMS_IN_MESSAGE = 100
 """At most this many problems are spelled out in the error a refused import raises."""
-COMMIT_EVERY = 5000
-"""Staged rows are committed in batches of this many."""
+BATCH_EVENTS = 10_000
+"""At most this many events are stored in one transaction."""
+LOOKUP_ROWS = 1000
+"""Rows whose command ids are looked up in the commands index with one query."""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(phase, done, total)``: phase ``"checking"`` counts bytes of the file,
@@ -174,10 +187,13 @@ def import_file(
 ) -> ImportSummary:
     """Import a CSV or JSON Lines file of command records into ``ledger``.
 
-    By default the file is all or nothing: if any row has a problem, :class:`InvalidInput`
-    names every one (line, column, value, what is accepted) and nothing is stored. With
-    ``skip_invalid`` the valid rows are stored and the others written to ``rejects`` (default
-    ``<file>.rejects.csv`` or ``.rejects.jsonl``). ``dry_run`` checks without storing.
+    By default the file is all or nothing: if any row has a problem — a bad value, a reference to
+    nothing, a broken rule — :class:`InvalidInput` names every one (line, column, value, what is
+    accepted) and nothing is stored. With ``skip_invalid`` the valid rows are stored and the
+    others written to ``rejects`` (default ``<file>.rejects.csv`` or ``.rejects.jsonl``).
+    ``dry_run`` checks without storing. ``rehearse=False`` skips deciding the rules while
+    checking: memory then stays bounded however many objects the file touches, and a rule broken
+    half way stops the import at that row (the rows before it stay stored).
     """
     importer = Importer(
         ledger,
@@ -228,6 +244,11 @@ class Importer:
             self.rejects_path = self.path.with_suffix(f".rejects.{self.format.value}")
         self.progress = progress
         self.header: list[str] = []
+        self.session: DecisionSession = ledger.session()
+        self.creators: dict[UUID, tuple[int, str, str]] = {}
+        """Objects the file's rows create: line, status and kind (kept in memory: small per row)."""
+        self.first_lines: dict[str, int] = {}
+        """The first line of each command id of the file."""
         self._known: dict[UUID, str | None] = {}
 
     def refused(self, summary: ImportSummary) -> bool:
@@ -235,148 +256,306 @@ class Importer:
         return summary.rejected > 0 and not self.skip_invalid
 
     def run(self) -> ImportSummary:
-        """Check every row, then store the valid ones (unless refused or a dry run)."""
+        """Check (and decide) every row, then store the valid ones (unless refused or a dry run)."""
         position_before = self.ledger.position()
-        with (
-            tempfile.TemporaryDirectory(prefix="aidledger-import-") as directory,
-            _Staging(Path(directory) / "staging.sqlite3") as staging,
-        ):
-            rehearsal = _Rehearsal(self.ledger, Path(directory)) if self.rehearse else None
+        with tempfile.TemporaryDirectory(prefix="aidledger-import-") as directory:
+            staging = self.ledger.store.open_staging(directory)
             try:
-                rows_read = self._check_all(staging, rehearsal)
+                rows_read = self._check_all(staging)
+                stored, present = staging.count("new"), staging.count("present", "repeat")
+                if staging.count("rejected") and not self.skip_invalid:
+                    stored = 0
+                elif not self.dry_run:
+                    stored, present = self._store_all(staging, present)
+                rejects_file = self._write_rejects(staging)
+                listed, hidden = staging.problems(LISTED_PROBLEMS)
+                return ImportSummary(
+                    file=str(self.path),
+                    format=self.format.value,
+                    dry_run=self.dry_run,
+                    rows_read=rows_read,
+                    stored=stored,
+                    already_present=present,
+                    rejected=staging.count("rejected"),
+                    problems=tuple(RowProblem(line=r[0], column=r[1], value=r[2], message=r[3]) for r in listed),
+                    problems_not_listed=hidden,
+                    rejects_file=rejects_file,
+                    position_before=position_before,
+                    position_after=self.ledger.position(),
+                )
             finally:
-                if rehearsal is not None:
-                    rehearsal.close()
-            stored, present = staging.count("new"), staging.count("present", "repeat")
-            if staging.count("rejected") and not self.skip_invalid:
-                stored = 0
-            elif not self.dry_run:
-                stored, present = self._store_all(staging, present)
-            rejects_file = self._write_rejects(staging)
-            problems, hidden = staging.problems(LISTED_PROBLEMS)
-            return ImportSummary(
-                file=str(self.path),
-                format=self.format.value,
-                dry_run=self.dry_run,
-                rows_read=rows_read,
-                stored=stored,
-                already_present=present,
-                rejected=staging.count("rejected"),
-                problems=problems,
-                problems_not_listed=hidden,
-                rejects_file=rejects_file,
-                position_before=position_before,
-                position_after=self.ledger.position(),
-            )
+                staging.close()
 
     # -- pass 1: check ------------------------------------------------------------------------
 
-    def _check_all(self, staging: _Staging, rehearsal: _Rehearsal | None) -> int:
+    def _check_all(self, staging: Staging) -> int:
         total = self.path.stat().st_size
         with self.path.open("rb") as stream:
             reader = RowReader(stream, self.format)
+            chunk: list[_RowCheck] = []
             try:
                 for row in reader:
                     self.header = reader.header
-                    _RowCheck(self, row, staging, rehearsal).run()
+                    chunk.append(_RowCheck(self, row))
+                    if len(chunk) == LOOKUP_ROWS:
+                        self._finish(chunk, staging)
+                        chunk = []
                     if self.progress is not None:
                         self.progress("checking", reader.bytes_read, total)
+                self._finish(chunk, staging)
             except InvalidInput as error:
                 raise _in_file(self.path, error) from None
             return reader.rows_read
+
+    def _finish(self, chunk: list[_RowCheck], staging: Staging) -> None:
+        """Look up the chunk's command ids at once, then finish each row in file order."""
+        self.session.look_up(
+            [check.command.command_id for check in chunk if check.command and check.command.command_id]
+        )
+        for check in chunk:
+            check.finish(staging)
+        self.session.forget_lookups()
 
     def known_kind(self, object_id: UUID) -> str | None:
         """The kind of object ``object_id`` is in the ledger, or ``None`` (cached, bounded)."""
         if object_id not in self._known:
             if len(self._known) > 100_000:
                 self._known.clear()
-            events = self.ledger.recorder.select_events(object_id, limit=1)
-            self._known[object_id] = _kind_of_topic(events[0].topic) if events else None
+            self._known[object_id] = self.ledger.kind_of(object_id)
         return self._known[object_id]
 
     # -- pass 2: store ------------------------------------------------------------------------
 
-    def _store_all(self, staging: _Staging, present: int) -> tuple[int, int]:
-        stored = 0
-        total = staging.count("new")
-        for done, (line, name, command_id, payload) in enumerate(staging.runnable(), start=1):
-            if self.ledger.ledger_recorder.select_command(command_id) is not None:
-                present += 1  # stored meanwhile, e.g. by a run of the same file
-            else:
-                command = COMMAND_CLASSES[name].model_validate(json.loads(payload))
-                try:
-                    getattr(self.ledger, name)(command)
-                except AidLedgerError as error:
-                    if not self.skip_invalid:
-                        raise _stopped_at(line, stored, error) from None
-                    staging.reject(line, [CellProblem("", None, f"was refused by the ledger: {error}")])
-                    continue
-                stored += 1
-            if self.progress is not None:
-                self.progress("storing", done, total)
+    def _store_all(self, staging: Staging, present: int) -> tuple[int, int]:
+        """Store the decided rows in batches; if another writer got in the way, decide the rest again."""
+        if not self.rehearse:
+            return self._store_deciding(staging, 0, 0, present)
+        total, stored = staging.count("new"), 0
+        batch: list[StagedCommand] = []
+        events: list[StoredEvent] = []
+        for staged in staging.commands():
+            if len(events) + len(staged.events) > BATCH_EVENTS and batch:
+                if not self._store_batch(batch, events):
+                    return self._store_deciding(staging, batch[0].line, stored, present)
+                stored += len(batch)
+                self._report_storing(stored, total)
+                batch, events = [], []
+            batch.append(staged)
+            events.extend(staged.events)
+        if batch:
+            if not self._store_batch(batch, events):
+                return self._store_deciding(staging, batch[0].line, stored, present)
+            stored += len(batch)
+            self._report_storing(stored, total)
         return stored, present
+
+    def _store_batch(self, batch: list[StagedCommand], events: list[StoredEvent]) -> bool:
+        """Store decided commands as they were decided; ``False`` if another writer got there first."""
+        try:
+            self.ledger.store_batch([staged.entry for staged in batch], events)
+        except IntegrityError:
+            return False
+        return True
+
+    def _store_deciding(self, staging: Staging, from_line: int, stored: int, present: int) -> tuple[int, int]:
+        """Decide and store the rows from ``from_line`` on, batch by batch, against the ledger as it is."""
+        total = staging.count("new")
+        session = self.ledger.session()
+        batch: list[tuple[StagedCommand, Decided]] = []
+        size = 0
+        for staged in staging.commands(from_line):
+            command = COMMAND_CLASSES[staged.entry.name].model_validate_json(staged.payload)
+            try:
+                outcome = session.decide(command)
+            except AidLedgerError as error:
+                stored += self._save_deciding(batch)
+                batch, size = [], 0
+                session = self.ledger.session()
+                if not self.skip_invalid:
+                    raise _stopped_at(staged.line, stored, error) from None
+                staging.reject(staged.line, [("", None, f"was refused by the ledger: {error}")])
+                continue
+            if isinstance(outcome, Repeated):
+                present += 1
+                continue
+            if size + len(outcome.events) > BATCH_EVENTS and batch:
+                stored += self._save_deciding(batch)
+                self._report_storing(stored, total)
+                batch, size = [], 0
+                session = self.ledger.session()
+                outcome = session.decide(command)
+                assert isinstance(outcome, Decided)
+            batch.append((staged, outcome))
+            size += len(outcome.events)
+        stored += self._save_deciding(batch)
+        self._report_storing(stored, total)
+        return stored, present
+
+    def _save_deciding(self, batch: list[tuple[StagedCommand, Decided]]) -> int:
+        """Save a batch decided during the store pass; decide it again if another writer got in first."""
+        if not batch:
+            return 0
+        decided = [outcome for _, outcome in batch]
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                self.ledger.save(decided)
+            except IntegrityError:
+                session = self.ledger.session()
+                again = [session.decide(outcome.command) for outcome in decided]
+                decided = [outcome for outcome in again if isinstance(outcome, Decided)]
+                continue
+            return len(decided)
+        raise ConcurrencyConflict(f"line {batch[0][0].line}: the import kept conflicting with concurrent writers")
+
+    def _report_storing(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress("storing", done, total)
 
     # -- rejects ------------------------------------------------------------------------------
 
-    def _write_rejects(self, staging: _Staging) -> str | None:
+    def _write_rejects(self, staging: Staging) -> str | None:
         if self.rejects_path is None or not staging.count("rejected"):
             return None
         if self.format is FileFormat.csv:
             with self.rejects_path.open("w", encoding="utf-8-sig", newline="") as out:
                 writer = csv.writer(out)
                 writer.writerow(["#line", "#problems", *self.header])
-                for line, raw, messages in staging.rejected():
-                    writer.writerow([line, "; ".join(messages), *(raw or [])])
+                for line, raw, problems in staging.rejected():
+                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *(json.loads(raw) or [])])
         else:
             with self.rejects_path.open("w", encoding="utf-8") as out:
-                for line, raw, messages in staging.rejected():
-                    out.write(json.dumps(_rejected_record(line, raw, messages), ensure_ascii=False) + "\n")
+                for line, raw, problems in staging.rejected():
+                    record = _rejected_record(line, json.loads(raw), [_cell(p) for p in problems])
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return str(self.rejects_path)
+
+
+def _cell(problem: tuple[str, str | None, str]) -> str:
+    column, value, message = problem
+    return RowProblem(line=0, column=column, value=value, message=message).cell()
 
 
 class _RowCheck:
     """The checks of one row, in order; each problem found is kept and the checks go on."""
 
-    def __init__(self, importer: Importer, row: SourceRow, staging: _Staging, rehearsal: _Rehearsal | None) -> None:
+    def __init__(self, importer: Importer, row: SourceRow) -> None:
         self.importer = importer
         self.row = row
-        self.staging = staging
-        self.rehearsal = rehearsal
         self.problems: list[CellProblem] = list(row.problems)
         self.csv = importer.format is FileFormat.csv
         self.cells = dict(zip(importer.header, row.raw, strict=False)) if self.csv and row.raw else {}
+        self.name: str | None = None
+        self.record: dict[str, Any] = {}
+        self.command: Command | None = None
+        self.command_problems: list[CellProblem] = []
+        self.explicit_id: str | None = None
+        self._prepare()
 
-    def run(self) -> None:
+    def _prepare(self) -> None:
+        """Read the row into a validated command (references are checked in file order, later)."""
         record = dict(self.row.record)
-        name = None if self.problems and not record else self._command_name(record.pop("command", None))
-        if name is None:
-            self.staging.add(self.row.line, "rejected", raw=self.row.raw, problems=self.problems)
+        self.name = None if self.problems and not record else self._command_name(record.pop("command", None))
+        if self.name is None:
             return
-        record = self._applicable(name, record)
+        record = self._applicable(self.name, record)
         if not self.csv:
             record = self._check_spellings(record)
-        self._check_references(record)
-        command = self._command(name, record)
-        explicit_id = record.get("command_id") if isinstance(record.get("command_id"), str) else None
-        creates = self._creates(name, command.command_id if command else explicit_id)
-        if command is None or self.problems:
-            self.staging.add(self.row.line, "rejected", raw=self.row.raw, problems=self.problems, creates=creates)
+        self.record = record
+        self.explicit_id = record.get("command_id") if isinstance(record.get("command_id"), str) else None
+        # Validated now, for its command id; its problems are told after the references' (as they read).
+        before = len(self.problems)
+        self.command = self._command(self.name, record)
+        self.command_problems = self.problems[before:]
+        del self.problems[before:]
+
+    def finish(self, staging: Staging) -> None:
+        """Check references against the rows before, classify or decide, and stage the row."""
+        raw = json.dumps(self.row.raw, ensure_ascii=False)
+        if self.name is None:
+            staging.add_row(self.row.line, "rejected", raw, problems=self._problem_rows())
             return
-        digest = command.digest()
-        status = self._status(command, digest, derived=explicit_id is None)
-        if status == "new" and self.rehearsal is not None:
-            self._rehearse(command)
+        self._check_references(self.record)
+        for problem in self.command_problems:
+            self._problem(problem.column, problem.value, problem.message)
+        command = self.command
+        creates = self._creates(self.name, command.command_id if command else self.explicit_id)
+        if command is None or self.problems:
+            self._stage_rejected(staging, raw, creates)
+            return
+        status, outcome = self._outcome(command)
         if self.problems:
-            status = "rejected"
-        self.staging.add(
-            self.row.line,
-            status,
-            raw=self.row.raw,
-            problems=self.problems,
-            creates=creates,
-            command=command,
-            digest=digest,
-            keep_payload=not self.importer.dry_run,
+            self._stage_rejected(staging, raw, creates)
+            return
+        assert command.command_id is not None
+        self.importer.first_lines.setdefault(command.command_id, self.row.line)
+        if creates is not None:
+            self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1]))
+        if status != "new":
+            staging.add_row(self.row.line, status, raw)
+            return
+        events = outcome.events if isinstance(outcome, Decided) else ()
+        entry = CommandEntry(
+            command_id=command.command_id,
+            name=command.command_name,
+            digest=command.digest() if not isinstance(outcome, Decided) else outcome.digest,
+            aggregate_id=str(outcome.aggregate_id) if isinstance(outcome, Decided) else "",
+            events=len(events),
+        )
+        payload = command.model_dump_json(by_alias=True) if not self.importer.dry_run else None
+        staging.add_row(self.row.line, "new", raw, command=entry, payload=payload, events=events)
+
+    def _stage_rejected(self, staging: Staging, raw: str, creates: tuple[UUID, str] | None) -> None:
+        if creates is not None:
+            self.importer.creators.setdefault(creates[0], (self.row.line, "rejected", creates[1]))
+        staging.add_row(self.row.line, "rejected", raw, problems=self._problem_rows())
+
+    def _problem_rows(self) -> list[tuple[str, str | None, str]]:
+        return [(p.column, None if p.value is None else str(p.value), p.message) for p in self.problems]
+
+    def _outcome(self, command: Command) -> tuple[str, Decided | Repeated | None]:
+        """``new`` (decided, when rehearsing), ``repeat`` (of an earlier row) or ``present`` (in the
+        ledger), as the pipeline finds it; a problem when the id or a rule says no."""
+        assert command.command_id is not None
+        session = self.importer.session
+        try:
+            outcome = session.decide(command) if self.importer.rehearse else session.classify(command)
+        except IdempotencyConflict as error:
+            self._conflict(command, str(error))
+            return "rejected", None
+        except AidLedgerError as error:
+            column = "amount" if isinstance(error, _AMOUNT_ERRORS) else ""
+            value = self.cells.get(column) if column else None
+            self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {error}")
+            return "rejected", None
+        if isinstance(outcome, Repeated):
+            earlier = self.importer.first_lines.get(command.command_id)
+            if outcome.receipt is None and earlier is not None and self.explicit_id is None:
+                self._problem(
+                    "",
+                    None,
+                    f"is the same command as line {earlier} and neither row has a command_id, so it would be "
+                    "stored once; give each row its own command_id to record both, or delete the repeat",
+                )
+            return ("repeat" if outcome.receipt is None else "present"), outcome
+        return "new", outcome
+
+    def _conflict(self, command: Command, message: str) -> None:
+        assert command.command_id is not None
+        earlier = self.importer.first_lines.get(command.command_id)
+        if earlier is not None:
+            self._problem(
+                "command_id",
+                command.command_id,
+                f"is also the command id of line {earlier}, which is a different command; "
+                "accepted: a command id used by one command only",
+            )
+            return
+        stored = message.split("for a different ", 1)[-1].split(" command", 1)[0]
+        self._problem(
+            "command_id",
+            command.command_id,
+            f"is already in the ledger for a different {stored} command; accepted: a new "
+            "command id, or exactly the stored command",
         )
 
     def _problem(self, column: str, value: Any, message: str) -> None:
@@ -436,7 +615,7 @@ class _RowCheck:
             if not isinstance(value, str) or not value.strip():
                 continue
             object_id = resolve_reference(kind, value)
-            creator = self.staging.creator(object_id)
+            creator = self.importer.creators.get(object_id)
             if creator is not None:
                 line, status, created = creator
                 if created != kind:
@@ -482,11 +661,8 @@ class _RowCheck:
         return command.model_copy(update=updates) if updates else command
 
     def _locate(self, name: str, item: Any, fields: dict[str, Any]) -> tuple[str, Any, str]:
-        location = [str(part) for part in item["loc"]]
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if not location and ": " in message:
-            head, message = message.split(": ", 1)
-            location = [head]
+        field, _, message = locate_error(item)
+        location = [] if field == "command" else field.split(".")
         column = self._column(location)
         value = self.cells.get(column) if self.csv else _dig(fields, location)
         given = item.get("input")
@@ -522,54 +698,12 @@ class _RowCheck:
         return " (the cell is empty)"
 
     @staticmethod
-    def _creates(name: str, command_id: str | None) -> tuple[str, str] | None:
+    def _creates(name: str, command_id: str | None) -> tuple[UUID, str] | None:
         """The id and kind of the object the row creates, if it creates one."""
         kind = CREATES.get(name)
         if kind is None or command_id is None:
             return None
-        return str(resolve_reference(kind, command_id)), kind
-
-    def _status(self, command: Command, digest: str, *, derived: bool) -> str:
-        """``new``, ``repeat`` (of an earlier row) or ``present`` (in the ledger); or a problem."""
-        assert command.command_id is not None
-        earlier = self.staging.by_command_id(command.command_id)
-        if earlier is not None:
-            line, earlier_digest = earlier
-            if earlier_digest != digest:
-                self._problem(
-                    "command_id",
-                    command.command_id,
-                    f"is also the command id of line {line}, which is a different command; "
-                    "accepted: a command id used by one command only",
-                )
-            elif derived:
-                self._problem(
-                    "",
-                    None,
-                    f"is the same command as line {line} and neither row has a command_id, so it would be stored once; "
-                    "give each row its own command_id to record both, or delete the repeat",
-                )
-            return "repeat"
-        stored = self.importer.ledger.ledger_recorder.select_command(command.command_id)
-        if stored is None:
-            return "new"
-        if stored.name != command.command_name or stored.digest != digest:
-            self._problem(
-                "command_id",
-                command.command_id,
-                f"is already in the ledger for a different {stored.name} command; accepted: a new "
-                "command id, or exactly the stored command",
-            )
-        return "present"
-
-    def _rehearse(self, command: Command) -> None:
-        assert self.rehearsal is not None
-        try:
-            getattr(self.rehearsal.ledger, command.command_name)(command)
-        except AidLedgerError as error:
-            column = "amount" if isinstance(error, _AMOUNT_ERRORS) else ""
-            value = self.cells.get(column) if column else None
-            self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {error}")
+        return resolve_reference(kind, command_id), kind
 
 
 _AMOUNT_ERRORS = (
@@ -632,162 +766,3 @@ def _rejected_record(line: int, raw: Any, messages: list[str]) -> dict[str, Any]
     else:
         record["#raw"] = raw
     return record
-
-
-class _Staging:
-    """The rows of the file, their status and problems, in a temporary SQLite database."""
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.executescript(
-            "CREATE TABLE rows (line INTEGER PRIMARY KEY, status TEXT NOT NULL, name TEXT, command_id TEXT, "
-            "digest TEXT, creates TEXT, creates_kind TEXT, payload TEXT, raw TEXT);"
-            "CREATE INDEX rows_command_id ON rows (command_id);"
-            "CREATE INDEX rows_creates ON rows (creates);"
-            "CREATE TABLE problems (line INTEGER NOT NULL, column_name TEXT NOT NULL, value TEXT, "
-            "message TEXT NOT NULL);"
-            "CREATE INDEX problems_line ON problems (line);"
-        )
-        self.pending = 0
-
-    def __enter__(self) -> _Staging:
-        return self
-
-    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.db.close()
-
-    def add(
-        self,
-        line: int,
-        status: str,
-        *,
-        raw: Any,
-        problems: list[CellProblem],
-        creates: tuple[str, str] | None = None,
-        command: Command | None = None,
-        digest: str | None = None,
-        keep_payload: bool = True,
-    ) -> None:
-        """Stage one row; the command's payload is kept when it is to be stored."""
-        keep = command is not None and status == "new" and keep_payload
-        payload = command.model_dump_json(by_alias=True) if keep and command is not None else None
-        self.db.execute(
-            "INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                line,
-                status,
-                command.command_name if command else None,
-                command.command_id if command else None,
-                digest,
-                creates[0] if creates else None,
-                creates[1] if creates else None,
-                payload,
-                json.dumps(raw, ensure_ascii=False),
-            ),
-        )
-        self._add_problems(line, problems)
-        self.pending += 1
-        if self.pending >= COMMIT_EVERY:
-            self.db.commit()
-            self.pending = 0
-
-    def _add_problems(self, line: int, problems: list[CellProblem]) -> None:
-        self.db.executemany(
-            "INSERT INTO problems VALUES (?,?,?,?)",
-            [(line, p.column, None if p.value is None else str(p.value), p.message) for p in problems],
-        )
-
-    def reject(self, line: int, problems: list[CellProblem]) -> None:
-        """Mark a staged row rejected (when the ledger refused it while storing)."""
-        self.db.execute("UPDATE rows SET status='rejected' WHERE line=?", (line,))
-        self._add_problems(line, problems)
-
-    def by_command_id(self, command_id: str) -> tuple[int, str] | None:
-        """The first valid earlier row with this command id: its line and digest."""
-        found = self.db.execute(
-            "SELECT line, digest FROM rows WHERE command_id=? AND status!='rejected' ORDER BY line LIMIT 1",
-            (command_id,),
-        ).fetchone()
-        return None if found is None else (int(found[0]), str(found[1]))
-
-    def creator(self, object_id: UUID) -> tuple[int, str, str] | None:
-        """The earlier row that creates ``object_id``: its line, status and the kind it creates."""
-        found = self.db.execute(
-            "SELECT line, status, creates_kind FROM rows WHERE creates=? ORDER BY status='rejected', line LIMIT 1",
-            (str(object_id),),
-        ).fetchone()
-        return None if found is None else (int(found[0]), str(found[1]), str(found[2]))
-
-    def count(self, *statuses: str) -> int:
-        """How many rows have one of ``statuses``."""
-        marks = ",".join("?" * len(statuses))
-        return int(self.db.execute(f"SELECT count(*) FROM rows WHERE status IN ({marks})", statuses).fetchone()[0])
-
-    def runnable(self) -> Iterator[tuple[int, str, str, str]]:
-        """The new rows to store, in file order: line, command name, command id, payload."""
-        self.db.commit()
-        cursor = self.db.cursor()
-        cursor.execute("SELECT line, name, command_id, payload FROM rows WHERE status='new' ORDER BY line")
-        for line, name, command_id, payload in cursor:
-            yield int(line), str(name), str(command_id), str(payload)
-
-    def rejected(self) -> Iterator[tuple[int, Any, list[str]]]:
-        """Rejected rows in file order: line, the row as written, its problems as text."""
-        cursor = self.db.cursor()
-        cursor.execute("SELECT line, raw FROM rows WHERE status='rejected' ORDER BY line")
-        for line, raw in cursor:
-            messages = [p.cell() for p in self._problems_of(int(line))]
-            yield int(line), json.loads(raw), messages
-
-    def _problems_of(self, line: int) -> list[RowProblem]:
-        rows = self.db.execute(
-            "SELECT line, column_name, value, message FROM problems WHERE line=? ORDER BY rowid", (line,)
-        ).fetchall()
-        return [RowProblem(line=r[0], column=r[1], value=r[2], message=r[3]) for r in rows]
-
-    def problems(self, limit: int) -> tuple[tuple[RowProblem, ...], int]:
-        """The first ``limit`` problems in file order, and how many more there are."""
-        rows = self.db.execute(
-            "SELECT line, column_name, value, message FROM problems ORDER BY line, rowid LIMIT ?", (limit,)
-        ).fetchall()
-        total = int(self.db.execute("SELECT count(*) FROM problems").fetchone()[0])
-        listed = tuple(RowProblem(line=r[0], column=r[1], value=r[2], message=r[3]) for r in rows)
-        return listed, total - len(listed)
-
-
-class _Rehearsal:
-    """A throwaway SQLite copy of the ledger's events, to run the file on before the ledger."""
-
-    def __init__(self, ledger: AidLedger, directory: Path) -> None:
-        self.ledger = open_ledger(
-            directory / "rehearsal.sqlite3", allow_disbursing_intended=ledger.allow_disbursing_intended
-        )
-        recorder = self.ledger.recorder
-        assert isinstance(recorder, SQLiteLedgerRecorder), type(recorder)
-        # A throwaway copy needs no durability: without an fsync per command it runs several
-        # times faster, and it stays on disk so memory stays bounded however large the file.
-        with recorder.datastore.get_connection(commit=True) as connection:
-            connection.cursor().execute("PRAGMA synchronous=OFF")
-        try:
-            self._copy_events(ledger)
-        except BaseException:
-            self.ledger.close()
-            raise
-
-    def _copy_events(self, ledger: AidLedger) -> None:
-        """Copy the stored events as they are, in batches (the commands index is not needed)."""
-        start = 1
-        while True:
-            notifications = ledger.recorder.select_notifications(start, 1000)
-            if not notifications:
-                return
-            self.ledger.recorder.insert_events(
-                [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
-            )
-            start = notifications[-1].id + 1
-
-    def close(self) -> None:
-        """Close the copy (its directory is removed by the caller)."""
-        self.ledger.close()

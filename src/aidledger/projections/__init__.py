@@ -1,7 +1,7 @@
 """Projections: totals, disclosure status, transparency views and explanations, all as-of.
 
-Every function takes a ledger (its persisted fold is refreshed incrementally first) or a
-:class:`LedgerFold`, and the as-of coordinates ``position``, ``recorded_before`` and
+Every function takes a ledger (its persisted fold is checked against the log and refreshed
+incrementally first) or a :class:`LedgerFold`, and the as-of coordinates ``position``, ``recorded_before`` and
 ``effective_on``. Every result carries those coordinates and a SHA-256 digest of its canonical
 JSON.
 """
@@ -9,9 +9,9 @@ JSON.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from aidledger.application.ledger import AidLedger
 from aidledger.domain.values import parse_effective_date
 from aidledger.errors import InvalidInput
 from aidledger.projections import disclosure as _disclosure
@@ -24,11 +24,9 @@ from aidledger.projections.explain import Explanation
 from aidledger.projections.fold import AsOf, LedgerFold
 from aidledger.projections.report import Coordinates, Report
 from aidledger.projections.runner import Projections
+from aidledger.projections.state import projections_digest
 from aidledger.projections.totals import COLUMNS, DIMENSIONS, TotalsReport
 from aidledger.projections.transparency import CountyPage, OrganizationPage, ProjectPage
-
-if TYPE_CHECKING:
-    from aidledger.application import AidLedger
 
 __all__ = [
     "COLUMNS",
@@ -49,22 +47,27 @@ __all__ = [
     "disclosure_status",
     "explain",
     "fold_of",
+    "projections_digest",
+    "projections_of",
     "totals",
     "transparency",
 ]
 
 
+def projections_of(ledger: AidLedger) -> Projections:
+    """The projections a ledger keeps current (``aidledger.open`` gives every ledger its own)."""
+    runner = ledger.follower
+    if not isinstance(runner, Projections):
+        raise TypeError("this ledger keeps no projections: open it with aidledger.open()")
+    return runner
+
+
 def fold_of(source: AidLedger | LedgerFold) -> LedgerFold:
-    """The fold of a ledger, refreshed to its newest event; a fold is returned as it is."""
+    """The fold of a ledger, checked against its log and brought up to its newest event; a fold is
+    returned as it is."""
     if isinstance(source, LedgerFold):
         return source
-    # Kept on the ledger itself: a cache keyed by the ledger whose value holds the ledger would
-    # never let it go.
-    runner: Projections | None = getattr(source, "_aidledger_projections", None)
-    if runner is None:
-        runner = Projections(source)
-        source._aidledger_projections = runner  # type: ignore[attr-defined]
-    return runner.fold
+    return projections_of(source).fold
 
 
 def as_of(

@@ -14,7 +14,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from aidledger.domain.project import ProjectStatus
 from aidledger.projections.disclosure_rules import (
     STATUTORY_POLICY,
     DisclosurePolicy,
@@ -71,35 +70,30 @@ def project_facts(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> Proj
     organization = fold.organizations[project.plan.implementing_organization_id].at(as_of)
     assert organization is not None
     profile = organization[0]
-    start = dates.get(ProjectStatus.started, project.plan.planned_start)
+    start = dates.get("started", project.plan.planned_start)
     disclosures = tuple(
         DisclosureRecord(
-            kind=disclosure.kind.value,
-            published_on=published_on,
-            period_start=disclosure.period_start,
-            period_end=disclosure.period_end,
-            reference=str(position),
+            kind=entry.disclosure.kind,
+            published_on=entry.published_on,
+            period_start=entry.disclosure.period_start,
+            period_end=entry.disclosure.period_end,
+            reference=str(entry.position),
         )
-        for position, recorded_at, published_on, disclosure in project.disclosures
-        if as_of.includes(position, recorded_at, published_on)
+        for entry in project.disclosures
+        if as_of.includes(entry.position, entry.recorded_at, entry.published_on)
     )
     return ProjectFacts(
-        project_id=str(project.id),
-        organization_id=str(profile_id(project)),
+        project_id=project.id,
+        organization_id=project.plan.implementing_organization_id,
         is_charity=profile.charity,
         has_public_fundraising=profile.fundraising_on(start),
         planned_start=project.plan.planned_start,
         planned_end=project.plan.planned_end,
-        started_on=dates.get(ProjectStatus.started),
-        completed_on=dates.get(ProjectStatus.completed) if status is ProjectStatus.completed else None,
-        cancelled_on=dates.get(ProjectStatus.cancelled) if status is ProjectStatus.cancelled else None,
+        started_on=dates.get("started"),
+        completed_on=dates.get("completed") if status == "completed" else None,
+        cancelled_on=dates.get("cancelled") if status == "cancelled" else None,
         disclosures=disclosures,
     )
-
-
-def profile_id(project: ProjectRecord) -> UUID:
-    """The implementing organization's id."""
-    return project.plan.implementing_organization_id
 
 
 def policy_for(project: ProjectRecord, campaign_policy: DisclosurePolicy | None) -> DisclosurePolicy:
@@ -130,7 +124,7 @@ def disclosure_status(
     as_of = AsOf(position=given.position, recorded_before=given.recorded_before, effective_on=effective)
     rows: list[DisclosureRow] = []
     findings: list[str] = []
-    for project in sorted(fold.projects.values(), key=lambda p: (p.plan.title, str(p.id))):
+    for project in sorted(fold.projects.values(), key=lambda p: (p.plan.title, p.id)):
         if not as_of.knows(project.position, project.recorded_at):
             continue
         try:
@@ -157,9 +151,9 @@ def _row(fold: LedgerFold, project: ProjectRecord, status: ObligationStatus, as_
     obligation = status.obligation
     organization = fold.organizations[project.plan.implementing_organization_id].at(as_of)
     return DisclosureRow(
-        project_id=project.id,
+        project_id=UUID(project.id),
         project=project.plan.title,
-        organization_id=project.plan.implementing_organization_id,
+        organization_id=UUID(project.plan.implementing_organization_id),
         organization=organization[0].name if organization else "",
         kind=obligation.kind.value,
         period_start=obligation.period_start,

@@ -10,9 +10,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from aidledger.errors import InvalidInput
-from aidledger.projections.fold import AsOf, Fact, LedgerFold
+from aidledger.projections.columns import COLUMNS, DERIVED
+from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
 from aidledger.projections.report import Report, coordinates_of
-from aidledger.projections.totals import COLUMNS, DERIVED, DIMENSIONS, check_dimensions, matching_facts
+from aidledger.projections.totals import DIMENSIONS, check_dimensions
 
 __all__ = ["Contribution", "Explanation", "explain"]
 
@@ -58,23 +59,25 @@ def explain(
     check_dimensions(key)
     signs = DERIVED.get(column, {column: 1})
     contributions = []
-    for fact in matching_facts(fold, as_of):
+    total = 0
+    for fact in fold.matching_facts(as_of):
         sign = signs.get(fact.column)
         pledge = fold.pledges[fact.pledge_id]
         if not sign or pledge.terms.amount.currency != currency or not _in_row(fold, fact, key, as_of):
             continue
+        total += fact.amount * sign
         contributions.append(
             Contribution(
                 position=fact.position,
                 event=fact.event,
                 effective_on=fact.effective_on,
-                pledge_id=fact.pledge_id,
-                disbursement_id=fact.disbursement_id,
+                pledge_id=UUID(fact.pledge_id),
+                disbursement_id=UUID(fact.disbursement_id) if fact.disbursement_id else None,
                 column=fact.column,
-                amount=fact.amount * sign,
+                amount=money(fact.amount * sign),
             )
         )
-    value = sum((c.amount for c in contributions), Decimal("0.00"))
+    value = money(total)
     explanation = Explanation(
         coordinates=coordinates_of(fold, as_of),
         column=column,
@@ -89,4 +92,4 @@ def explain(
 
 def _in_row(fold: LedgerFold, fact: Fact, key: Mapping[str, str], as_of: AsOf) -> bool:
     pledge = fold.pledges[fact.pledge_id]
-    return all(value in DIMENSIONS[name](fold, pledge, fact, as_of) for name, value in key.items())
+    return all(value in DIMENSIONS[name](fold, pledge, fact.year, as_of) for name, value in key.items())

@@ -1,10 +1,17 @@
 """The pure fold of the event log into facts: the single source of every reported figure.
 
-``LedgerFold.apply(position, event)`` is called for each stored event in log order. It keeps the
-descriptive records that reports group by (organizations, projects, pledges, disbursements) and
-appends *facts*: signed contributions of one event to one stage column of one pledge. Every
-figure is a sum of facts, so every figure can be explained by the facts (and so the events) that
-make it up. The fold reads events only, never aggregates.
+``LedgerFold.apply(position, originator_id, name, record)`` is called for each folded event in log
+order, with the record :mod:`aidledger.projections.events` decoded from its stored JSON. It keeps
+the descriptive records that reports group by (organizations, projects, pledges, disbursements) and
+appends *facts*: signed contributions of one event to one stage column of one pledge. Every figure
+is a sum of facts, so every figure can be explained by the facts (and so the events) that make it
+up. The fold reads events only, never aggregates.
+
+Amounts are exact whole numbers of hundredths (fen for CNY): every amount the ledger accepts has at
+most two decimal places, and integer sums are exact and fast. Reports turn them back into
+``Decimal`` with two places. Records and facts are ``msgspec`` structs that the cyclic garbage
+collector does not track (they hold no reference cycles), so a fold of millions of facts costs the
+collector nothing.
 
 Coordinates (:class:`AsOf`) pick which facts count: those at or before a log position, recorded
 before a time, and effective on or before a date. Descriptive records are taken as they stood at
@@ -13,34 +20,71 @@ the position (organizations keep their history; pledge terms and project plans n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from aidledger.domain.base import LedgerEvent
-from aidledger.domain.disbursement import Disbursement
-from aidledger.domain.organization import Organization, OrganizationProfile
-from aidledger.domain.pledge import Pledge, PledgeTerms
-from aidledger.domain.project import Disclosure, Project, ProjectPlan, ProjectStatus
-from aidledger.domain.values import PledgeStage
+import msgspec
+
+from aidledger.application.ports import StoredRow
+from aidledger.errors import UnreadableEvent
+from aidledger.projections import events
+from aidledger.projections.events import (
+    Amount,
+    BeneficiariesReported,
+    Change,
+    Decoded,
+    DisbursementMade,
+    DisbursementTerms,
+    Disclosed,
+    Disclosure,
+    Plan,
+    PledgeMade,
+    PledgeTerms,
+    Profile,
+    ProfileChanged,
+    ProjectRegistered,
+)
 
 __all__ = [
     "BASE_COLUMNS",
     "AsOf",
     "BeneficiaryReport",
     "DisbursementRecord",
+    "DisclosureEntry",
     "Fact",
     "LedgerFold",
     "OrganizationRecord",
     "PledgeRecord",
+    "ProfileVersion",
     "ProjectRecord",
+    "StatusChange",
+    "cents",
+    "money",
 ]
 
 BASE_COLUMNS = ("intended", "signed", "withdrawn", "disbursed", "confirmed", "reversed", "returned")
 """Columns that facts feed directly; the others are derived from these."""
+COLUMN_INDEX = {name: index for index, name in enumerate(BASE_COLUMNS)}
+
+
+def cents(amount: Amount | str) -> int:
+    """An amount as stored (``"1234.50"``) as a whole number of hundredths (``123450``)."""
+    text = amount.value if isinstance(amount, Amount) else amount
+    if len(text) > 3 and text[-3] == "." and text[-2:].isdigit():  # every amount the library stores
+        return int(text[:-3] + text[-2:])
+    value = Decimal(text).scaleb(2)
+    if value != value.to_integral_value():
+        raise ValueError(f"{text!r} has more than two decimal places")
+    return int(value)
+
+
+def money(hundredths: int) -> Decimal:
+    """Hundredths back as an exact ``Decimal`` with two places (``123450`` -> ``1234.50``)."""
+    return Decimal(hundredths).scaleb(-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,42 +109,62 @@ class AsOf:
             self.recorded_before is None or recorded_at < self.recorded_before
         )
 
+    @property
+    def now(self) -> bool:
+        """No bound at all: the ledger as it stands."""
+        return self.position is None and self.recorded_before is None and self.effective_on is None
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One event's signed contribution to one stage column of one pledge."""
+
+class Fact(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One event's signed contribution, in hundredths, to one stage column of one pledge."""
 
     position: int
     event: str
-    pledge_id: UUID
+    pledge_id: str
     column: str
-    amount: Decimal
+    amount: int
     effective_on: date
     recorded_at: datetime
     year: int
     """The year a ``year`` grouping files it under: the pledge's date for pledge columns,
     the disbursement's value date for disbursement columns."""
-    disbursement_id: UUID | None = None
+    disbursement_id: str | None = None
 
 
-@dataclass(slots=True)
-class OrganizationRecord:
-    """An organization's profile history: (position, recorded_at, profile, deregistered_on)."""
+class ProfileVersion(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """An organization's profile from a log position on."""
 
-    id: UUID
-    history: list[tuple[int, datetime, OrganizationProfile, date | None]] = field(default_factory=list)
+    position: int
+    recorded_at: datetime
+    profile: Profile
+    deregistered_on: date | None
 
-    def at(self, as_of: AsOf) -> tuple[OrganizationProfile, date | None] | None:
+
+class OrganizationRecord(msgspec.Struct, array_like=True, gc=False):
+    """An organization's profile history."""
+
+    id: str
+    history: list[ProfileVersion]
+
+    def at(self, as_of: AsOf) -> tuple[Profile, date | None] | None:
         """The profile as it stood at the coordinates, or ``None`` before registration."""
         found = None
-        for position, recorded_at, profile, deregistered_on in self.history:
-            if as_of.knows(position, recorded_at):
-                found = (profile, deregistered_on)
+        for version in self.history:
+            if as_of.knows(version.position, version.recorded_at):
+                found = (version.profile, version.deregistered_on)
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class BeneficiaryReport:
+class StatusChange(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A project started, completed or was cancelled."""
+
+    position: int
+    recorded_at: datetime
+    effective_on: date
+    status: str
+
+
+class BeneficiaryReport(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """A cumulative beneficiary report; the latest one in effect stands."""
 
     position: int
@@ -111,26 +175,34 @@ class BeneficiaryReport:
     persons: int | None
 
 
-@dataclass(slots=True)
-class ProjectRecord:
+class DisclosureEntry(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A published report, with when it was recorded and published."""
+
+    position: int
+    recorded_at: datetime
+    published_on: date
+    disclosure: Disclosure
+
+
+class ProjectRecord(msgspec.Struct, array_like=True, gc=False):
     """A project's plan and what happened to it, each change with its coordinates."""
 
-    id: UUID
+    id: str
     position: int
     recorded_at: datetime
     registered_on: date
-    plan: ProjectPlan
-    status_changes: list[tuple[int, datetime, date, ProjectStatus]] = field(default_factory=list)
-    beneficiaries: list[BeneficiaryReport] = field(default_factory=list)
-    disclosures: list[tuple[int, datetime, date, Disclosure]] = field(default_factory=list)
+    plan: Plan
+    status_changes: list[StatusChange]
+    beneficiaries: list[BeneficiaryReport]
+    disclosures: list[DisclosureEntry]
 
-    def status_at(self, as_of: AsOf) -> tuple[ProjectStatus, dict[ProjectStatus, date]]:
+    def status_at(self, as_of: AsOf) -> tuple[str, dict[str, date]]:
         """The status at the coordinates and the date each status was reached."""
-        status, dates = ProjectStatus.registered, {ProjectStatus.registered: self.registered_on}
-        for position, recorded_at, effective_on, new_status in self.status_changes:
-            if as_of.includes(position, recorded_at, effective_on):
-                status = new_status
-                dates[new_status] = effective_on
+        status, dates = "registered", {"registered": self.registered_on}
+        for change in self.status_changes:
+            if as_of.includes(change.position, change.recorded_at, change.effective_on):
+                status = change.status
+                dates[change.status] = change.effective_on
         return status, dates
 
     def beneficiaries_at(self, as_of: AsOf) -> BeneficiaryReport | None:
@@ -139,31 +211,49 @@ class ProjectRecord:
         return max(known, key=lambda r: (r.as_of, r.position)) if known else None
 
 
-@dataclass(slots=True)
-class PledgeRecord:
+class PledgeRecord(msgspec.Struct, array_like=True, gc=False):
     """What the fold needs to know of a pledge to turn its events into facts."""
 
-    id: UUID
+    id: str
     position: int
     recorded_at: datetime
     made_on: date
     terms: PledgeTerms
-    amount: Decimal
-    stage: PledgeStage
+    amount: int
+    """The current amount, in hundredths."""
+    stage: str
     withdrawn: bool = False
 
+    @property
+    def currency(self) -> str:
+        """The pledge's currency (every figure of a pledge is in it)."""
+        return self.terms.amount.currency
 
-@dataclass(slots=True)
-class DisbursementRecord:
+    @property
+    def in_kind(self) -> bool:
+        """Goods or services rather than cash."""
+        return bool(self.terms.items)
+
+
+class DisbursementRecord(msgspec.Struct, array_like=True, gc=False):
     """What the fold needs to know of a disbursement."""
 
-    id: UUID
-    pledge_id: UUID
-    amount: Decimal
+    id: str
+    position: int
+    terms: DisbursementTerms
+    amount: int
     value_date: date
     confirmed: bool = False
     reversed: bool = False
     confirmed_on: date | None = None
+
+    @property
+    def pledge_id(self) -> str:
+        """The pledge it pays against."""
+        return self.terms.pledge_id
+
+
+_STATUS = {"Project.Started": "started", "Project.Completed": "completed", "Project.Cancelled": "cancelled"}
 
 
 class LedgerFold:
@@ -171,210 +261,246 @@ class LedgerFold:
 
     def __init__(self) -> None:
         self.position = 0
-        self.organizations: dict[UUID, OrganizationRecord] = {}
-        self.projects: dict[UUID, ProjectRecord] = {}
-        self.pledges: dict[UUID, PledgeRecord] = {}
-        self.disbursements: dict[UUID, DisbursementRecord] = {}
+        """The last log position folded."""
+        self.organizations: dict[str, OrganizationRecord] = {}
+        self.projects: dict[str, ProjectRecord] = {}
+        self.pledges: dict[str, PledgeRecord] = {}
+        self.disbursements: dict[str, DisbursementRecord] = {}
         self.facts: list[Fact] = []
-        self.beneficiary_log: list[UUID] = []
+        self.lines: dict[str, list[int]] = {}
+        """Every pledge's base columns now, in hundredths (``BASE_COLUMNS`` order)."""
+        self.year_lines: dict[tuple[str, int], list[int]] = {}
+        """The same, per pledge and ``year`` of the facts."""
+        self.beneficiary_log: list[str] = []
         """Projects in the order their beneficiary reports were folded (for running totals)."""
-        self.events_seen = 0
+        self.root_of: Callable[[int], str] | None = None
+        """Gives the hex Merkle root of the log at a position, when a ledger is behind the fold."""
         self._running: Any = None
-        self.root_of: Any = None
-        """Gives the Merkle root at a position, when a ledger is behind the fold (see report.py)."""
+        self._handlers: dict[str, Callable[[int, str, str, Any], None]] = {
+            "Organization.Registered": self._organization,
+            "Organization.Updated": self._organization,
+            "Organization.Deregistered": self._organization,
+            "Project.Registered": self._project_registered,
+            "Project.Started": self._project_status,
+            "Project.Completed": self._project_status,
+            "Project.Cancelled": self._project_status,
+            "Project.BeneficiariesReported": self._beneficiaries,
+            "Project.Disclosed": self._disclosed,
+            "Pledge.Made": self._pledge_made,
+            "Pledge.Signed": self._pledge_signed,
+            "Pledge.Amended": self._pledge_amended,
+            "Pledge.Withdrawn": self._pledge_withdrawn,
+            "Disbursement.Made": self._disbursement_made,
+            "Disbursement.Confirmed": self._disbursement_confirmed,
+            "Disbursement.Reversed": self._disbursement_reversed,
+            "Disbursement.Returned": self._disbursement_returned,
+        }
+        assert set(self._handlers) == set(events.EVENT_TYPES)
 
-    def apply_all(self, events: Iterable[tuple[int, LedgerEvent]]) -> None:
-        """Fold events in log order."""
-        for position, event in events:
-            self.apply(position, event)
+    # -- folding ------------------------------------------------------------------------------
 
-    def apply(self, position: int, event: LedgerEvent) -> None:
+    def apply_rows(self, rows: Iterable[StoredRow]) -> None:
+        """Fold stored rows in log order (rows of topics the fold does not read only move it on)."""
+        decode, apply = events.decode, self.apply
+        for row in rows:
+            decoded = decode(row)
+            if decoded is None:
+                self.position = row.position
+            else:
+                apply(row.position, row.originator_id, decoded[0], decoded[1])
+
+    def apply(self, position: int, originator_id: str, name: str, record: Decoded) -> None:
         """Fold one event; positions must increase."""
         assert position > self.position, (position, self.position)
-        handler = _HANDLERS.get(type(event).__qualname__)
-        if handler is not None:
-            handler(self, position, event)
+        try:
+            self._handlers[name](position, originator_id, name, record)
+        except (KeyError, AttributeError, ValueError) as error:  # a hand-edited row refers to nothing
+            msg = f"the stored event at log position {position} ({name}) does not fit the history before it: {error!r}"
+            raise UnreadableEvent(msg) from None
         self.position = position
-        self.events_seen += 1
 
-    # -- organizations and projects -----------------------------------------------------------
+    def facts_until(self, position: int) -> list[Fact]:
+        """The facts at or before ``position`` (facts are in log order)."""
+        if position >= self.position:
+            return self.facts
+        cut = bisect_right(self.facts, position, key=lambda fact: fact.position)
+        return self.facts[:cut]
 
-    def _organization(self, position: int, event: Any) -> None:
-        record = self.organizations.setdefault(event.originator_id, OrganizationRecord(event.originator_id))
-        previous = record.history[-1] if record.history else None
-        profile = getattr(event, "profile", None) or (previous[2] if previous else None)
-        assert profile is not None
-        deregistered_on = event.effective_on if isinstance(event, Organization.Deregistered) else None
-        if deregistered_on is None and previous is not None:
-            deregistered_on = previous[3]
-        record.history.append((position, event.timestamp, profile, deregistered_on))
-
-    def _project_registered(self, position: int, event: Any) -> None:
-        self.projects[event.originator_id] = ProjectRecord(
-            id=event.originator_id,
-            position=position,
-            recorded_at=event.timestamp,
-            registered_on=event.effective_on,
-            plan=event.plan,
-        )
-
-    def _project_status(self, position: int, event: Any) -> None:
-        status = {
-            "Project.Started": ProjectStatus.started,
-            "Project.Completed": ProjectStatus.completed,
-            "Project.Cancelled": ProjectStatus.cancelled,
-        }[type(event).__qualname__]
-        record = self.projects[event.originator_id]
-        record.status_changes.append((position, event.timestamp, event.effective_on, status))
-
-    def _beneficiaries(self, position: int, event: Any) -> None:
-        self.projects[event.originator_id].beneficiaries.append(
-            BeneficiaryReport(
-                position=position,
-                recorded_at=event.timestamp,
-                as_of=event.effective_on,
-                person_times=event.person_times,
-                households=event.households,
-                persons=event.persons,
-            )
-        )
-        self.beneficiary_log.append(event.originator_id)
+    def matching_facts(self, as_of: AsOf) -> Iterator[Fact]:
+        """The facts that count at the coordinates."""
+        facts = self.facts if as_of.position is None else self.facts_until(as_of.position)
+        before, until = as_of.recorded_before, as_of.effective_on
+        if before is None and until is None:
+            return iter(facts)
+        if before is None:
+            return (f for f in facts if f.effective_on <= until)  # type: ignore[operator]
+        return (f for f in facts if f.recorded_at < before and (until is None or f.effective_on <= until))
 
     @property
     def running(self) -> Any:
         """The running grand totals, caught up with this fold (see :mod:`.running`)."""
-        from aidledger.projections.running import RunningTotals
-
-        if self._running is None:
-            self._running = RunningTotals()
-        self._running.catch_up(self)
         return self._running
 
-    def _disclosed(self, position: int, event: Any) -> None:
-        record = self.projects[event.originator_id]
-        record.disclosures.append((position, event.timestamp, event.effective_on, event.disclosure))
+    @running.setter
+    def running(self, value: Any) -> None:
+        self._running = value
+
+    # -- organizations and projects -----------------------------------------------------------
+
+    def _organization(self, position: int, originator_id: str, name: str, event: Change) -> None:
+        record = self.organizations.get(originator_id)
+        if record is None:
+            record = self.organizations[originator_id] = OrganizationRecord(originator_id, [])
+        previous = record.history[-1] if record.history else None
+        if isinstance(event, ProfileChanged):
+            profile = event.profile
+        else:
+            assert previous is not None, "a deregistration follows a registration"
+            profile = previous.profile
+        deregistered_on = None if isinstance(event, ProfileChanged) else event.effective_on
+        if deregistered_on is None and previous is not None:
+            deregistered_on = previous.deregistered_on
+        record.history.append(ProfileVersion(position, event.timestamp, profile, deregistered_on))
+
+    def _project_registered(self, position: int, originator_id: str, name: str, event: ProjectRegistered) -> None:
+        self.projects[originator_id] = ProjectRecord(
+            originator_id, position, event.timestamp, event.effective_on, event.plan, [], [], []
+        )
+
+    def _project_status(self, position: int, originator_id: str, name: str, event: Change) -> None:
+        status = _STATUS[name]
+        self.projects[originator_id].status_changes.append(
+            StatusChange(position, event.timestamp, event.effective_on, status)
+        )
+
+    def _beneficiaries(self, position: int, originator_id: str, name: str, event: BeneficiariesReported) -> None:
+        self.projects[originator_id].beneficiaries.append(
+            BeneficiaryReport(
+                position, event.timestamp, event.effective_on, event.person_times, event.households, event.persons
+            )
+        )
+        self.beneficiary_log.append(originator_id)
+
+    def _disclosed(self, position: int, originator_id: str, name: str, event: Disclosed) -> None:
+        self.projects[originator_id].disclosures.append(
+            DisclosureEntry(position, event.timestamp, event.effective_on, event.disclosure)
+        )
 
     # -- pledges ------------------------------------------------------------------------------
 
     def _fact(
-        self, position: int, event: Any, pledge: PledgeRecord, column: str, amount: Decimal, **extra: Any
+        self,
+        position: int,
+        name: str,
+        event: Change,
+        pledge: PledgeRecord,
+        column: str,
+        amount: int,
+        *,
+        year: int | None = None,
+        effective_on: date | None = None,
+        disbursement_id: str | None = None,
     ) -> None:
-        year = extra.pop("year", pledge.made_on.year)
-        effective_on = extra.pop("effective_on", event.effective_on)
+        year = pledge.made_on.year if year is None else year
         self.facts.append(
             Fact(
-                position=position,
-                event=type(event).__qualname__,
-                pledge_id=pledge.id,
-                column=column,
-                amount=amount,
-                effective_on=effective_on,
-                recorded_at=event.timestamp,
-                year=year,
-                **extra,
+                position,
+                name,
+                pledge.id,
+                column,
+                amount,
+                event.effective_on if effective_on is None else effective_on,
+                event.timestamp,
+                year,
+                disbursement_id,
             )
         )
+        index = COLUMN_INDEX[column]
+        line = self.lines.get(pledge.id)
+        if line is None:
+            line = self.lines[pledge.id] = [0, 0, 0, 0, 0, 0, 0]
+        line[index] += amount
+        key = (pledge.id, year)
+        line = self.year_lines.get(key)
+        if line is None:
+            line = self.year_lines[key] = [0, 0, 0, 0, 0, 0, 0]
+        line[index] += amount
 
-    def _pledge_made(self, position: int, event: Any) -> None:
-        terms: PledgeTerms = event.terms
+    def _pledge_made(self, position: int, originator_id: str, name: str, event: PledgeMade) -> None:
+        terms = event.terms
         pledge = PledgeRecord(
-            id=event.originator_id,
-            position=position,
-            recorded_at=event.timestamp,
-            made_on=event.effective_on,
-            terms=terms,
-            amount=terms.amount.value,
-            stage=event.stage,
+            originator_id, position, event.timestamp, event.effective_on, terms, cents(terms.amount), event.stage
         )
-        self.pledges[pledge.id] = pledge
-        self._fact(position, event, pledge, pledge.stage.value, pledge.amount)
+        self.pledges[originator_id] = pledge
+        self._fact(position, name, event, pledge, pledge.stage, pledge.amount)
 
-    def _pledge_signed(self, position: int, event: Any) -> None:
-        pledge = self.pledges[event.originator_id]
-        self._fact(position, event, pledge, "intended", -pledge.amount)
-        self._fact(position, event, pledge, "signed", pledge.amount)
-        pledge.stage = PledgeStage.signed
+    def _pledge_signed(self, position: int, originator_id: str, name: str, event: Change) -> None:
+        pledge = self.pledges[originator_id]
+        self._fact(position, name, event, pledge, "intended", -pledge.amount)
+        self._fact(position, name, event, pledge, "signed", pledge.amount)
+        pledge.stage = "signed"
 
-    def _pledge_amended(self, position: int, event: Any) -> None:
-        pledge = self.pledges[event.originator_id]
-        change = event.amount.value - pledge.amount
-        if change:
-            self._fact(position, event, pledge, pledge.stage.value, change)
-        pledge.amount = event.amount.value
+    def _pledge_amended(self, position: int, originator_id: str, name: str, event: Any) -> None:
+        pledge = self.pledges[originator_id]
+        amount = cents(event.amount)
+        if amount != pledge.amount:
+            self._fact(position, name, event, pledge, pledge.stage, amount - pledge.amount)
+        pledge.amount = amount
 
-    def _pledge_withdrawn(self, position: int, event: Any) -> None:
-        pledge = self.pledges[event.originator_id]
-        self._fact(position, event, pledge, pledge.stage.value, -pledge.amount)
-        self._fact(position, event, pledge, "withdrawn", pledge.amount)
+    def _pledge_withdrawn(self, position: int, originator_id: str, name: str, event: Change) -> None:
+        pledge = self.pledges[originator_id]
+        self._fact(position, name, event, pledge, pledge.stage, -pledge.amount)
+        self._fact(position, name, event, pledge, "withdrawn", pledge.amount)
         pledge.withdrawn = True
 
     # -- disbursements ------------------------------------------------------------------------
 
-    def _disbursement_made(self, position: int, event: Any) -> None:
+    def _disbursement_made(self, position: int, originator_id: str, name: str, event: DisbursementMade) -> None:
         terms = event.terms
-        record = DisbursementRecord(
-            id=event.originator_id, pledge_id=terms.pledge_id, amount=terms.amount.value, value_date=event.effective_on
-        )
-        self.disbursements[record.id] = record
-        self._disbursement_fact(position, event, record, "disbursed", record.amount)
+        record = DisbursementRecord(originator_id, position, terms, cents(terms.amount), event.effective_on)
+        self.disbursements[originator_id] = record
+        self._disbursement_fact(position, name, event, record, "disbursed", record.amount)
 
     def _disbursement_fact(
-        self, position: int, event: Any, record: DisbursementRecord, column: str, amount: Decimal, **extra: Any
+        self,
+        position: int,
+        name: str,
+        event: Change,
+        record: DisbursementRecord,
+        column: str,
+        amount: int,
+        effective_on: date | None = None,
     ) -> None:
-        pledge = self.pledges[record.pledge_id]
+        pledge = self.pledges[record.terms.pledge_id]
         self._fact(
-            position, event, pledge, column, amount, year=record.value_date.year, disbursement_id=record.id, **extra
+            position,
+            name,
+            event,
+            pledge,
+            column,
+            amount,
+            year=record.value_date.year,
+            effective_on=effective_on,
+            disbursement_id=record.id,
         )
 
-    def _disbursement_confirmed(self, position: int, event: Any) -> None:
-        record = self.disbursements[event.originator_id]
+    def _disbursement_confirmed(self, position: int, originator_id: str, name: str, event: Change) -> None:
+        record = self.disbursements[originator_id]
         record.confirmed = True
         record.confirmed_on = event.effective_on
-        self._disbursement_fact(position, event, record, "confirmed", record.amount)
+        self._disbursement_fact(position, name, event, record, "confirmed", record.amount)
 
-    def _disbursement_reversed(self, position: int, event: Any) -> None:
-        record = self.disbursements[event.originator_id]
+    def _disbursement_reversed(self, position: int, originator_id: str, name: str, event: Change) -> None:
+        record = self.disbursements[originator_id]
         record.reversed = True
         # A reversal says the disbursement never happened: as best known now, it takes back the
         # disbursement from its own value date, and the confirmation from its own date, so no
         # effective-on date between them shows a negative figure.
-        self._disbursement_fact(position, event, record, "reversed", record.amount, effective_on=record.value_date)
+        self._disbursement_fact(position, name, event, record, "reversed", record.amount, record.value_date)
         if record.confirmed:  # confirmed counts only money that really arrived
             confirmed_on = record.confirmed_on or record.value_date
-            self._disbursement_fact(position, event, record, "confirmed", -record.amount, effective_on=confirmed_on)
+            self._disbursement_fact(position, name, event, record, "confirmed", -record.amount, confirmed_on)
 
-    def _disbursement_returned(self, position: int, event: Any) -> None:
-        record = self.disbursements[event.originator_id]
-        self._disbursement_fact(position, event, record, "returned", event.amount.value)
-
-
-_HANDLERS: dict[str, Any] = {
-    "Organization.Registered": LedgerFold._organization,
-    "Organization.Updated": LedgerFold._organization,
-    "Organization.Deregistered": LedgerFold._organization,
-    "Project.Registered": LedgerFold._project_registered,
-    "Project.Started": LedgerFold._project_status,
-    "Project.Completed": LedgerFold._project_status,
-    "Project.Cancelled": LedgerFold._project_status,
-    "Project.BeneficiariesReported": LedgerFold._beneficiaries,
-    "Project.Disclosed": LedgerFold._disclosed,
-    "Pledge.Made": LedgerFold._pledge_made,
-    "Pledge.Signed": LedgerFold._pledge_signed,
-    "Pledge.Amended": LedgerFold._pledge_amended,
-    "Pledge.Withdrawn": LedgerFold._pledge_withdrawn,
-    "Disbursement.Made": LedgerFold._disbursement_made,
-    "Disbursement.Confirmed": LedgerFold._disbursement_confirmed,
-    "Disbursement.Reversed": LedgerFold._disbursement_reversed,
-    "Disbursement.Returned": LedgerFold._disbursement_returned,
-}
-"""Events that change figures or descriptions. The pledge's own twins of disbursement events
-(``Pledge.Disbursed`` …) and ``Pledge.RegrantAllocated`` carry no new figure: the disbursement
-events are counted once, from the Disbursement aggregate."""
-
-# Keep the handler table honest: every key names an event class that exists.
-for _name in _HANDLERS:
-    _owner, _event = _name.split(".")
-    assert hasattr(
-        {"Organization": Organization, "Project": Project, "Pledge": Pledge, "Disbursement": Disbursement}[_owner],
-        _event,
-    ), _name
+    def _disbursement_returned(self, position: int, originator_id: str, name: str, event: Any) -> None:
+        record = self.disbursements[originator_id]
+        self._disbursement_fact(position, name, event, record, "returned", cents(event.amount))

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
-from aidledger.persistence import canonical_json
+from aidledger.canonical import canonical_json
 from aidledger.projections.fold import AsOf, LedgerFold
 
-__all__ = ["Coordinates", "Report", "coordinates_of", "name_roots"]
+__all__ = ["Coordinates", "Report", "coordinates_of"]
 
 
 class Coordinates(BaseModel):
@@ -39,19 +38,10 @@ class Coordinates(BaseModel):
         return data
 
 
-RootOf = Callable[[int], str]
-"""Gives the hex Merkle root of the events at or before a log position."""
-
-
-def name_roots(fold: LedgerFold, root_of: RootOf) -> None:
-    """Let reports computed from ``fold`` name the Merkle root of the log prefix they read."""
-    fold.root_of = root_of  # on the fold itself: a weak dict whose values reach their keys never frees them
-
-
 def coordinates_of(fold: LedgerFold, as_of: AsOf) -> Coordinates:
     """The coordinates a report computed from ``fold`` at ``as_of`` names."""
     position = fold.position if as_of.position is None else min(as_of.position, fold.position)
-    root_of: RootOf | None = fold.root_of
+    root_of = fold.root_of
     return Coordinates(
         position=position,
         recorded_before=as_of.recorded_before,

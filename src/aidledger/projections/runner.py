@@ -1,257 +1,359 @@
-"""Keep the fold up to date incrementally, persisted beside the events with its tracking position.
+"""Keep the fold and the Merkle frontier current, persisted beside the events and checked against them.
 
-The fold's state (descriptive records and facts) lives in two tables in the ledger's own
-database, written in one transaction with ``eventsourcing``'s tracking record. The tracking
-record only moves forward, so a batch of events can never be counted twice: a second writer of
-the same batch fails and reloads. Loading the state reads those tables, not the events; folding
-new events costs in proportion to the new events only. ``rebuild`` folds from scratch, and must
-give byte-identical reports.
+:class:`Projections` is the ledger's *follower*: in the transaction that appends events, the store
+hands it the new rows and it returns the segment of derived state that covers them (a delta with
+those events' folded fields and the new Merkle frontier; the first time, a snapshot of the whole
+fold). So the stored state is always at the log's newest position, written atomically with it.
+
+For reports it keeps the fold in memory. A new process loads it from the last snapshot and the
+deltas after it, without reading or hashing the history, and checks it against the log first:
+every segment must match its digest, the frontier must give its root, the log must still hold the
+event at the state's position with the same leaf hash, and exactly as many events at or before it.
+If any check fails, reports refuse with :class:`~aidledger.errors.IntegrityFailure` rather than
+print figures that the log no longer supports (``aidledger verify`` says what differs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+import gc
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from pydantic import TypeAdapter
-
-from aidledger.audit.roots import LogRoots
-from aidledger.projections.fold import (
-    DisbursementRecord,
-    Fact,
-    LedgerFold,
-    OrganizationRecord,
-    PledgeRecord,
-    ProjectRecord,
+from aidledger.application.ports import FoldSegment, LogReader, Store, StoredRow
+from aidledger.errors import IntegrityFailure
+from aidledger.merkle import MerkleAccumulator, leaf_hash_of
+from aidledger.projections import events
+from aidledger.projections.fold import LedgerFold
+from aidledger.projections.state import (
+    Entry,
+    check_segment,
+    decode_delta,
+    decode_snapshot,
+    encode_delta,
+    encode_snapshot,
+    segment,
 )
-from aidledger.projections.report import name_roots
 
-if TYPE_CHECKING:
-    from aidledger.application import AidLedger
+__all__ = ["COMPACT_AFTER", "Folded", "Projections", "fold_rows"]
 
-__all__ = ["FoldRecorder", "FoldStore", "Projections", "fold_store_for"]
-
-TRACKING_NAME = "aidledger-fold"
-FACTS_TABLE = "aidledger_facts"
-RECORDS_TABLE = "aidledger_records"
-
-_RECORD_TYPES: dict[str, Any] = {
-    "organization": OrganizationRecord,
-    "project": ProjectRecord,
-    "pledge": PledgeRecord,
-    "disbursement": DisbursementRecord,
-}
-_ADAPTERS = {kind: TypeAdapter(cls) for kind, cls in _RECORD_TYPES.items()}
-_COLLECTIONS = {
-    "organization": "organizations",
-    "project": "projects",
-    "pledge": "pledges",
-    "disbursement": "disbursements",
-}
+COMPACT_AFTER = 20_000
+"""Deltas covering more log positions than this (and than a tenth of the snapshot's) are merged
+into a new snapshot when a ledger that holds the whole fold closes."""
 
 
-FACTS_COLUMNS = (
-    "position BIGINT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, pledge_id TEXT NOT NULL, "
-    "column_name TEXT NOT NULL, amount TEXT NOT NULL, effective_on TEXT NOT NULL, "
-    "recorded_at TEXT NOT NULL, year INTEGER NOT NULL, disbursement_id TEXT, PRIMARY KEY (position, seq)"
-)
-RECORDS_COLUMNS = "kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id)"
+class Folded:
+    """A fold with the Merkle tree of the same log prefix."""
+
+    def __init__(self, fold: LedgerFold | None = None, merkle: MerkleAccumulator | None = None, last_leaf: bytes = b""):
+        self.fold = fold if fold is not None else LedgerFold()
+        self.merkle = merkle if merkle is not None else MerkleAccumulator()
+        self.last_leaf = last_leaf
+
+    def take(self, rows: Iterable[StoredRow], entries: list[Entry] | None = None) -> None:
+        """Fold and hash ``rows``, in log order; the decoded events are also added to ``entries``."""
+        fold, append, decode = self.fold, self.merkle.append, events.decode
+        leaf = self.last_leaf
+        for row in rows:
+            leaf = leaf_hash_of(row)
+            append(leaf)
+            decoded = decode(row)
+            if decoded is None:
+                fold.position = row.position
+                continue
+            fold.apply(row.position, row.originator_id, decoded[0], decoded[1])
+            if entries is not None:
+                entries.append((row.position, row.originator_id, decoded[0], decoded[1]))
+        self.last_leaf = leaf
+
+    def apply(self, entries: Iterable[Entry], position: int) -> None:
+        """Fold the events of a delta, which covers the log up to ``position``."""
+        fold = self.fold
+        for entry in entries:
+            fold.apply(*entry)
+        fold.position = position
 
 
-class FoldStore:
-    """The fold's facts and records beside ``eventsourcing``'s tracking table, for any store.
-
-    Mixed into a tracking recorder of ``eventsourcing`` (SQLite or PostgreSQL), whose
-    ``_insert_tracking`` only moves forward: that is what makes a batch impossible to store twice.
-    """
-
-    placeholder = "?"
-    tracking_table = "tracking"
-    datastore: Any
-
-    if TYPE_CHECKING:  # provided by the eventsourcing tracking recorder this is mixed into
-
-        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
-
-        def _max_tracking_id(self, application_name: str, c: Any) -> int | None: ...
-
-    def _sql(self, statement: str) -> str:
-        return statement.replace("?", self.placeholder)
-
-    def save(self, position: int, facts: list[Fact], records: list[tuple[str, Any]]) -> None:
-        """Store a batch and move the tracking position, atomically; fails if already stored."""
-        with self.datastore.transaction(commit=True) as c:
-            self._insert_tracking(c, Tracking(TRACKING_NAME, position))
-            if facts:
-                c.executemany(self._sql(f"INSERT INTO {FACTS_TABLE} VALUES (?,?,?,?,?,?,?,?,?,?)"), _fact_rows(facts))
-            if records:
-                c.executemany(
-                    self._sql(
-                        f"INSERT INTO {RECORDS_TABLE} VALUES (?,?,?) "
-                        "ON CONFLICT (kind, id) DO UPDATE SET data=excluded.data"
-                    ),
-                    [(kind, str(record.id), _ADAPTERS[kind].dump_json(record).decode()) for kind, record in records],
-                )
-
-    def position(self) -> int:
-        """The tracked position (0 when nothing was folded)."""
-        with self.datastore.transaction(commit=False) as c:
-            return int(self._max_tracking_id(TRACKING_NAME, c) or 0)
-
-    def load(self) -> LedgerFold:
-        """Rebuild the in-memory fold from the stored facts and records (no events are read)."""
-        fold = LedgerFold()
-        with self.datastore.transaction(commit=False) as c:
-            fold.position = int(self._max_tracking_id(TRACKING_NAME, c) or 0)
-            c.execute(f"SELECT kind, data FROM {RECORDS_TABLE} ORDER BY kind, id")
-            for row in c.fetchall():
-                record = _ADAPTERS[row["kind"]].validate_json(row["data"])
-                getattr(fold, _COLLECTIONS[row["kind"]])[record.id] = record
-            c.execute(
-                self._sql(f"SELECT * FROM {FACTS_TABLE} WHERE position <= ? ORDER BY position, seq"), (fold.position,)
-            )
-            fold.facts = [_fact_from_row(row) for row in c.fetchall()]
-        return fold
-
-    def clear(self) -> None:
-        """Forget the stored fold (for a rebuild in place)."""
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {FACTS_TABLE}")
-            c.execute(f"DELETE FROM {RECORDS_TABLE}")
-            c.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (TRACKING_NAME,))
-
-
-class FoldRecorder(FoldStore, SQLiteTrackingRecorder):
-    """The fold store in the ledger's SQLite database."""
-
-    def construct_create_table_statements(self) -> list[str]:
-        """Tracking (from ``eventsourcing``), facts and records."""
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {FACTS_TABLE} ({FACTS_COLUMNS})",
-            f"CREATE TABLE IF NOT EXISTS {RECORDS_TABLE} ({RECORDS_COLUMNS})",
-        ]
-
-
-def _fact_rows(facts: list[Fact]) -> list[tuple[Any, ...]]:
-    seq: dict[int, int] = {}
-    rows = []
-    for fact in facts:
-        seq[fact.position] = seq.get(fact.position, -1) + 1
-        rows.append(
-            (
-                fact.position,
-                seq[fact.position],
-                fact.event,
-                str(fact.pledge_id),
-                fact.column,
-                str(fact.amount),
-                fact.effective_on.isoformat(),
-                fact.recorded_at.isoformat(),
-                fact.year,
-                str(fact.disbursement_id) if fact.disbursement_id else None,
-            )
-        )
-    return rows
-
-
-def _fact_from_row(row: Any) -> Fact:
-    return Fact(
-        position=row["position"],
-        event=row["event"],
-        pledge_id=UUID(row["pledge_id"]),
-        column=row["column_name"],
-        amount=Decimal(row["amount"]),
-        effective_on=date.fromisoformat(row["effective_on"]),
-        recorded_at=datetime.fromisoformat(row["recorded_at"]),
-        year=row["year"],
-        disbursement_id=UUID(row["disbursement_id"]) if row["disbursement_id"] else None,
-    )
+def fold_rows(rows: Iterable[StoredRow]) -> Folded:
+    """A fresh fold, with its Merkle tree, of stored rows (the whole log, for a rebuild)."""
+    folded = Folded()
+    enabled = gc.isenabled()
+    gc.disable()  # the fold makes no reference cycles; scanning its millions of objects is wasted time
+    try:
+        folded.take(rows)
+    finally:
+        if enabled:
+            gc.enable()
+    return folded
 
 
 class Projections:
-    """The ledger's fold, kept current incrementally and persisted in the ledger's database."""
+    """The ledger's fold and Merkle frontier, kept current and persisted beside the events."""
 
-    def __init__(self, ledger: AidLedger, *, batch: int = 5000) -> None:
-        self.ledger = ledger
-        self.batch = batch
-        self.recorder = fold_store_for(ledger)
-        self.recorder.create_table()
-        self.roots = LogRoots(ledger)
-        self._fold: LedgerFold | None = None
+    def __init__(self, store: Store, *, compact_after: int = COMPACT_AFTER) -> None:
+        self.store = store
+        self.compact_after = compact_after
+        self._current: Folded | None = None
+        self._head: FoldSegment | None = None
+        """The stored segment the fold in memory reflects (its payload is not kept)."""
+        self._snapshot_position = 0
+        self._pending: tuple[FoldSegment, Folded, int] | None = None
+
+    # -- the follower: called by the store inside its write transaction -----------------------
+
+    def follow(self, head: FoldSegment | None, log: LogReader, rows: Sequence[StoredRow]) -> FoldSegment:
+        """The segment that brings the stored state from ``head`` to the last of ``rows``."""
+        seq = (head.seq if head is not None else 0) + 1
+        if head is None:  # no derived state yet: a new ledger, or one an earlier version wrote
+            folded = fold_rows([*log.read_rows(1, rows[0].position - 1), *rows])
+            stored = segment(
+                "snapshot", None, 1, rows[-1].position, folded.merkle, folded.last_leaf, encode_snapshot(folded.fold)
+            )
+            self._pending = (stored, folded, seq)
+            return stored
+        entries: list[Entry] = []
+        covered = [*log.read_rows(head.position + 1, rows[0].position - 1), *rows]  # and any stored without state
+        current = self._current if self._reflects(head) else None
+        if current is None:
+            self._current = None  # out of date: loaded again when a report needs it
+            merkle = MerkleAccumulator.resume(head.size, head.frontier)
+            last_leaf = _decode_and_hash(covered, merkle, entries)
+        else:
+            current.take(covered, entries)
+            merkle, last_leaf = current.merkle, current.last_leaf
+        stored = segment("delta", head, head.position + 1, rows[-1].position, merkle, last_leaf, encode_delta(entries))
+        self._pending = (stored, current, seq) if current is not None else None
+        return stored
+
+    def settled(self, *, committed: bool) -> None:
+        """The write transaction is over: keep the new state, or forget a fold it changed."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        stored, folded, seq = pending
+        if committed:
+            self._current, self._head = folded, replace(stored, payload=b"", seq=seq)
+            if stored.kind == "snapshot":
+                self._snapshot_position = stored.position
+        else:
+            self._current = self._head = None
+
+    def _reflects(self, head: FoldSegment) -> bool:
+        return (
+            self._current is not None
+            and self._head is not None
+            and (self._head.seq, self._head.digest)
+            == (
+                head.seq,
+                head.digest,
+            )
+        )
+
+    # -- reading ------------------------------------------------------------------------------
 
     @property
     def fold(self) -> LedgerFold:
-        """The fold, brought up to the newest event."""
-        self.refresh()
-        assert self._fold is not None
-        return self._fold
+        """The fold, checked against the log and brought up to its newest event."""
+        return self.current().fold
 
-    def refresh(self) -> int:
-        """Fold the events recorded since the last refresh; returns how many were folded."""
-        if self._fold is None or self._fold.position != self.recorder.position():
-            self._fold = self._load()
-        folded = 0
-        while True:
-            fold = self._fold
-            events = list(self._new_events(fold.position))
-            if not events:
-                return folded
-            facts_before = len(fold.facts)
-            changed: dict[tuple[str, UUID], None] = {}
-            for position, event in events:
-                fold.apply(position, event)
-                changed[(_kind_of(event), event.originator_id)] = None
-            try:
-                self.recorder.save(fold.position, fold.facts[facts_before:], self._records(fold, changed))
-            except IntegrityError:  # another process stored this batch first: take its result
-                self._fold = self._load()
-                continue
-            folded += len(events)
+    def current(self) -> Folded:
+        """The fold with its Merkle tree, checked and brought up to the newest event."""
+        if self._current is None or self._head is None:
+            self._load()
+        else:
+            self._refresh()
+        assert self._current is not None
+        self._current.fold.root_of = self.root_of
+        return self._current
 
-    def _load(self) -> LedgerFold:
-        """The stored fold; its reports name the Merkle root of the log prefix they read."""
-        fold: LedgerFold = self.recorder.load()
-        name_roots(fold, self.roots.root_at)
-        return fold
+    def _load(self) -> None:
+        read = self.store.read_state()
+        if not read.segments:
+            self._rebuild_and_keep()
+            return
+        first = read.segments[0]
+        if first.kind != "snapshot":
+            raise _tampered("its snapshot is missing: the first stored segment is a delta")
+        check_segment(first, None)
+        try:
+            fold = decode_snapshot(first.payload)
+        except ValueError as error:
+            raise _tampered(f"its snapshot cannot be read ({error})") from None
+        if fold.position != first.position:
+            raise _tampered(f"its snapshot says position {fold.position}, its segment {first.position}")
+        folded = Folded(fold)
+        previous = first
+        for stored in read.segments[1:]:
+            self._apply_delta(folded, stored, previous)
+            previous = stored
+        head = read.segments[-1]
+        folded.merkle = _frontier(head)
+        folded.last_leaf = head.last_leaf
+        self._check_log(head, read.log_position, read.covered_count, read.covered_last)
+        self._current, self._head = folded, replace(head, payload=b"")
+        self._snapshot_position = first.position
+        if read.log_position > head.position:
+            self._catch_up(read.log_position)
 
-    def _new_events(self, after: int) -> Iterator[tuple[int, Any]]:
-        last = self.ledger.position()
-        if last <= after:
-            return iter(())
-        return self.ledger.read_log(after + 1, min(last, after + self.batch))
+    def _apply_delta(self, folded: Folded, stored: FoldSegment, previous: FoldSegment) -> None:
+        check_segment(stored, previous)
+        if stored.kind != "delta" or stored.first_position != previous.position + 1:
+            raise _tampered(f"segment {stored.seq} does not follow segment {previous.seq}")
+        try:
+            folded.apply(list(decode_delta(stored.payload)), stored.position)
+        except ValueError as error:
+            raise _tampered(f"segment {stored.seq} cannot be read ({error})") from None
 
-    @staticmethod
-    def _records(fold: LedgerFold, changed: dict[tuple[str, UUID], None]) -> list[tuple[str, Any]]:
-        records = []
-        for kind, aggregate_id in changed:
-            record = getattr(fold, _COLLECTIONS[kind]).get(aggregate_id)
-            if record is not None:
-                records.append((kind, record))
-        return records
+    def _refresh(self) -> None:
+        current, head = self._current, self._head
+        assert current is not None and head is not None
+        newer = self.store.read_segments(head.seq)
+        if newer and (newer[0].kind == "snapshot" or newer[0].first_position <= current.fold.position):
+            self._load()  # compacted by another process, or it overlaps what this one folded from the log
+            return
+        for stored in newer:
+            self._apply_delta(current, stored, head)
+            current.merkle = _frontier(stored)
+            current.last_leaf = stored.last_leaf
+            head = self._head = replace(stored, payload=b"")
+        last = self.store.max_position()
+        position = current.fold.position
+        if last < position:
+            msg = (
+                f"the log ends at position {last}, but its projections were computed at position {position}: "
+                "events were removed behind the library's back; run `aidledger verify`"
+            )
+            raise IntegrityFailure(msg)
+        if last > position:
+            self._catch_up(last)
+        elif position:
+            at = next(iter(self.store.read_rows(position, position)), None)
+            if at is None or leaf_hash_of(at) != current.last_leaf:
+                raise _log_changed(position)
 
-    def rebuild(self) -> LedgerFold:
-        """A fresh fold of the whole log, from scratch (the stored fold is left alone)."""
-        fold = LedgerFold()
-        fold.apply_all(self.ledger.read_log())
-        name_roots(fold, self.roots.root_at)
-        return fold
+    def _check_log(self, head: FoldSegment, log_position: int, count: int, last: StoredRow | None) -> None:
+        if log_position < head.position:
+            msg = (
+                f"the log ends at position {log_position}, but its projections were computed at position "
+                f"{head.position}: events were removed behind the library's back; run `aidledger verify`"
+            )
+            raise IntegrityFailure(msg)
+        if last is None or last.position != head.position or leaf_hash_of(last) != head.last_leaf:
+            raise _log_changed(head.position)
+        if count != head.size:
+            msg = (
+                f"the log holds {count} events at or before position {head.position}, but its projections cover "
+                f"{head.size}: events were removed or inserted behind the library's back; run `aidledger verify`"
+            )
+            raise IntegrityFailure(msg)
+
+    def _catch_up(self, last: int) -> None:
+        """Fold and hash events the log holds beyond the stored state (stored without derived state)."""
+        current, head = self._current, self._head
+        assert current is not None and head is not None
+        first = current.fold.position + 1
+        entries: list[Entry] = []
+        current.take(self.store.read_rows(first, last), entries)
+        if self.store.read_only:
+            return
+        stored = segment(
+            "delta", head, first, current.fold.position, current.merkle, current.last_leaf, encode_delta(entries)
+        )
+        if self.store.put_segment(stored, expected_seq=head.seq):
+            self._head = replace(stored, payload=b"", seq=head.seq + 1)
+        else:
+            self._current = self._head = None  # another writer got there first: load again next time
+
+    def _rebuild_and_keep(self) -> None:
+        folded = self.rebuild()
+        if self.store.read_only or not folded.fold.position:  # nothing to keep, or no right to keep it
+            self._current, self._snapshot_position = folded, folded.fold.position
+            self._head = FoldSegment(
+                "snapshot",
+                1,
+                folded.fold.position,
+                folded.merkle.size,
+                folded.merkle.root(),
+                folded.merkle.frontier(),
+                folded.last_leaf,
+                b"",
+                "",
+                seq=0,
+            )
+            return
+        self._keep_snapshot(folded, expected_seq=0)
+
+    def _keep_snapshot(self, folded: Folded, *, expected_seq: int) -> None:
+        stored = segment(
+            "snapshot", None, 1, folded.fold.position, folded.merkle, folded.last_leaf, encode_snapshot(folded.fold)
+        )
+        if self.store.put_segment(stored, expected_seq=expected_seq):
+            self._current, self._head = folded, replace(stored, payload=b"", seq=expected_seq + 1)
+            self._snapshot_position = stored.position
+        else:
+            self._current = self._head = None
+
+    def rebuild(self) -> Folded:
+        """A fresh fold of the whole log, and its Merkle tree, from the stored events."""
+        folded = fold_rows(self.store.read_rows())
+        folded.fold.root_of = self.root_of
+        return folded
+
+    def replace_state(self) -> Folded:
+        """Refold the whole log and store the result as a new snapshot, replacing the stored state."""
+        folded = self.rebuild()
+        read = self.store.read_state()
+        expected = read.segments[-1].seq if read.segments else 0
+        self._keep_snapshot(folded, expected_seq=expected)
+        return folded
+
+    def root_of(self, position: int) -> str:
+        """The hex Merkle root of the events at or before ``position``."""
+        current = self._current
+        if current is not None and position == current.fold.position:
+            return current.merkle.root().hex()
+        return MerkleAccumulator(leaf_hash_of(row) for row in self.store.read_rows(1, position)).root().hex()
+
+    def close(self) -> None:
+        """Merge long deltas into a new snapshot, when this process holds the current fold."""
+        current, head = self._current, self._head
+        if current is None or head is None or not head.seq or self.store.read_only:
+            return
+        tail = current.fold.position - self._snapshot_position
+        if tail > max(self.compact_after, self._snapshot_position // 10):
+            self._keep_snapshot(current, expected_seq=head.seq)
 
 
-def fold_store_for(ledger: AidLedger) -> Any:
-    """The fold store in the ledger's own database (SQLite or PostgreSQL)."""
-    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
-    if type(datastore).__module__.startswith("eventsourcing.postgres"):
-        from aidledger.postgres import PostgresFoldRecorder
+def _decode_and_hash(rows: Sequence[StoredRow], merkle: MerkleAccumulator, entries: list[Entry]) -> bytes:
+    """Hash ``rows`` into ``merkle`` and add their folded events to ``entries``; the last leaf hash."""
+    leaf = b""
+    for row in rows:
+        leaf = leaf_hash_of(row)
+        merkle.append(leaf)
+        decoded = events.decode(row)
+        if decoded is not None:
+            entries.append((row.position, row.originator_id, decoded[0], decoded[1]))
+    return leaf
 
-        return PostgresFoldRecorder(datastore=datastore)
-    return FoldRecorder(datastore=datastore)
+
+def _frontier(stored: FoldSegment) -> MerkleAccumulator:
+    try:
+        merkle = MerkleAccumulator.resume(stored.size, stored.frontier)
+    except ValueError as error:
+        raise _tampered(f"its Merkle frontier is malformed ({error})") from None
+    if merkle.root() != stored.root:
+        raise _tampered(f"its Merkle frontier at position {stored.position} does not give its root")
+    return merkle
 
 
-def _kind_of(event: Any) -> str:
-    return type(event).__qualname__.split(".")[0].lower()
+def _tampered(what: str) -> IntegrityFailure:
+    return IntegrityFailure(
+        f"the stored projection state was changed behind the library's back: {what}; run `aidledger verify` "
+        "to see what differs, and `aidledger rebuild` to refold it from the events"
+    )
+
+
+def _log_changed(position: int) -> IntegrityFailure:
+    return IntegrityFailure(
+        f"the stored event at log position {position} is not the one the projections were computed from "
+        "(removed or changed behind the library's back); run `aidledger verify`"
+    )

@@ -1,40 +1,36 @@
 """Running grand totals: the ungrouped, current totals kept up to date fact by fact.
 
-A report of the whole ledger as it stands now is asked for after nearly every command; folding
-all facts again for it would cost in proportion to history. These running sums catch up with
-the fold's new facts and beneficiary reports only, so the latest grand totals cost in proportion
-to what changed. They must equal :func:`aidledger.projections.totals.totals` computed the slow
-way, and the tests check that they do.
+A report of the whole ledger as it stands now is asked for after nearly every command; summing
+every pledge again for it would cost in proportion to history. These running sums start from the
+fold's pledge lines once, then take in only the facts and beneficiary reports folded since, so the
+latest grand totals cost in proportion to what changed. They must equal the totals computed the
+slow way, and the tests check that they do.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from typing import Any
 
-from aidledger.projections.fold import BASE_COLUMNS, AsOf, LedgerFold
+from aidledger.projections.columns import counts
+from aidledger.projections.fold import COLUMN_INDEX, AsOf, LedgerFold
 
-if TYPE_CHECKING:
-    from aidledger.projections.totals import TotalsRow
+__all__ = ["CurrencyFigures", "RunningTotals"]
 
-__all__ = ["RunningTotals"]
-
-ZERO = Decimal("0.00")
 NOW = AsOf()
 
 
 @dataclass
-class _Currency:
-    """The running figures of one currency."""
+class CurrencyFigures:
+    """The running figures of one currency (amounts in hundredths, ``BASE_COLUMNS`` order)."""
 
-    base: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BASE_COLUMNS, ZERO))
-    regranted: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BASE_COLUMNS, ZERO))
+    currency: str
+    base: list[int] = field(default_factory=lambda: [0] * 7)
+    regranted: list[int] = field(default_factory=lambda: [0] * 7)
     pledges: int = 0
-    projects: Counter[UUID] = field(default_factory=Counter)
-    donors: Counter[UUID] = field(default_factory=Counter)
+    projects: Counter[str] = field(default_factory=Counter)
+    donors: Counter[str] = field(default_factory=Counter)
     counties: Counter[str] = field(default_factory=Counter)
     beneficiaries: list[int] = field(default_factory=lambda: [0, 0, 0])
 
@@ -52,86 +48,79 @@ def _bump(counter: Counter[Any], key: object, step: int) -> bool:
 class RunningTotals:
     """Grand totals per currency, caught up with a fold's facts as they are appended."""
 
-    def __init__(self) -> None:
-        self.facts_seen = 0
-        self.reports_seen = 0
-        self.currencies: dict[str, _Currency] = {}
-        self.lines: dict[UUID, dict[str, Decimal]] = {}
-        self.counted: set[UUID] = set()
-        self.latest: dict[UUID, tuple[int, int, int]] = {}
+    def __init__(self, fold: LedgerFold) -> None:
+        self.fold = fold
+        self.currencies: dict[str, CurrencyFigures] = {}
+        self.counted: set[str] = set()
+        self.latest: dict[str, tuple[int, int, int]] = {}
         """Per project, the latest beneficiary report: person-times, households, persons."""
+        for project in fold.projects.values():
+            if project.beneficiaries:
+                self._beneficiaries_changed(project.id)
+        for pledge_id, line in fold.lines.items():
+            figures = self._figures(pledge_id)
+            for index, amount in enumerate(line):
+                figures.base[index] += amount
+            if fold.pledges[pledge_id].terms.funded_from is not None:
+                for index, amount in enumerate(line):
+                    figures.regranted[index] += amount
+            if counts(line):
+                self._count(pledge_id, figures, 1)
+        self.facts_seen = len(fold.facts)
+        self.reports_seen = len(fold.beneficiary_log)
 
-    def catch_up(self, fold: LedgerFold) -> None:
+    def _figures(self, pledge_id: str) -> CurrencyFigures:
+        currency = self.fold.pledges[pledge_id].terms.amount.currency
+        figures = self.currencies.get(currency)
+        if figures is None:
+            figures = self.currencies[currency] = CurrencyFigures(currency)
+        return figures
+
+    def catch_up(self) -> None:
         """Take in the facts and beneficiary reports the fold appended since the last call."""
-        if not self.facts_seen and not self.reports_seen:  # a fold loaded from its store has no log
-            for project in fold.projects.values():
-                if project.beneficiaries:
-                    self._beneficiaries_changed(fold, project.id)
+        fold = self.fold
         for project_id in fold.beneficiary_log[self.reports_seen :]:
-            self._beneficiaries_changed(fold, project_id)
+            self._beneficiaries_changed(project_id)
         self.reports_seen = len(fold.beneficiary_log)
         for fact in fold.facts[self.facts_seen :]:
-            pledge = fold.pledges[fact.pledge_id]
-            currency = self.currencies.setdefault(pledge.terms.amount.currency, _Currency())
-            line = self.lines.setdefault(fact.pledge_id, dict.fromkeys(BASE_COLUMNS, ZERO))
-            line[fact.column] += fact.amount
-            currency.base[fact.column] += fact.amount
-            if pledge.terms.funded_from is not None:
-                currency.regranted[fact.column] += fact.amount
-            counts = bool(line["intended"] + line["signed"] or line["disbursed"] - line["reversed"] - line["returned"])
-            if counts != (fact.pledge_id in self.counted):
-                self._count(fold, fact.pledge_id, currency, 1 if counts else -1)
+            figures = self._figures(fact.pledge_id)
+            index = COLUMN_INDEX[fact.column]
+            figures.base[index] += fact.amount
+            if fold.pledges[fact.pledge_id].terms.funded_from is not None:
+                figures.regranted[index] += fact.amount
+            # The fold's line already holds every new fact: counting follows its final state.
+            if counts(fold.lines[fact.pledge_id]) != (fact.pledge_id in self.counted):
+                self._count(fact.pledge_id, figures, -1 if fact.pledge_id in self.counted else 1)
         self.facts_seen = len(fold.facts)
 
-    def _count(self, fold: LedgerFold, pledge_id: UUID, currency: _Currency, step: int) -> None:
+    def _count(self, pledge_id: str, figures: CurrencyFigures, step: int) -> None:
         """Start (+1) or stop (-1) counting a pledge in its currency's counts."""
-        terms = fold.pledges[pledge_id].terms
-        project = fold.projects[terms.project_id]
+        terms = self.fold.pledges[pledge_id].terms
+        project = self.fold.projects[terms.project_id]
         if step > 0:
             self.counted.add(pledge_id)
         else:
             self.counted.discard(pledge_id)
-        currency.pledges += step
-        _bump(currency.donors, terms.donor_id, step)
+        figures.pledges += step
+        _bump(figures.donors, terms.donor_id, step)
         if not project.plan.pooled_fund and project.plan.region is not None:
-            _bump(currency.counties, project.plan.region, step)
-        if _bump(currency.projects, project.id, step):  # the project starts or stops counting
+            _bump(figures.counties, project.plan.region, step)
+        if _bump(figures.projects, project.id, step):  # the project starts or stops counting
             report = self.latest.get(project.id, (0, 0, 0))
             for index, value in enumerate(report):
-                currency.beneficiaries[index] += step * value
+                figures.beneficiaries[index] += step * value
 
-    def _beneficiaries_changed(self, fold: LedgerFold, project_id: UUID) -> None:
-        latest = fold.projects[project_id].beneficiaries_at(NOW)
+    def _beneficiaries_changed(self, project_id: str) -> None:
+        latest = self.fold.projects[project_id].beneficiaries_at(NOW)
         new = (latest.person_times, latest.households or 0, latest.persons or 0) if latest else (0, 0, 0)
         old = self.latest.get(project_id, (0, 0, 0))
         self.latest[project_id] = new
-        for currency in self.currencies.values():
-            if currency.projects.get(project_id):
+        for figures in self.currencies.values():
+            if figures.projects.get(project_id):
                 for index in range(3):
-                    currency.beneficiaries[index] += new[index] - old[index]
+                    figures.beneficiaries[index] += new[index] - old[index]
 
-    def rows(self) -> list[TotalsRow]:
-        """The grand total row of every currency, as the slow path would compute it."""
-        from aidledger.projections.totals import TotalsRow, derive_columns
-
-        rows = []
-        for name, currency in sorted(self.currencies.items()):
-            new_money = {c: currency.base[c] - currency.regranted[c] for c in BASE_COLUMNS}
-            person_times, households, persons = currency.beneficiaries
-            rows.append(
-                TotalsRow(
-                    key={},
-                    currency=name,
-                    columns=derive_columns(currency.base),
-                    new_money=derive_columns(new_money),
-                    passed_through=derive_columns(currency.regranted),
-                    pledges=currency.pledges,
-                    projects=len(currency.projects),
-                    organizations=len(currency.donors),
-                    counties=len(currency.counties),
-                    person_times=person_times,
-                    households=households,
-                    persons=persons,
-                )
-            )
-        return rows
+    def figures(self) -> list[CurrencyFigures]:
+        """The grand figures of every currency, caught up, in currency order."""
+        self.catch_up()
+        return [self.currencies[name] for name in sorted(self.currencies)]

@@ -16,22 +16,28 @@ Definitions (docs/projections.md cites them):
   where it enters) and ``passed_through`` for regrants from pooled funds; ``columns`` adds both,
   so a grand total's ``columns`` counts regranted money twice and its ``new_money`` once.
 - Every row is one currency; currencies are never added.
+
+How: every group's figures are sums of *pledge lines* — a pledge's base columns (per year of the
+facts, when grouping by ``year``). For the ledger as it stands the fold keeps those lines current
+as it folds; at other coordinates they are summed from the facts that count there. Every
+dimension but ``year`` is an attribute of the pledge (its donor, project, channel …), so a report
+walks the pledges once, never every fact.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from itertools import product
 from typing import Any
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from aidledger.errors import InvalidInput
-from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord
+from aidledger.projections.columns import COLUMNS, DERIVED, counts, derive_columns
+from aidledger.projections.fold import COLUMN_INDEX, AsOf, Fact, LedgerFold, PledgeRecord
 from aidledger.projections.report import Report, coordinates_of
+from aidledger.projections.running import CurrencyFigures, RunningTotals
 
 __all__ = [
     "ANONYMOUS",
@@ -44,8 +50,8 @@ __all__ = [
     "check_dimensions",
     "derive_columns",
     "fact_keys",
-    "matching_facts",
     "pledge_columns",
+    "pledge_lines",
     "totals",
 ]
 
@@ -53,29 +59,9 @@ ZERO = Decimal("0.00")
 NONE = "(none)"
 ANONYMOUS = "anonymous (匿名)"
 """The ``donor`` key of anonymous pledges: reports are published, and must never name them."""
-GRAND = ("\x00grand total",)
 
-DERIVED: dict[str, dict[str, int]] = {
-    "pledged": {"intended": 1, "signed": 1},
-    "net_disbursed": {"disbursed": 1, "reversed": -1, "returned": -1},
-    "outstanding": {"signed": 1, "disbursed": -1, "reversed": 1, "returned": 1},
-}
-"""Derived columns as signed sums of base columns."""
-
-COLUMNS: tuple[str, ...] = (
-    "intended",
-    "signed",
-    "pledged",
-    "withdrawn",
-    "disbursed",
-    "confirmed",
-    "reversed",
-    "returned",
-    "net_disbursed",
-    "outstanding",
-)
-
-DimensionValues = Callable[[LedgerFold, PledgeRecord, Fact, AsOf], Sequence[str]]
+DimensionValues = Callable[[LedgerFold, PledgeRecord, int, AsOf], Sequence[str]]
+"""The values of a dimension for a pledge's facts of one year (at the coordinates)."""
 
 
 def _donor_profile(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> Any:
@@ -84,14 +70,10 @@ def _donor_profile(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> Any:
     return found[0] if found else None
 
 
-def _project_region(fold: LedgerFold, pledge: PledgeRecord) -> str | None:
-    project = fold.projects.get(pledge.terms.project_id)
-    return project.plan.region if project and not project.plan.pooled_fund else None
-
-
 def _region_level(digits: int) -> DimensionValues:
-    def values(fold: LedgerFold, pledge: PledgeRecord, _: Fact, __: AsOf) -> Sequence[str]:
-        region = _project_region(fold, pledge)
+    def values(fold: LedgerFold, pledge: PledgeRecord, _: int, __: AsOf) -> Sequence[str]:
+        project = fold.projects.get(pledge.terms.project_id)
+        region = project.plan.region if project and not project.plan.pooled_fund else None
         if region is None:
             return ("(pooled fund)",)
         return (region[:digits] + "0" * (6 - digits),)
@@ -100,7 +82,7 @@ def _region_level(digits: int) -> DimensionValues:
 
 
 def _donor_attribute(name: str) -> DimensionValues:
-    def values(fold: LedgerFold, pledge: PledgeRecord, _: Fact, as_of: AsOf) -> Sequence[str]:
+    def values(fold: LedgerFold, pledge: PledgeRecord, _: int, as_of: AsOf) -> Sequence[str]:
         profile = _donor_profile(fold, pledge, as_of)
         if profile is None:
             return (NONE,)
@@ -111,9 +93,8 @@ def _donor_attribute(name: str) -> DimensionValues:
 
 
 def _plan_attribute(name: str) -> DimensionValues:
-    def values(fold: LedgerFold, pledge: PledgeRecord, _: Fact, __: AsOf) -> Sequence[str]:
-        plan = fold.projects[pledge.terms.project_id].plan
-        value = getattr(plan, name)
+    def values(fold: LedgerFold, pledge: PledgeRecord, _: int, __: AsOf) -> Sequence[str]:
+        value = getattr(fold.projects[pledge.terms.project_id].plan, name)
         if isinstance(value, tuple):
             return tuple(str(v) for v in value) or (NONE,)
         return (str(value),)
@@ -121,28 +102,28 @@ def _plan_attribute(name: str) -> DimensionValues:
     return values
 
 
-def _optional_id(value: UUID | None) -> Sequence[str]:
-    return (str(value),) if value is not None else (NONE,)
+def _optional(value: str | None) -> Sequence[str]:
+    return (value,) if value is not None else (NONE,)
 
 
 DIMENSIONS: dict[str, DimensionValues] = {
-    "donor": lambda fold, p, f, a: (ANONYMOUS if p.terms.anonymous else str(p.terms.donor_id),),
+    "donor": lambda fold, p, y, a: (ANONYMOUS if p.terms.anonymous else p.terms.donor_id,),
     "donor_level": _donor_attribute("level"),
     "donor_kind": _donor_attribute("kind"),
     "donor_province": _donor_attribute("home_region"),
-    "channel": lambda fold, p, f, a: _optional_id(p.terms.channel_id),
+    "channel": lambda fold, p, y, a: _optional(p.terms.channel_id),
     "implementer": _plan_attribute("implementing_organization_id"),
-    "project": lambda fold, p, f, a: (str(p.terms.project_id),),
+    "project": lambda fold, p, y, a: (p.terms.project_id,),
     "category": _plan_attribute("category"),
     "field": _plan_attribute("field"),
     "campaign": _plan_attribute("campaigns"),
     "county": _region_level(6),
     "city": _region_level(4),
     "province": _region_level(2),
-    "year": lambda fold, p, f, a: (str(f.year),),
-    "form": lambda fold, p, f, a: ("in_kind" if p.terms.in_kind else "cash",),
-    "origin": lambda fold, p, f, a: ("regrant" if p.terms.funded_from else "new",),
-    "destination": lambda fold, p, f, a: (
+    "year": lambda fold, p, y, a: (str(y),),
+    "form": lambda fold, p, y, a: ("in_kind" if p.terms.items else "cash",),
+    "origin": lambda fold, p, y, a: ("regrant" if p.terms.funded_from else "new",),
+    "destination": lambda fold, p, y, a: (
         "pooled_fund" if fold.projects[p.terms.project_id].plan.pooled_fund else "project",
     ),
 }
@@ -196,44 +177,52 @@ def check_dimensions(group_by: Iterable[str]) -> tuple[str, ...]:
 def fact_keys(fold: LedgerFold, fact: Fact, group_by: Sequence[str], as_of: AsOf) -> list[tuple[str, ...]]:
     """Every group key a fact belongs to (several when a dimension is multi-valued)."""
     pledge = fold.pledges[fact.pledge_id]
-    return list(product(*(DIMENSIONS[name](fold, pledge, fact, as_of) for name in group_by)))
+    return list(product(*(DIMENSIONS[name](fold, pledge, fact.year, as_of) for name in group_by)))
 
 
-def matching_facts(fold: LedgerFold, as_of: AsOf) -> Iterable[Fact]:
-    """The facts that count at the coordinates."""
-    return (f for f in fold.facts if as_of.includes(f.position, f.recorded_at, f.effective_on))
+Line = list[int]
+"""A pledge's base columns in hundredths, in ``BASE_COLUMNS`` order."""
+
+
+def pledge_lines(fold: LedgerFold, as_of: AsOf, *, by_year: bool = False) -> dict[Any, Line]:
+    """Every pledge's line at the coordinates (keyed by pledge id, or by (pledge id, year)).
+
+    For the ledger as it stands these are the fold's own running lines: read them, never change them.
+    """
+    if as_of.now:
+        return fold.year_lines if by_year else fold.lines  # type: ignore[return-value]
+    lines: dict[Any, Line] = {}
+    index = COLUMN_INDEX
+    for fact in fold.matching_facts(as_of):
+        key = (fact.pledge_id, fact.year) if by_year else fact.pledge_id
+        line = lines.get(key)
+        if line is None:
+            line = lines[key] = [0, 0, 0, 0, 0, 0, 0]
+        line[index[fact.column]] += fact.amount
+    return lines
 
 
 def totals(
     fold: LedgerFold, group_by: Iterable[str] = (), as_of: AsOf | None = None, *, fast: bool = True
 ) -> TotalsReport:
-    """Fold the facts into totals grouped by ``group_by`` at the coordinates ``as_of``.
+    """Totals grouped by ``group_by`` at the coordinates ``as_of``.
 
     The ungrouped totals of the whole log come from the fold's running totals unless ``fast``
     is false; both ways give the same report, byte for byte.
     """
     as_of = as_of or AsOf()
     names = check_dimensions(group_by)
-    if not names and as_of == AsOf() and fast:  # the latest grand totals: kept running, no refold
-        grand_rows = tuple(fold.running.rows())
+    if not names and as_of.now and fast:  # the latest grand totals: kept running, no refold
+        if fold.running is None:
+            fold.running = RunningTotals(fold)
+        grand_rows = tuple(_running_row(figures) for figures in fold.running.figures())
         report = TotalsReport(
             coordinates=coordinates_of(fold, as_of), group_by=(), rows=grand_rows, totals=grand_rows, labels={}
         )
         fast_result: TotalsReport = report.sealed()
         return fast_result
-    lines: dict[tuple[tuple[str, ...], str], dict[UUID, dict[str, Decimal]]] = defaultdict(dict)
-    for fact in matching_facts(fold, as_of):
-        currency = fold.pledges[fact.pledge_id].terms.amount.currency
-        groups = [(key, currency) for key in fact_keys(fold, fact, names, as_of)]
-        for group in [*groups, (GRAND, currency)]:  # the grand total takes each fact once
-            line = lines[group].setdefault(fact.pledge_id, dict.fromkeys(BASE_COLUMNS, ZERO))
-            line[fact.column] += fact.amount
-    rows, grand = [], []
-    for (key, currency), pledge_lines in sorted(lines.items()):
-        if key == GRAND:
-            grand.append(_row(fold, {}, currency, pledge_lines, as_of))
-        else:
-            rows.append(_row(fold, dict(zip(names, key, strict=True)), currency, pledge_lines, as_of))
+    grand = _grand_rows(fold, as_of)
+    rows = _grouped_rows(fold, names, as_of) if names else grand
     report = TotalsReport(
         coordinates=coordinates_of(fold, as_of),
         group_by=names,
@@ -245,46 +234,103 @@ def totals(
     return result
 
 
-def derive_columns(base: dict[str, Decimal]) -> dict[str, Decimal]:
-    """All columns from the base columns."""
-    columns = dict(base)
-    for name, signs in DERIVED.items():
-        columns[name] = sum((base[c] * s for c, s in signs.items()), ZERO)
-    return {name: columns[name] for name in COLUMNS}
+def _grand_rows(fold: LedgerFold, as_of: AsOf) -> list[TotalsRow]:
+    by_currency: dict[str, list[tuple[PledgeRecord, Line]]] = {}
+    pledges = fold.pledges
+    for pledge_id, line in pledge_lines(fold, as_of).items():
+        pledge = pledges[pledge_id]
+        by_currency.setdefault(pledge.terms.amount.currency, []).append((pledge, line))
+    return [_row(fold, {}, currency, members, as_of) for currency, members in sorted(by_currency.items())]
+
+
+def _grouped_rows(fold: LedgerFold, names: tuple[str, ...], as_of: AsOf) -> list[TotalsRow]:
+    by_year = "year" in names
+    dimensions = [DIMENSIONS[name] for name in names]
+    groups: dict[tuple[tuple[str, ...], str], list[tuple[PledgeRecord, Line]]] = {}
+    pledges = fold.pledges
+    keys_of: dict[Any, list[tuple[str, ...]]] = {}
+    for key, line in pledge_lines(fold, as_of, by_year=by_year).items():
+        pledge_id, year = key if by_year else (key, 0)
+        pledge = pledges[pledge_id]
+        cache_key = (pledge_id, year)
+        keys = keys_of.get(cache_key)
+        if keys is None:
+            keys = keys_of[cache_key] = list(product(*(values(fold, pledge, year, as_of) for values in dimensions)))
+        member = (pledge, line)
+        currency = pledge.terms.amount.currency
+        for group_key in keys:
+            members = groups.get((group_key, currency))
+            if members is None:
+                groups[(group_key, currency)] = [member]
+            else:
+                members.append(member)
+    return [
+        _row(fold, dict(zip(names, group_key, strict=True)), currency, members, as_of)
+        for (group_key, currency), members in sorted(groups.items(), key=lambda item: item[0])
+    ]
 
 
 def _row(
-    fold: LedgerFold, key: dict[str, str], currency: str, lines: dict[UUID, dict[str, Decimal]], as_of: AsOf
+    fold: LedgerFold, key: dict[str, str], currency: str, members: list[tuple[PledgeRecord, Line]], as_of: AsOf
 ) -> TotalsRow:
-    base = dict.fromkeys(BASE_COLUMNS, ZERO)
-    regranted = dict.fromkeys(BASE_COLUMNS, ZERO)
-    counted: list[UUID] = []
-    for pledge_id, line in lines.items():
-        regrant = fold.pledges[pledge_id].terms.funded_from is not None
-        for column, amount in line.items():
-            base[column] += amount
-            if regrant:
-                regranted[column] += amount
-        net = line["disbursed"] - line["reversed"] - line["returned"]
-        if line["intended"] + line["signed"] or net:
-            counted.append(pledge_id)
-    pledges = [fold.pledges[p] for p in counted]
-    projects = sorted({p.terms.project_id for p in pledges})
-    counties = {fold.projects[p].plan.region for p in projects if not fold.projects[p].plan.pooled_fund}
-    reports = [fold.projects[p].beneficiaries_at(as_of) for p in projects]
+    """One group's row from its pledges' lines (a pledge appears once per group, several lines summed
+    when the group spans years)."""
+    summed: dict[str, tuple[PledgeRecord, Line]] = {}
+    for pledge, line in members:
+        seen = summed.get(pledge.id)
+        if seen is None:
+            summed[pledge.id] = (pledge, line)
+        else:
+            summed[pledge.id] = (pledge, [a + b for a, b in zip(seen[1], line, strict=True)])
+    base = [0, 0, 0, 0, 0, 0, 0]
+    regranted = [0, 0, 0, 0, 0, 0, 0]
+    projects: set[str] = set()
+    donors: set[str] = set()
+    counted = 0
+    for pledge, line in summed.values():
+        for index, amount in enumerate(line):
+            base[index] += amount
+        if pledge.terms.funded_from is not None:
+            for index, amount in enumerate(line):
+                regranted[index] += amount
+        if counts(line):
+            counted += 1
+            projects.add(pledge.terms.project_id)
+            donors.add(pledge.terms.donor_id)
+    records = [fold.projects[p] for p in projects]
+    counties = {r.plan.region for r in records if not r.plan.pooled_fund and r.plan.region is not None}
+    reports = [r.beneficiaries_at(as_of) for r in records]
     return TotalsRow(
         key=key,
         currency=currency,
         columns=derive_columns(base),
-        new_money=derive_columns({c: base[c] - regranted[c] for c in BASE_COLUMNS}),
+        new_money=derive_columns([b - r for b, r in zip(base, regranted, strict=True)]),
         passed_through=derive_columns(regranted),
-        pledges=len(pledges),
+        pledges=counted,
         projects=len(projects),
-        organizations=len({p.terms.donor_id for p in pledges}),
-        counties=len(counties - {None}),
+        organizations=len(donors),
+        counties=len(counties),
         person_times=sum(r.person_times for r in reports if r),
         households=sum(r.households or 0 for r in reports if r),
         persons=sum(r.persons or 0 for r in reports if r),
+    )
+
+
+def _running_row(figures: CurrencyFigures) -> TotalsRow:
+    person_times, households, persons = figures.beneficiaries
+    return TotalsRow(
+        key={},
+        currency=figures.currency,
+        columns=derive_columns(figures.base),
+        new_money=derive_columns([b - r for b, r in zip(figures.base, figures.regranted, strict=True)]),
+        passed_through=derive_columns(figures.regranted),
+        pledges=figures.pledges,
+        projects=len(figures.projects),
+        organizations=len(figures.donors),
+        counties=len(figures.counties),
+        person_times=person_times,
+        households=households,
+        persons=persons,
     )
 
 
@@ -293,23 +339,19 @@ def _labels(fold: LedgerFold, rows: Sequence[TotalsRow], as_of: AsOf) -> dict[st
     for row in rows:
         for name, value in row.key.items():
             if name in ("donor", "channel", "implementer"):
-                record = fold.organizations.get(UUID(value)) if value not in (NONE, ANONYMOUS) else None
+                record = fold.organizations.get(value) if value not in (NONE, ANONYMOUS) else None
                 found = record.at(as_of) if record else None
                 if found:
                     labels[value] = found[0].name
             elif name == "project":
-                labels[value] = fold.projects[UUID(value)].plan.title
+                labels[value] = fold.projects[value].plan.title
     return dict(sorted(labels.items()))
 
 
 def pledge_columns(
-    fold: LedgerFold, as_of: AsOf, pledge_ids: Iterable[UUID] | None = None
-) -> dict[UUID, dict[str, Decimal]]:
+    fold: LedgerFold, as_of: AsOf, pledge_ids: Iterable[str] | None = None
+) -> dict[str, dict[str, Decimal]]:
     """Every column per pledge at the coordinates (only ``pledge_ids`` when given)."""
-    wanted = None if pledge_ids is None else set(pledge_ids)
-    base: dict[UUID, dict[str, Decimal]] = {}
-    for fact in matching_facts(fold, as_of):
-        if wanted is None or fact.pledge_id in wanted:
-            line = base.setdefault(fact.pledge_id, dict.fromkeys(BASE_COLUMNS, ZERO))
-            line[fact.column] += fact.amount
-    return {pledge_id: derive_columns(line) for pledge_id, line in base.items()}
+    lines = pledge_lines(fold, as_of)
+    wanted = lines.keys() if pledge_ids is None else [p for p in pledge_ids if p in lines]
+    return {pledge_id: derive_columns(lines[pledge_id]) for pledge_id in wanted}

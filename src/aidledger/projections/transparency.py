@@ -14,17 +14,18 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aidledger.errors import InvalidInput, NotFound
+from aidledger.projections.columns import derive_columns
 from aidledger.projections.disclosure import project_obligations
 from aidledger.projections.disclosure_rules import DisclosurePolicy
-from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord
+from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord, money
 from aidledger.projections.report import Report, coordinates_of
-from aidledger.projections.totals import ANONYMOUS, ZERO, derive_columns, matching_facts, pledge_columns
+from aidledger.projections.totals import ANONYMOUS, pledge_columns
 
 __all__ = ["CountyPage", "OrganizationPage", "PledgeLine", "ProjectPage", "TimelineEntry", "transparency"]
-
 
 
 class PledgeLine(BaseModel):
@@ -151,7 +152,7 @@ def _donor_name(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> tuple[st
         return ANONYMOUS, None
     record = fold.organizations.get(pledge.terms.donor_id)
     found = record.at(as_of) if record else None
-    return (found[0].name if found else str(pledge.terms.donor_id)), pledge.terms.donor_id
+    return (found[0].name if found else pledge.terms.donor_id), UUID(pledge.terms.donor_id)
 
 
 def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> list[PledgeLine]:
@@ -164,13 +165,13 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> li
         donor, donor_id = _donor_name(fold, pledge, as_of)
         lines.append(
             PledgeLine(
-                pledge_id=pledge.id,
+                pledge_id=UUID(pledge.id),
                 donor=donor,
                 donor_id=donor_id,
-                project_id=pledge.terms.project_id,
+                project_id=UUID(pledge.terms.project_id),
                 project=fold.projects[pledge.terms.project_id].plan.title,
                 stage=_stage(columns[pledge.id]),
-                form="in_kind" if pledge.terms.in_kind else "cash",
+                form="in_kind" if pledge.terms.items else "cash",
                 currency=pledge.terms.amount.currency,
                 columns=columns[pledge.id],
             )
@@ -186,10 +187,11 @@ def _stage(columns: dict[str, Decimal]) -> str:
 
 def currency_totals(lines: Iterable[PledgeLine]) -> tuple[CurrencyTotals, ...]:
     """Sum pledge lines per currency, with the fulfilment rate."""
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(BASE_COLUMNS, ZERO))
+    sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(BASE_COLUMNS))
     for line in lines:
-        for column in BASE_COLUMNS:
-            sums[line.currency][column] += line.columns[column]
+        base = sums[line.currency]
+        for index, column in enumerate(BASE_COLUMNS):
+            base[index] += int(line.columns[column].scaleb(2))
     result = []
     for currency, base in sorted(sums.items()):
         columns = derive_columns(base)
@@ -200,7 +202,7 @@ def currency_totals(lines: Iterable[PledgeLine]) -> tuple[CurrencyTotals, ...]:
 
 
 def _project(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectRecord:
-    project = fold.projects.get(project_id)
+    project = fold.projects.get(str(project_id))
     if project is None or not as_of.knows(project.position, project.recorded_at):
         raise NotFound(f"project {project_id} is not in the ledger at these coordinates")
     return project
@@ -210,22 +212,22 @@ def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectPage
     """The public page of one project."""
     project = _project(fold, project_id, as_of)
     plan = project.plan
-    lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id == project_id), as_of)
+    lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id == project.id), as_of)
     implementer = fold.organizations[plan.implementing_organization_id].at(as_of)
     latest = project.beneficiaries_at(as_of)
     page = ProjectPage(
         coordinates=coordinates_of(fold, as_of),
-        project_id=project.id,
+        project_id=UUID(project.id),
         title=plan.title,
         implementer=implementer[0].name if implementer else "",
         region=plan.region,
         pooled_fund=plan.pooled_fund,
-        category=plan.category.value,
-        field=plan.field.value,
+        category=plan.category,
+        field=plan.field,
         campaigns=plan.campaigns,
         planned_start=plan.planned_start,
         planned_end=plan.planned_end,
-        status=project.status_at(as_of)[0].value,
+        status=project.status_at(as_of)[0],
         pledges=tuple(lines),
         totals=currency_totals(lines),
         beneficiaries=None
@@ -237,9 +239,9 @@ def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectPage
             "persons": latest.persons,
         },
         disclosures=tuple(
-            {"position": position, "published_on": published_on, **disclosure.model_dump()}
-            for position, recorded_at, published_on, disclosure in project.disclosures
-            if as_of.includes(position, recorded_at, published_on)
+            {"position": entry.position, "published_on": entry.published_on, **msgspec.structs.asdict(entry.disclosure)}
+            for entry in project.disclosures
+            if as_of.includes(entry.position, entry.recorded_at, entry.published_on)
         ),
         timeline=tuple(_timeline(fold, project, as_of)),
     )
@@ -251,20 +253,27 @@ def _timeline(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[Tim
     entries = [
         TimelineEntry(effective_on=project.registered_on, position=project.position, event="registered", detail="")
     ]
-    for position, recorded_at, effective_on, status in project.status_changes:
-        if as_of.includes(position, recorded_at, effective_on):
-            entries.append(TimelineEntry(effective_on=effective_on, position=position, event=status.value, detail=""))
+    for change in project.status_changes:
+        if as_of.includes(change.position, change.recorded_at, change.effective_on):
+            entries.append(
+                TimelineEntry(
+                    effective_on=change.effective_on, position=change.position, event=change.status, detail=""
+                )
+            )
     for report in project.beneficiaries:
         if as_of.includes(report.position, report.recorded_at, report.as_of):
             detail = f"{report.person_times} person-times"
             entries.append(
                 TimelineEntry(effective_on=report.as_of, position=report.position, event="beneficiaries", detail=detail)
             )
-    for position, recorded_at, published_on, disclosure in project.disclosures:
-        if as_of.includes(position, recorded_at, published_on):
-            detail = f"{disclosure.kind.value} report for {disclosure.period_start}..{disclosure.period_end}"
+    for entry in project.disclosures:
+        if as_of.includes(entry.position, entry.recorded_at, entry.published_on):
+            disclosure = entry.disclosure
+            detail = f"{disclosure.kind} report for {disclosure.period_start}..{disclosure.period_end}"
             entries.append(
-                TimelineEntry(effective_on=published_on, position=position, event="disclosed", detail=detail)
+                TimelineEntry(
+                    effective_on=entry.published_on, position=entry.position, event="disclosed", detail=detail
+                )
             )
     entries.extend(_money_entries(fold, project, as_of))
     return sorted(entries, key=lambda e: (e.effective_on, e.position, e.event))
@@ -273,7 +282,7 @@ def _timeline(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[Tim
 def _money_entries(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[TimelineEntry]:
     entries = []
     seen: set[tuple[int, str]] = set()
-    for fact in matching_facts(fold, as_of):
+    for fact in fold.matching_facts(as_of):
         pledge = fold.pledges[fact.pledge_id]
         if pledge.terms.project_id != project.id or fact.amount <= 0 or (fact.position, fact.column) in seen:
             continue
@@ -288,7 +297,7 @@ def _money_entry(fact: Fact, donor: str, currency: str) -> TimelineEntry:
         effective_on=fact.effective_on,
         position=fact.position,
         event=fact.column,
-        detail=f"{fact.amount} {currency} ({donor})",
+        detail=f"{money(fact.amount)} {currency} ({donor})",
     )
 
 
@@ -301,17 +310,18 @@ def organization_page(
     campaign_policy: DisclosurePolicy | None = None,
 ) -> OrganizationPage:
     """The public page of one organization; its anonymous pledges are left off."""
-    record = fold.organizations.get(organization_id)
+    record = fold.organizations.get(str(organization_id))
     found = record.at(as_of) if record else None
     if found is None:
         raise NotFound(f"organization {organization_id} is not in the ledger at these coordinates")
     profile, deregistered_on = found
-    own = (p for p in fold.pledges.values() if p.terms.donor_id == organization_id and not p.terms.anonymous)
+    wanted = str(organization_id)
+    own = (p for p in fold.pledges.values() if p.terms.donor_id == wanted and not p.terms.anonymous)
     lines = _lines(fold, own, as_of)
     record_counts: Counter[str] = Counter()
     if on is not None:
         for project in fold.projects.values():
-            if project.plan.implementing_organization_id == organization_id and as_of.knows(
+            if project.plan.implementing_organization_id == wanted and as_of.knows(
                 project.position, project.recorded_at
             ):
                 try:
@@ -325,8 +335,8 @@ def organization_page(
         coordinates=coordinates_of(fold, as_of),
         organization_id=organization_id,
         name=profile.name,
-        kind=profile.kind.value,
-        level=profile.level.value,
+        kind=profile.kind,
+        level=profile.level,
         home_region=profile.home_region,
         charity=profile.charity,
         public_fundraising=profile.public_fundraising,
@@ -344,7 +354,7 @@ def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
     """Inflows into one county by donor level, kind and donor (anonymous donors aggregated)."""
     projects = sorted(
         (p for p in fold.projects.values() if p.plan.region == county and as_of.knows(p.position, p.recorded_at)),
-        key=lambda p: (p.plan.title, str(p.id)),
+        key=lambda p: (p.plan.title, p.id),
     )
     ids = {p.id for p in projects}
     lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id in ids), as_of)
@@ -352,9 +362,9 @@ def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
     by_kind: dict[str, list[PledgeLine]] = defaultdict(list)
     by_donor: dict[str, list[PledgeLine]] = defaultdict(list)
     for line in lines:
-        pledge = fold.pledges[line.pledge_id]
+        pledge = fold.pledges[str(line.pledge_id)]
         donor = fold.organizations[pledge.terms.donor_id].at(as_of)
-        level, kind = (donor[0].level.value, donor[0].kind.value) if donor else ("(none)", "(none)")
+        level, kind = (donor[0].level, donor[0].kind) if donor else ("(none)", "(none)")
         if pledge.terms.anonymous:  # in a county with few donors, level or kind could name them
             level = kind = ANONYMOUS
         by_level[level].append(line)
@@ -366,9 +376,9 @@ def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
         county=county,
         projects=tuple(
             {
-                "project_id": p.id,
+                "project_id": UUID(p.id),
                 "title": p.plan.title,
-                "category": p.plan.category.value,
+                "category": p.plan.category,
                 "status": p.status_at(as_of)[0],
             }
             for p in projects

@@ -8,19 +8,20 @@
 - :mod:`aidledger.testing.invariants` — reusable checks (bounds, group sums, conservation of
   new money, incremental = rebuild = reload, replay determinism, agreement with the model).
 
-The submodules load on first use, so ``aidledger.testing.model`` and
-``aidledger.testing.invariants`` work without hypothesis installed.
+``strategies`` needs hypothesis; without it, ``aidledger.testing.model`` and
+``aidledger.testing.invariants`` still work.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from aidledger.testing import invariants, model
+from aidledger.testing.invariants import InvariantViolation, check_all, run_history
+from aidledger.testing.model import LedgerModel, Outcome
 
-if TYPE_CHECKING:
-    from aidledger.testing import invariants, model, strategies
-    from aidledger.testing.invariants import InvariantViolation, check_all, run_history
-    from aidledger.testing.model import LedgerModel, Outcome
+try:
+    from aidledger.testing import strategies
+except ImportError:  # hypothesis (the ``dev`` extra) is not installed
+    strategies = None  # type: ignore[assignment]
 
 __all__ = [
     "InvariantViolation",
@@ -32,24 +33,3 @@ __all__ = [
     "run_history",
     "strategies",
 ]
-
-_LOCATIONS = {
-    "invariants": "aidledger.testing.invariants",
-    "model": "aidledger.testing.model",
-    "strategies": "aidledger.testing.strategies",
-    "InvariantViolation": "aidledger.testing.invariants",
-    "check_all": "aidledger.testing.invariants",
-    "run_history": "aidledger.testing.invariants",
-    "LedgerModel": "aidledger.testing.model",
-    "Outcome": "aidledger.testing.model",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Load a submodule, or one of the names re-exported here, on first use."""
-    location = _LOCATIONS.get(name)
-    if location is None:
-        msg = f"module 'aidledger.testing' has no attribute {name!r}"
-        raise AttributeError(msg)
-    module = import_module(location)
-    return module if location.endswith(f".{name}") else getattr(module, name)

@@ -30,14 +30,15 @@ from typing import Any
 from uuid import UUID
 
 from aidledger import projections
-from aidledger.application import AidLedger, open_ledger
+from aidledger.application.ledger import AidLedger
+from aidledger.application.views import Receipt
+from aidledger.bootstrap import open_ledger
 from aidledger.errors import AidLedgerError
 from aidledger.interchange.commands import run_command
-from aidledger.projections import AsOf, LedgerFold, Projections, TotalsReport
+from aidledger.projections import AsOf, LedgerFold, TotalsReport
 from aidledger.projections.fold import BASE_COLUMNS
 from aidledger.projections.totals import pledge_columns
 from aidledger.testing.model import LedgerModel, ModelRow, Outcome
-from aidledger.views import Receipt
 
 __all__ = [
     "DEFAULT_GROUPINGS",
@@ -207,7 +208,7 @@ def check_agrees_with_model(
 ) -> None:
     """Every column of every pledge, and every row of each grouping, equal the model's."""
     fold = _fold(source)
-    ledger_pledges = pledge_columns(fold, AsOf(effective_on=effective_on))
+    ledger_pledges = {UUID(k): v for k, v in pledge_columns(fold, AsOf(effective_on=effective_on)).items()}
     model_pledges = model.pledge_columns(effective_on)
     for pledge_id in sorted(set(ledger_pledges) | set(model_pledges)):
         got, want = ledger_pledges.get(pledge_id), model_pledges.get(pledge_id)
@@ -348,7 +349,7 @@ def check_pools_cover_regrants(source: AidLedger | LedgerFold, effective_on: dat
     """No pooled-fund pledge passes on more than was disbursed into the pool (net)."""
     fold = _fold(source)
     columns = pledge_columns(fold, AsOf(effective_on=effective_on))
-    passed_on: dict[UUID, Decimal] = {}
+    passed_on: dict[str, Decimal] = {}
     for pledge in fold.pledges.values():
         if pledge.terms.funded_from is not None:
             pledged = columns.get(pledge.id, {}).get("pledged", ZERO)
@@ -374,17 +375,20 @@ def check_projection_paths(ledger: AidLedger, groupings: Sequence[Sequence[str]]
 
     Reports must be byte-identical (digests included), and so must the facts behind them.
     """
+    runner = projections.projections_of(ledger)
     incremental_fold = _fold(ledger)
     incremental = _reports(incremental_fold, groupings)
-    rebuilt_fold = Projections(ledger).rebuild()
+    rebuilt_fold = runner.rebuild().fold
     if _reports(rebuilt_fold, groupings) != incremental:
         _fail(f"a rebuild from scratch differs from the incremental fold at position {ledger.position()}")
     if rebuilt_fold.facts != incremental_fold.facts:
         _fail(f"rebuilt facts differ from incremental facts at position {ledger.position()}")
-    if _reports(Projections(ledger).rebuild(), groupings) != incremental:
+    if projections.projections_digest(rebuilt_fold) != projections.projections_digest(incremental_fold):
+        _fail(f"a rebuild's projections digest differs from the incremental fold's at {ledger.position()}")
+    if _reports(runner.rebuild().fold, groupings) != incremental:
         _fail("two rebuilds of the same log give different reports")
-    with closing(AidLedger(dict(ledger.env))) as reopened:
-        reloaded_fold = Projections(reopened).recorder.load()
+    with closing(open_ledger(ledger.store.address)) as reopened:
+        reloaded_fold = _fold(reopened)
         if reloaded_fold.facts != incremental_fold.facts:
             _fail(f"the fold reloaded from the database differs from the incremental fold at {ledger.position()}")
         if _reports(reopened, groupings) != incremental:

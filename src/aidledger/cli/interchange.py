@@ -7,8 +7,6 @@ aidledger errors into one line on stderr and an exit code.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-import aidledger
-from aidledger.application import AidLedger
+from aidledger.cli.common import add_command, as_of_options, open_ledger, print_json, progress_bars
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, export
 from aidledger.interchange.importer import Importer, ImportSummary, refusal
@@ -34,34 +30,17 @@ PROGRESS_FROM_BYTES = 100_000
 
 def register(commands: Any) -> None:
     """Add ``import`` and ``export`` to the main parser's subparsers."""
-    imports = commands.add_parser(
-        "import", help="import a CSV or JSON Lines file of commands, all or nothing (docs/import.md)"
-    )
-    imports.add_argument("file", type=Path, help="a .csv or .jsonl file, one command per row")
-    imports.add_argument("--format", choices=["csv", "jsonl"], help="the file's format (default: by its extension)")
-    imports.add_argument(
-        "--skip-invalid", action="store_true", help="store the valid rows and write the others to the rejects file"
-    )
-    imports.add_argument(
-        "--rejects",
-        type=Path,
-        metavar="FILE",
-        help="where rejected rows go (default with --skip-invalid: <file>.rejects.csv or .rejects.jsonl)",
-    )
-    imports.add_argument("--dry-run", action="store_true", help="check every row; store nothing")
-    imports.add_argument(
-        "--no-rehearsal",
-        action="store_true",
-        help="do not run the file on a copy of the ledger first (faster; a rule broken while storing then "
-        "stops the import at that row)",
-    )
-    imports.add_argument(
-        "--recorded-by", metavar="NAME", help="who records rows without a recorded_by (default: $AIDLEDGER_USER)"
-    )
-    _common(imports)
-    imports.set_defaults(run=cmd_import)
-
-    exports = commands.add_parser("export", help="export a view as JSON or CSV, or projects as IATI XML")
+    for name in ("import", "load"):
+        _import_options(
+            add_command(
+                commands,
+                name,
+                "import a CSV or JSON Lines file of commands, all or nothing (docs/import.md)"
+                + (" (the same as import)" if name == "load" else ""),
+                cmd_import,
+            )
+        )
+    exports = add_command(commands, "export", "export a view as JSON or CSV, or projects as IATI XML", cmd_export)
     exports.add_argument(
         "--format",
         choices=FORMATS,
@@ -77,24 +56,31 @@ def register(commands: Any) -> None:
     exports.add_argument(
         "--reporting-org", metavar="ORG", help="IATI: the publishing organization (its id or command id)"
     )
-    exports.add_argument("--position", type=int, metavar="N", help="only events at or before log position N")
-    exports.add_argument("--recorded-before", metavar="TIME", help="only events recorded before TIME (ISO, with zone)")
-    exports.add_argument("--effective-on", metavar="DATE", help="only what happened on or before DATE")
-    _common(exports)
-    exports.set_defaults(run=cmd_export)
+    as_of_options(exports)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS keeps the main parser's values when the option is not repeated after the command.
-    parser.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file, ':memory:' or postgresql:// URL")
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts")
-
-
-def _ledger(args: argparse.Namespace, *, create: bool) -> AidLedger:
-    db = str(args.db)
-    if not create and db != ":memory:" and "://" not in db and not Path(db).exists():
-        raise InvalidInput("--db", db, "an existing ledger (run `aidledger import` or `aidledger demo` first)")
-    return aidledger.open(db, recorded_by=os.environ.get("AIDLEDGER_USER", "cli"))
+def _import_options(imports: argparse.ArgumentParser) -> None:
+    imports.add_argument("file", type=Path, help="a .csv or .jsonl file, one command per row")
+    imports.add_argument("--format", choices=["csv", "jsonl"], help="the file's format (default: by its extension)")
+    imports.add_argument(
+        "--skip-invalid", action="store_true", help="store the valid rows and write the others to the rejects file"
+    )
+    imports.add_argument(
+        "--rejects",
+        type=Path,
+        metavar="FILE",
+        help="where rejected rows go (default with --skip-invalid: <file>.rejects.csv or .rejects.jsonl)",
+    )
+    imports.add_argument("--dry-run", action="store_true", help="check every row; store nothing")
+    imports.add_argument(
+        "--no-rehearsal",
+        action="store_true",
+        help="do not decide the rules while checking (memory stays bounded by the file's rows, not by the "
+        "objects it touches; a rule broken while storing then stops the import at that row)",
+    )
+    imports.add_argument(
+        "--recorded-by", metavar="NAME", help="who records rows without a recorded_by (default: $AIDLEDGER_USER)"
+    )
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -106,7 +92,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     if not path.is_file():
         raise InvalidInput("file", str(path), "an existing .csv or .jsonl file")
     show = not args.json and path.stat().st_size >= PROGRESS_FROM_BYTES
-    with _ledger(args, create=True) as ledger, _progress(show) as progress:
+    with open_ledger(args, create=True) as ledger, progress_bars(show) as progress:
         importer = Importer(
             ledger,
             path,
@@ -120,7 +106,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
         )
         summary = importer.run()
     if args.json:
-        _print_json(summary.model_dump(mode="json"))
+        print_json(summary.model_dump(mode="json"))
     if importer.refused(summary):
         raise refusal(summary)
     if not args.json:
@@ -140,26 +126,6 @@ def _import_line(summary: ImportSummary) -> str:
     if summary.rejects_file:
         line += f" (written to {summary.rejects_file})"
     return line + f"; log position {summary.position_before} -> {summary.position_after}"
-
-
-@contextmanager
-def _progress(show: bool) -> Iterator[Any]:
-    """A progress callback drawing bars on stderr, or ``None`` when not shown."""
-    if not show:
-        yield None
-        return
-    amount = TextColumn("{task.fields[amount]}")
-    columns = (TextColumn("{task.description:<8}"), BarColumn(), amount, TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bars:
-        tasks: dict[str, TaskID] = {}
-
-        def update(phase: str, done: int, total: int) -> None:
-            amount = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if phase == "checking" else f"{done}/{total} rows"
-            if phase not in tasks:
-                tasks[phase] = bars.add_task(phase, total=total, amount=amount)
-            bars.update(tasks[phase], completed=done, total=total, amount=amount)
-
-        yield update
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -186,7 +152,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         if args.by:
             raise InvalidInput("--by", ",".join(args.by), "no grouping with --format iati")
         options.pop("group_by")
-    with _ledger(args, create=False) as ledger:
+    with open_ledger(args) as ledger:
         if args.out is None:
             coordinates = export(ledger, sys.stdout, **options)
         else:
@@ -194,7 +160,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                 coordinates = export(ledger, out, **options)
     if args.out is not None:
         if args.json:
-            _print_json(
+            print_json(
                 {
                     "file": str(args.out),
                     "format": args.export_format,
@@ -226,7 +192,3 @@ def _replacing(path: Path, *, bom: bool) -> Iterator[TextIO]:
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

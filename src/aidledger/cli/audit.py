@@ -1,18 +1,13 @@
-"""The audit commands of the ``aidledger`` command line: checkpoint, verify, prove, replay, restate.
+"""The audit commands: checkpoint, verify, prove, replay, restatement, history, rebuild.
 
-:func:`register` adds them to the main parser's subcommands. Handlers return the exit code:
-0 when all is well, 5 (as for any integrity failure) when verification, a proof or a replay fails.
-User mistakes raise aidledger errors, which the main command line prints as one line.
+Handlers return the exit code: 0 when all is well, 5 (as for any integrity failure) when
+verification, a proof or a replay fails. User mistakes raise aidledger errors, which the main
+command line prints as one line. The commands that only read open the ledger read-only.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-import aidledger
 from aidledger import projections
-from aidledger.application import AidLedger
+from aidledger.application.ledger import AidLedger
 from aidledger.audit.checkpoint import make_checkpoint, read_checkpoint, sidecar_path, write_checkpoint
 from aidledger.audit.histories import history, resolve_aggregate
-from aidledger.audit.leaves import Source
 from aidledger.audit.proofs import (
     ConsistencyProof,
     prove_consistency,
@@ -38,13 +31,11 @@ from aidledger.audit.proofs import (
 from aidledger.audit.replays import replay, replay_report
 from aidledger.audit.restatements import EventChange, restatement
 from aidledger.audit.verification import verify
+from aidledger.cli.common import EXIT_INTEGRITY, add_command, open_ledger, print_json, say
 from aidledger.errors import InvalidInput
 from aidledger.projections.totals import DIMENSIONS
 
-__all__ = ["EXIT_INTEGRITY", "register"]
-
-EXIT_INTEGRITY = 5
-"""The exit code of a failed verification, proof or replay: the main CLI's code for integrity failures."""
+__all__ = ["register"]
 
 
 def register(commands: Any) -> None:
@@ -54,19 +45,24 @@ def register(commands: Any) -> None:
     _prove(commands)
     _replay(commands)
     _restatement(commands)
+    rebuild = add_command(
+        commands, "rebuild", "refold the projections from the events, replacing what is stored", cmd_rebuild
+    )
+    rebuild.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="first verify the events against these checkpoints (repeatable)",
+    )
     _history(commands)
 
 
-def _add(commands: Any, name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text, description=help_text)
-    # SUPPRESS: given after the subcommand it sets --json; absent, it keeps the main option's value.
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts")
-    parser.set_defaults(run=run)
-    return parser
-
-
 def _checkpoint(commands: Any) -> None:
-    parser = _add(commands, "checkpoint", "write a checkpoint (origin, size, Merkle root) to a file", cmd_checkpoint)
+    parser = add_command(
+        commands, "checkpoint", "write a checkpoint (origin, size, Merkle root) to a file", cmd_checkpoint
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the checkpoint file to write")
     parser.add_argument("--size", type=int, metavar="N", help="cover only the first N events (default: all)")
     parser.add_argument("--origin", metavar="NAME", help="the ledger's name (default: aidledger/<first event id>)")
@@ -74,27 +70,29 @@ def _checkpoint(commands: Any) -> None:
 
 
 def _verify(commands: Any) -> None:
-    parser = _add(commands, "verify", "recompute the Merkle tree from the stored rows and check it", cmd_verify)
+    parser = add_command(commands, "verify", "recompute the Merkle tree from the stored rows and check it", cmd_verify)
     parser.add_argument("--checkpoint", action="append", default=[], type=Path, metavar="FILE", help="repeatable")
     parser.add_argument("--origin", metavar="NAME", help="the ledger name every checkpoint must carry")
     parser.add_argument("--deep", action="store_true", help="also check every row is canonical and readable")
 
 
 def _prove(commands: Any) -> None:
-    inclusion = _add(commands, "prove-inclusion", "prove one event is in a checkpoint", cmd_prove_inclusion)
+    inclusion = add_command(commands, "prove-inclusion", "prove one event is in a checkpoint", cmd_prove_inclusion)
     inclusion.add_argument("--checkpoint", required=True, type=Path, metavar="FILE")
     which = inclusion.add_mutually_exclusive_group(required=True)
     which.add_argument("--position", type=int, metavar="N", help="the event at log position N")
     which.add_argument("--aggregate", metavar="ID", help="an aggregate's UUID or creating command id")
     inclusion.add_argument("--version", type=int, default=1, metavar="V", help="with --aggregate (default 1)")
     inclusion.add_argument("--out", required=True, type=Path, metavar="FILE")
-    consistency = _add(
+    consistency = add_command(
         commands, "prove-consistency", "prove a later checkpoint extends an earlier one", cmd_prove_consistency
     )
     consistency.add_argument("--from", dest="first", required=True, type=Path, metavar="FILE")
     consistency.add_argument("--to", dest="second", required=True, type=Path, metavar="FILE")
     consistency.add_argument("--out", required=True, type=Path, metavar="FILE")
-    check = _add(commands, "verify-proof", "check a proof against checkpoints, without the database", cmd_verify_proof)
+    check = add_command(
+        commands, "verify-proof", "check a proof against checkpoints, without the database", cmd_verify_proof
+    )
     check.add_argument("proof", type=Path, metavar="FILE")
     check.add_argument("--checkpoint", action="append", required=True, type=Path, metavar="FILE", help="1 or 2")
     check.add_argument("--aggregate", metavar="UUID", help="the event must be of this aggregate")
@@ -103,7 +101,7 @@ def _prove(commands: Any) -> None:
 
 
 def _replay(commands: Any) -> None:
-    parser = _add(commands, "replay", "recompute a past report byte for byte", cmd_replay)
+    parser = add_command(commands, "replay", "recompute a past report byte for byte", cmd_replay)
     parser.add_argument("--to", type=int, metavar="POSITION", help="the totals report as of log position POSITION")
     parser.add_argument("--by", action="append", default=[], metavar="DIMENSION", help=", ".join(DIMENSIONS))
     parser.add_argument("--effective-on", metavar="DATE", help="only what happened on or before DATE")
@@ -113,7 +111,9 @@ def _replay(commands: Any) -> None:
 
 
 def _restatement(commands: Any) -> None:
-    parser = _add(commands, "restatement", "figures that changed between two as-of points, and why", cmd_restatement)
+    parser = add_command(
+        commands, "restatement", "figures that changed between two as-of points, and why", cmd_restatement
+    )
     parser.add_argument("--from", dest="first", type=int, metavar="A", help="log position of the first point")
     parser.add_argument("--to", dest="second", type=int, metavar="B", help="log position of the second (default: now)")
     parser.add_argument("--by", action="append", default=[], metavar="DIMENSION", help="default: project")
@@ -125,50 +125,8 @@ def _restatement(commands: Any) -> None:
 
 
 def _history(commands: Any) -> None:
-    parser = _add(commands, "history", "every event of one aggregate: who, when, why", cmd_history)
+    parser = add_command(commands, "history", "every event of one aggregate: who, when, why", cmd_history)
     parser.add_argument("subject", metavar="AGGREGATE", help="a UUID, or the id of a command that created it")
-
-
-# -- helpers ----------------------------------------------------------------------------------------
-
-
-def _is_url(db: str) -> bool:
-    return str(db).startswith(("postgres://", "postgresql://"))
-
-
-def _db_file(args: argparse.Namespace) -> Path:
-    """The ledger file; it is read directly, so verification never goes through the library's writes."""
-    if args.db == ":memory:":
-        raise InvalidInput("--db", args.db, "a ledger file (an in-memory ledger is gone when its process ends)")
-    path = Path(args.db)
-    if not path.is_file():
-        raise InvalidInput("--db", args.db, "an existing ledger file or a postgresql:// URL")
-    return path
-
-
-def _open(args: argparse.Namespace) -> AidLedger:
-    location: str | Path = args.db if _is_url(args.db) else _db_file(args)
-    return aidledger.open(location, recorded_by=os.environ.get("AIDLEDGER_USER", "cli"))
-
-
-@contextmanager
-def _rows_of(args: argparse.Namespace) -> Iterator[Source]:
-    """Where the stored rows are read: the SQLite file itself (read-only), or a PostgreSQL ledger."""
-    if _is_url(args.db):
-        with _open(args) as ledger:
-            yield ledger
-    else:
-        yield _db_file(args)
-
-
-def _print_json(data: Any) -> None:
-    if hasattr(data, "model_dump"):
-        data = data.model_dump(mode="json")
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-
-
-def _say(console: Console, text: str, style: str | None = None) -> None:
-    console.print(f"[{style}]{escape(text)}[/{style}]" if style else escape(text))
 
 
 # -- handlers ---------------------------------------------------------------------------------------
@@ -176,35 +134,35 @@ def _say(console: Console, text: str, style: str | None = None) -> None:
 
 def cmd_checkpoint(args: argparse.Namespace, console: Console) -> int:
     """Write a checkpoint file (and its leaf sidecar)."""
-    with _rows_of(args) as source:
+    with open_ledger(args, read_only=True) as source:
         checkpoint, leaves = make_checkpoint(source, size=args.size, origin=args.origin)
     write_checkpoint(checkpoint, args.out, None if args.no_leaves else leaves)
     sidecar = None if args.no_leaves else str(sidecar_path(args.out))
     if args.json:
-        _print_json({**checkpoint.model_dump(), "file": str(args.out), "sidecar": sidecar})
+        print_json({**checkpoint.model_dump(), "file": str(args.out), "sidecar": sidecar})
         return 0
-    _say(console, f"checkpoint {args.out}: {checkpoint.origin}, size {checkpoint.size}, root {checkpoint.root}")
+    say(console, f"checkpoint {args.out}: {checkpoint.origin}, size {checkpoint.size}, root {checkpoint.root}")
     if sidecar:
-        _say(console, f"leaf hashes in {sidecar} (lets verify name the exact position that differs)")
+        say(console, f"leaf hashes in {sidecar} (lets verify name the exact position that differs)")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     """Verify the stored rows against the checkpoints; exit 5 on any finding."""
-    with _rows_of(args) as source:
+    with open_ledger(args, read_only=True) as source:
         result = verify(source, args.checkpoint, origin=args.origin, deep=args.deep)
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0 if result.ok else EXIT_INTEGRITY
     for checkpoint in result.checkpoints:
         verdict = "matches" if checkpoint.matches else "DOES NOT MATCH"
-        _say(console, f"checkpoint {checkpoint.name} (size {checkpoint.size}): {verdict}")
+        say(console, f"checkpoint {checkpoint.name} (size {checkpoint.size}): {verdict}")
     for finding in result.findings:
         where = f"position {finding.position}" if finding.position is not None else "position unknown"
-        _say(console, f"{finding.kind} at {where}: {finding.message}", "red")
+        say(console, f"{finding.kind} at {where}: {finding.message}", "red")
     for note in result.notes:
-        _say(console, f"note: {note}", "yellow")
-    _say(console, result.summary(), "green" if result.ok else "red")
+        say(console, f"note: {note}", "yellow")
+    say(console, result.summary(), "green" if result.ok else "red")
     return 0 if result.ok else EXIT_INTEGRITY
 
 
@@ -212,32 +170,32 @@ def cmd_prove_inclusion(args: argparse.Namespace, console: Console) -> int:
     """Write an inclusion proof of one event in a checkpoint."""
     checkpoint = read_checkpoint(args.checkpoint)
     if args.aggregate is None:
-        with _rows_of(args) as source:
+        with open_ledger(args, read_only=True) as source:
             proof = prove_inclusion(source, checkpoint, position=args.position)
     else:
-        with _open(args) as ledger:
+        with open_ledger(args, read_only=True) as ledger:
             aggregate_id = resolve_aggregate(ledger, args.aggregate)
             proof = prove_inclusion(ledger, checkpoint, aggregate_id=aggregate_id, version=args.version)
     write_proof(proof, args.out)
     if args.json:
-        _print_json(proof)
+        print_json(proof)
     else:
         event = proof.event
-        _say(console, f"{args.out}: {event['topic']} {event['originator_id']} v{event['originator_version']}")
-        _say(console, f"is log position {proof.position} of {checkpoint.label()} ({len(proof.path)} hashes)")
+        say(console, f"{args.out}: {event['topic']} {event['originator_id']} v{event['originator_version']}")
+        say(console, f"is log position {proof.position} of {checkpoint.label()} ({len(proof.path)} hashes)")
     return 0
 
 
 def cmd_prove_consistency(args: argparse.Namespace, console: Console) -> int:
     """Write a consistency proof between two checkpoints."""
     first, second = read_checkpoint(args.first), read_checkpoint(args.second)
-    with _rows_of(args) as source:
+    with open_ledger(args, read_only=True) as source:
         proof = prove_consistency(source, first, second)
     write_proof(proof, args.out)
     if args.json:
-        _print_json(proof)
+        print_json(proof)
     else:
-        _say(console, f"{args.out}: {second.label()} extends {first.label()} ({len(proof.path)} hashes)")
+        say(console, f"{args.out}: {second.label()} extends {first.label()} ({len(proof.path)} hashes)")
     return 0
 
 
@@ -256,9 +214,9 @@ def cmd_verify_proof(args: argparse.Namespace, console: Console) -> int:
             proof, checkpoints[0], aggregate_id=args.aggregate, version=args.version, position=args.position
         )
     if args.json:
-        _print_json(check)
+        print_json(check)
     else:
-        _say(console, check.message, "green" if check.ok else "red")
+        say(console, check.message, "green" if check.ok else "red")
     return 0 if check.ok else EXIT_INTEGRITY
 
 
@@ -266,33 +224,33 @@ def cmd_replay(args: argparse.Namespace, console: Console) -> int:
     """Recompute a past report; compare it with a published one or an expected digest."""
     if (args.report is None) == (args.to is None):
         raise InvalidInput("replay", "--to/--report", "exactly one of --to POSITION or --report FILE")
-    with _open(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         if args.report is not None:
             return _replay_published(ledger, args, console)
         report = replay(ledger, args.to, args.by, recorded_before=args.recorded_before, effective_on=args.effective_on)
     matches = args.expect_digest is None or args.expect_digest.removeprefix("sha256:") == report.digest
     if args.json:
-        _print_json(report)
+        print_json(report)
     else:
-        _say(console, f"totals at position {report.coordinates.position}, root {report.coordinates.root}")
-        _say(console, f"digest sha256:{report.digest}")
+        say(console, f"totals at position {report.coordinates.position}, root {report.coordinates.root}")
+        say(console, f"digest sha256:{report.digest}")
         if args.expect_digest is not None:
-            _say(console, "matches the expected digest" if matches else "DIFFERS from the expected digest")
+            say(console, "matches the expected digest" if matches else "DIFFERS from the expected digest")
     return 0 if matches else EXIT_INTEGRITY
 
 
 def _replay_published(ledger: AidLedger, args: argparse.Namespace, console: Console) -> int:
     result = replay_report(ledger, args.report)
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0 if result.ok else EXIT_INTEGRITY
     verdict = "reproduced byte for byte" if result.ok else "NOT reproduced"
-    _say(console, f"{result.report} report at position {result.position}: {verdict}", "green" if result.ok else "red")
-    _say(console, f"published digest sha256:{result.published_digest}, replayed sha256:{result.replayed_digest}")
+    say(console, f"{result.report} report at position {result.position}: {verdict}", "green" if result.ok else "red")
+    say(console, f"published digest sha256:{result.published_digest}, replayed sha256:{result.replayed_digest}")
     if not result.digest_valid:
-        _say(console, "the published digest does not match the published content (the file was edited)", "red")
+        say(console, "the published digest does not match the published content (the file was edited)", "red")
     for difference in result.differences:
-        _say(console, f"  {difference}")
+        say(console, f"  {difference}")
     return 0 if result.ok else EXIT_INTEGRITY
 
 
@@ -300,10 +258,10 @@ def cmd_restatement(args: argparse.Namespace, console: Console) -> int:
     """Print every figure that changed between two as-of points, with the events that changed it."""
     before = projections.as_of(args.first, args.from_recorded_before, args.from_effective_on or args.effective_on)
     after = projections.as_of(args.second, args.to_recorded_before, args.to_effective_on or args.effective_on)
-    with _open(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         report = restatement(ledger, before, after, args.by or ["project"])
     if args.json:
-        _print_json(report)
+        print_json(report)
         return 0
     table = Table(title=f"Restatement from {_point(report.restated_from)} to {_point(report.coordinates)}")
     for name in ("figure", "column", "currency", "before", "after", "change", "events"):
@@ -314,7 +272,7 @@ def cmd_restatement(args: argparse.Namespace, console: Console) -> int:
         row = (figure.column, figure.currency, str(figure.before), str(figure.after), str(figure.change), events)
         table.add_row(escape(group), *(escape(cell) for cell in row))
     console.print(table)
-    _say(console, f"{len(report.figures)} figures changed; digest sha256:{report.digest}")
+    say(console, f"{len(report.figures)} figures changed; digest sha256:{report.digest}")
     return 0
 
 
@@ -335,10 +293,10 @@ def _point(coordinates: projections.Coordinates) -> str:
 
 def cmd_history(args: argparse.Namespace, console: Console) -> int:
     """Print every event of one aggregate, oldest first."""
-    with _open(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         found = history(ledger, args.subject)
     if args.json:
-        _print_json(found)
+        print_json(found)
         return 0
     table = Table(title=f"History of {found.kind} {found.aggregate_id}")
     for name in ("position", "event", "recorded at", "by", "effective on", "evidence", "command", "reason"):
@@ -349,4 +307,22 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
         cells = (entry.event, entry.recorded_at.isoformat(), entry.recorded_by, str(entry.effective_on), evidence)
         table.add_row(str(entry.position), *(escape(c) for c in cells), escape(command), escape(entry.reason or "-"))
     console.print(table)
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace, console: Console) -> int:
+    """Refold the whole log and store the result as a new snapshot of the projections."""
+    with open_ledger(args) as ledger:
+        if args.checkpoint:
+            result = verify(ledger, args.checkpoint, projections_state=False)
+            if not result.ok:
+                say(console, result.summary(), "red")
+                return EXIT_INTEGRITY
+        folded = projections.projections_of(ledger).replace_state()
+        digest = projections.projections_digest(folded.fold)
+    if args.json:
+        print_json({"position": folded.fold.position, "root": folded.merkle.root().hex(), "projections": digest})
+        return 0
+    say(console, f"projections refolded from {folded.merkle.size} events up to position {folded.fold.position}")
+    say(console, f"root {folded.merkle.root().hex()}  projections digest {digest}")
     return 0

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from aidledger.canonical import canonical_json
 from aidledger.domain.base import Envelope
 from aidledger.domain.disbursement import DisbursementTerms
 from aidledger.domain.organization import OrganizationProfile
@@ -41,7 +42,6 @@ from aidledger.domain.values import (
     RegionCode,
 )
 from aidledger.errors import InvalidInput
-from aidledger.persistence import canonical_json
 
 __all__ = [
     "AmendPledge",
@@ -63,6 +63,8 @@ __all__ = [
     "UpdateOrganization",
     "WithdrawPledge",
     "build_command",
+    "invalid_input_from",
+    "locate_error",
 ]
 
 
@@ -400,20 +402,19 @@ def _complete(command: TCommand, recorded_by: str | None) -> TCommand:
         if recorded_by is None:
             raise InvalidInput("recorded_by", None, "the id of the user or system recording this (required)")
         updates["recorded_by"] = recorded_by
-    if not updates:
-        return command
-    return type(command).model_validate(command.model_dump(by_alias=True) | updates)
+    # Both values are checked strings: copying is enough, and cheaper than validating again.
+    return command.model_copy(update=updates) if updates else command
 
 
 def invalid_input_from(error: ValidationError, what: str) -> InvalidInput:
     """Turn pydantic's errors into one :class:`InvalidInput` naming each field and value."""
-    located = [_locate(item) for item in error.errors()]
+    located = [locate_error(item) for item in error.errors()]
     problems = tuple(f"{what}.{field}: {message} (got {value!r})" for field, value, message in located)
     field, value, message = located[0]
     return InvalidInput(field, value, message, problems=problems)
 
 
-def _locate(item: Any) -> tuple[str, Any, str]:
+def locate_error(item: Any) -> tuple[str, Any, str]:
     """Field, value and message of one pydantic error; model-level messages start 'field: '."""
     message = str(item["msg"]).removeprefix("Value error, ")
     field = ".".join(str(part) for part in item["loc"])

@@ -11,6 +11,15 @@ but hashes and sizes, so an auditor can check a log's claims offline. Generation
 works over a sequence of leaf hashes in O(n) hashing with no recursion, so very
 large logs (millions of entries) are handled in bounded stack depth.
 
+Leaves of the ledger's tree are the canonical bytes of each stored event (:func:`leaf_bytes`):
+
+    {"originator_id": "<uuid, lower case, hyphenated>", "originator_version": <int>,
+     "state": <the stored state, itself canonical JSON>, "topic": "<module:Class.Event>"}
+
+No store detail (rowid, notification id, the SQLite hex form of ids) is part of them, so an SQLite
+and a PostgreSQL copy of one history give the same leaves. The state bytes are spliced in as
+stored, never re-encoded: a changed byte changes the leaf.
+
 This module is pure standard library on purpose: auditors should be able to
 read and run it without trusting anything else.
 """
@@ -19,16 +28,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any, Protocol
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "MerkleAccumulator",
     "ProofError",
+    "StoredLeaf",
     "consistency_proof",
     "inclusion_proof",
+    "leaf_bytes",
     "leaf_hash",
+    "leaf_hash_of",
     "node_hash",
     "root_from_leaf_hashes",
     "verify_consistency",
@@ -59,6 +75,77 @@ class ProofError(ValueError):
 def leaf_hash(data: bytes) -> bytes:
     """Return the RFC 9162 leaf hash ``SHA-256(0x00 || data)`` of a log entry."""
     return hashlib.sha256(_LEAF_PREFIX + data).digest()
+
+
+class StoredLeaf(Protocol):
+    """A stored event as its table holds it (``aidledger.application.ports.StoredRow``)."""
+
+    @property
+    def originator_id(self) -> str: ...
+
+    @property
+    def originator_version(self) -> Any: ...
+
+    @property
+    def topic(self) -> Any: ...
+
+    @property
+    def state(self) -> Any: ...
+
+
+def _json_value(value: Any) -> bytes:
+    """A scalar as canonical JSON; strings escaped exactly as canonical JSON escapes them."""
+    if isinstance(value, str):
+        return encode_basestring(value).encode()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value).encode()
+    return json.dumps(value, default=str).encode()
+
+
+def _state_bytes(state: Any) -> bytes:
+    if isinstance(state, bytes):
+        return state
+    if isinstance(state, memoryview | bytearray):
+        return bytes(state)
+    if isinstance(state, str):  # a hand-edited row may hold TEXT
+        return state.encode()
+    return _json_value(state)
+
+
+@lru_cache(maxsize=1024)
+def _topic_json(topic: str) -> bytes:
+    """Topics repeat (one per event class): encode each once."""
+    return encode_basestring(topic).encode()
+
+
+def leaf_bytes(row: StoredLeaf) -> bytes:
+    """The canonical leaf bytes of a stored event (see the module docstring)."""
+    version, topic, state = row.originator_version, row.topic, row.state
+    if type(version) is int and type(topic) is str and type(state) is bytes:  # every row the library wrote
+        return b'{"originator_id":%s,"originator_version":%d,"state":%s,"topic":%s}' % (
+            encode_basestring(row.originator_id).encode(),
+            version,
+            state,
+            _topic_json(topic),
+        )
+    return b"".join(
+        (
+            b'{"originator_id":',
+            encode_basestring(row.originator_id).encode(),
+            b',"originator_version":',
+            _json_value(version),
+            b',"state":',
+            _state_bytes(state),
+            b',"topic":',
+            _json_value(topic),
+            b"}",
+        )
+    )
+
+
+def leaf_hash_of(row: StoredLeaf) -> bytes:
+    """The RFC 9162 leaf hash of a stored event."""
+    return _sha256(_LEAF_PREFIX + leaf_bytes(row)).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -92,6 +179,26 @@ class MerkleAccumulator:
         self._peaks: list[bytes] = []
         self._size = 0
         self.extend(leaf_hashes)
+
+    @classmethod
+    def resume(cls, size: int, frontier: bytes) -> MerkleAccumulator:
+        """An accumulator of ``size`` leaves from its frontier (:meth:`frontier`), without the leaves.
+
+        Raises ValueError unless ``frontier`` holds exactly one 32-byte hash per set bit of ``size``.
+        """
+        if size < 0 or len(frontier) != size.bit_count() * HASH_SIZE:
+            raise ValueError(
+                f"a frontier of {size} leaves holds {size.bit_count()} hashes, not {len(frontier) / HASH_SIZE:g}"
+            )
+        accumulator = cls()
+        accumulator._peaks = [frontier[i : i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE)]
+        accumulator._size = size
+        return accumulator
+
+    def frontier(self) -> bytes:
+        """The roots of the perfect subtrees that make up the tree, largest first, concatenated:
+        all it takes to go on appending (:meth:`resume`) and to compute the root."""
+        return b"".join(self._peaks)
 
     @property
     def size(self) -> int:

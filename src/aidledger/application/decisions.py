@@ -1,0 +1,265 @@
+"""One decision per command: check references and rules against the aggregates, then change them.
+
+Each decision loads what it needs through the session (the unit of work of
+:mod:`aidledger.application.pipeline`), checks every rule of every aggregate it will change, and
+only then changes them, so a refused command changes nothing. It returns the id of the object the
+command is about and the aggregates whose new events are to be stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from aidledger.application.commands import (
+    AmendPledge,
+    CancelProject,
+    Command,
+    CompleteProject,
+    ConfirmDisbursement,
+    DeregisterOrganization,
+    Disburse,
+    MakePledge,
+    RecordDisclosure,
+    RegisterOrganization,
+    RegisterProject,
+    ReportBeneficiaries,
+    ReturnDisbursement,
+    ReverseDisbursement,
+    SignPledge,
+    StartProject,
+    UpdateOrganization,
+    WithdrawPledge,
+    invalid_input_from,
+)
+from aidledger.domain.base import LedgerAggregate, derive_id
+from aidledger.domain.disbursement import Disbursement
+from aidledger.domain.organization import Organization, OrganizationProfile
+from aidledger.domain.pledge import Pledge
+from aidledger.domain.project import Project, ProjectStatus
+from aidledger.errors import NotAPooledFund, ProjectClosed
+
+__all__ = ["DECISIONS", "Decision", "Session"]
+
+TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
+Decision = tuple[UUID, list[LedgerAggregate]]
+
+
+class Session(Protocol):
+    """What a decision needs of its session: aggregates, and the ledger's policy."""
+
+    allow_disbursing_intended: bool
+
+    def load(self, aggregate_class: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
+        """The aggregate, or :class:`~aidledger.errors.NotFound`."""
+
+
+# -- organizations ------------------------------------------------------------------------------
+
+
+def register_organization(cmd: RegisterOrganization, _: Session) -> Decision:
+    """A new organization, its id derived from the command id."""
+    organization_id = derive_id("organization", str(cmd.command_id))
+    return organization_id, [Organization.register(organization_id, cmd.profile(), cmd.envelope())]
+
+
+def update_organization(cmd: UpdateOrganization, session: Session) -> Decision:
+    """Some of the profile changes; the whole new profile is checked."""
+    organization = session.load(Organization, cmd.organization_id, "organization")
+    try:
+        profile = OrganizationProfile.model_validate(organization.profile.model_dump() | cmd.changes())
+    except ValidationError as error:
+        raise invalid_input_from(error, "UpdateOrganization") from None
+    organization.update(profile, cmd.envelope())
+    return organization.id, [organization]
+
+
+def deregister_organization(cmd: DeregisterOrganization, session: Session) -> Decision:
+    """The organization makes no new commitments from now on."""
+    organization = session.load(Organization, cmd.organization_id, "organization")
+    organization.deregister(cmd.reason, cmd.envelope())
+    return organization.id, [organization]
+
+
+# -- projects -----------------------------------------------------------------------------------
+
+
+def register_project(cmd: RegisterProject, session: Session) -> Decision:
+    """A project implemented by an active organization."""
+    implementer = session.load(Organization, cmd.implementing_organization_id, "implementing organization")
+    implementer.check_active()
+    project_id = derive_id("project", str(cmd.command_id))
+    return project_id, [Project.register(project_id, cmd.plan(), cmd.envelope())]
+
+
+def _project_change(change: Callable[[Any, Project], None]) -> Callable[[Any, Session], Decision]:
+    def decide(cmd: Any, session: Session) -> Decision:
+        project = session.load(Project, cmd.project_id, "project")
+        change(cmd, project)
+        return project.id, [project]
+
+    return decide
+
+
+start_project = _project_change(lambda cmd, project: project.start(cmd.envelope()))
+report_beneficiaries = _project_change(
+    lambda cmd, project: project.report_beneficiaries(cmd.person_times, cmd.households, cmd.persons, cmd.envelope())
+)
+record_disclosure = _project_change(lambda cmd, project: project.disclose(cmd.disclosure(), cmd.envelope()))
+complete_project = _project_change(lambda cmd, project: project.complete(cmd.envelope()))
+cancel_project = _project_change(lambda cmd, project: project.cancel(cmd.reason, cmd.envelope()))
+
+
+# -- pledges ------------------------------------------------------------------------------------
+
+
+def make_pledge(cmd: MakePledge, session: Session) -> Decision:
+    """A pledge; a regrant (``funded_from``) also draws on its source pledge in a pooled fund."""
+    terms = cmd.terms()
+    session.load(Organization, terms.donor_id, "donor organization").check_active()
+    session.load(Project, terms.project_id, "project").check_open()
+    if terms.channel_id is not None:
+        session.load(Organization, terms.channel_id, "channel organization").check_active()
+    pledge_id = derive_id("pledge", str(cmd.command_id))
+    changed: list[LedgerAggregate] = []
+    if terms.funded_from is not None:
+        source = _regrant_source(session, terms.funded_from, terms.project_id)
+        source.check_currency(terms.amount, "the regrant")
+        source.allocate_regrant(pledge_id, terms.amount.value, cmd.envelope())
+        changed.append(source)
+    pledge = Pledge.make(pledge_id, terms, cmd.stage, cmd.envelope())
+    return pledge_id, [pledge, *changed]
+
+
+def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID) -> Pledge:
+    source = session.load(Pledge, source_id, "funded_from pledge")
+    source.check_not_withdrawn()
+    pool = session.load(Project, source.terms.project_id, "project")
+    if not pool.plan.pooled_fund:
+        msg = f"funded_from: pledge {source_id} is to project {pool.id}, which is not a pooled fund"
+        raise NotAPooledFund(msg)
+    if pool.id == target_project_id:
+        msg = f"funded_from: a regrant from pooled fund {pool.id} must go to another project"
+        raise NotAPooledFund(msg)
+    return source
+
+
+def sign_pledge(cmd: SignPledge, session: Session) -> Decision:
+    """An intended pledge becomes a signed one, while its donor and project accept it."""
+    pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    session.load(Organization, pledge.terms.donor_id, "donor organization").check_active()
+    session.load(Project, pledge.terms.project_id, "project").check_open()
+    pledge.sign(cmd.envelope())
+    return pledge.id, [pledge]
+
+
+def amend_pledge(cmd: AmendPledge, session: Session) -> Decision:
+    """A pledge's amount changes; an increase is a new commitment and is checked as one."""
+    pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    if cmd.amount.value > pledge.amount.value:
+        session.load(Organization, pledge.terms.donor_id, "donor organization").check_active()
+        session.load(Project, pledge.terms.project_id, "project").check_open()
+    pledge.check_amend(cmd.amount, cmd.envelope())
+    source = _source_of(session, pledge, cmd.amount.value)
+    pledge.amend(cmd.amount, cmd.reason, cmd.envelope())
+    return pledge.id, [pledge, *_allocate(source, pledge, cmd.amount.value, cmd)]
+
+
+def withdraw_pledge(cmd: WithdrawPledge, session: Session) -> Decision:
+    """A pledge nothing was disbursed against is withdrawn; a regrant frees its pool money."""
+    pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    zero = Decimal("0.00")
+    source = _source_of(session, pledge, zero)
+    pledge.withdraw(cmd.reason, cmd.envelope())
+    return pledge.id, [pledge, *_allocate(source, pledge, zero, cmd)]
+
+
+def _source_of(session: Session, pledge: Pledge, amount: Decimal) -> Pledge | None:
+    """The pool pledge a regrant draws on, checked for drawing ``amount`` (``None``: no regrant)."""
+    if pledge.terms.funded_from is None:
+        return None
+    source = session.load(Pledge, pledge.terms.funded_from, "funded_from pledge")
+    source.check_allocation(pledge.id, amount)
+    return source
+
+
+def _allocate(source: Pledge | None, pledge: Pledge, amount: Decimal, cmd: Command) -> list[LedgerAggregate]:
+    if source is None:
+        return []
+    source.allocate_regrant(pledge.id, amount, cmd.envelope())
+    return [source]
+
+
+# -- disbursements ------------------------------------------------------------------------------
+
+
+def disburse(cmd: Disburse, session: Session) -> Decision:
+    """Money or goods handed over against a signed pledge, never more than is outstanding."""
+    terms = cmd.terms()
+    pledge = session.load(Pledge, terms.pledge_id, "pledge")
+    project = session.load(Project, pledge.terms.project_id, "project")
+    if project.status is ProjectStatus.cancelled:
+        raise ProjectClosed(f"project {project.id} ({project.plan.title}) is cancelled; nothing is disbursed to it")
+    disbursement_id = derive_id("disbursement", str(cmd.command_id))
+    pledge.record_disbursement(
+        disbursement_id, terms.amount, cmd.envelope(), allow_intended=session.allow_disbursing_intended
+    )
+    disbursement = Disbursement.make(disbursement_id, terms, cmd.envelope())
+    return disbursement_id, [disbursement, pledge]
+
+
+def confirm_disbursement(cmd: ConfirmDisbursement, session: Session) -> Decision:
+    """The recipient confirmed receipt."""
+    disbursement = session.load(Disbursement, cmd.disbursement_id, "disbursement")
+    disbursement.confirm(cmd.envelope())
+    return disbursement.id, [disbursement]
+
+
+def reverse_disbursement(cmd: ReverseDisbursement, session: Session) -> Decision:
+    """A disbursement was a recording error: it and its pledge's record of it are taken back."""
+    disbursement = session.load(Disbursement, cmd.disbursement_id, "disbursement")
+    pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
+    disbursement.check_reverse(cmd.envelope())
+    pledge.check_reversal(disbursement.id)
+    disbursement.reverse(cmd.reason, cmd.envelope())
+    pledge.record_reversal(disbursement.id, cmd.envelope())
+    return disbursement.id, [disbursement, pledge]
+
+
+def return_disbursement(cmd: ReturnDisbursement, session: Session) -> Decision:
+    """Money or goods given back against a disbursement, and so against its pledge."""
+    disbursement = session.load(Disbursement, cmd.disbursement_id, "disbursement")
+    pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
+    pledge.check_return(cmd.amount)
+    disbursement.check_give_back(cmd.amount, cmd.envelope())
+    disbursement.give_back(cmd.amount, cmd.reason, cmd.envelope())
+    pledge.record_return(disbursement.id, cmd.amount, cmd.envelope())
+    return disbursement.id, [disbursement, pledge]
+
+
+DECISIONS: dict[type[Command], Callable[[Any, Session], Decision]] = {
+    RegisterOrganization: register_organization,
+    UpdateOrganization: update_organization,
+    DeregisterOrganization: deregister_organization,
+    RegisterProject: register_project,
+    StartProject: start_project,
+    ReportBeneficiaries: report_beneficiaries,
+    RecordDisclosure: record_disclosure,
+    CompleteProject: complete_project,
+    CancelProject: cancel_project,
+    MakePledge: make_pledge,
+    SignPledge: sign_pledge,
+    AmendPledge: amend_pledge,
+    WithdrawPledge: withdraw_pledge,
+    Disburse: disburse,
+    ConfirmDisbursement: confirm_disbursement,
+    ReverseDisbursement: reverse_disbursement,
+    ReturnDisbursement: return_disbursement,
+}
+"""The decision of each command."""
+
+assert set(DECISIONS) == set(Command.__subclasses__()), set(Command.__subclasses__()) ^ set(DECISIONS)

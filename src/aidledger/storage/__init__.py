@@ -1,0 +1,52 @@
+"""Storage: every table and SQL statement of a ledger, for SQLite and PostgreSQL.
+
+A store implements :class:`aidledger.application.ports.Store`. Only ``aidledger.open()`` creates
+one (with :func:`open_store`) and hands it to the application; the layers above never import this
+package, and nothing above it writes SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from aidledger.application.ports import Store
+from aidledger.errors import InvalidInput
+from aidledger.storage.sqlite import SQLiteStore
+
+try:
+    from aidledger.storage.postgres import PostgresStore
+except ImportError:  # the ``postgres`` extra (psycopg) is not installed
+    PostgresStore = None  # type: ignore[assignment,misc]
+
+__all__ = ["open_store"]
+
+ACCEPTED = "an SQLite file path, ':memory:' or a postgresql:// URL"
+
+
+def open_store(db: str | Path, *, read_only: bool = False) -> Store:
+    """The store at ``db``: an SQLite file path (created when missing), ``":memory:"`` (a private
+    in-memory database), or a ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]`` URL.
+    """
+    if not isinstance(db, str | Path):
+        raise TypeError(f"db must be {ACCEPTED}, not {type(db).__name__}")
+    location = str(db).strip()
+    if not location:
+        raise InvalidInput("db", db, ACCEPTED)
+    if location.startswith(("postgres://", "postgresql://")):
+        if PostgresStore is None:
+            raise InvalidInput(
+                "db", location.split("@")[-1], "an SQLite file: install aidledger[postgres] for PostgreSQL"
+            )
+        return PostgresStore(location, read_only=read_only)
+    if location == ":memory:":
+        name = f"file:aidledger-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        return SQLiteStore(name, location=name, read_only=read_only)
+    if location.startswith("file:") and "mode=memory" in location:  # reopening a shared in-memory ledger
+        return SQLiteStore(location, location=location, read_only=read_only)
+    path = Path(location).expanduser()
+    if path.is_dir():
+        raise InvalidInput("db", location, "a file path, not a directory")
+    if not path.parent.exists():
+        raise InvalidInput("db", location, f"a path whose folder exists ({path.parent} does not)")
+    return SQLiteStore(str(path), location=str(path), read_only=read_only)
