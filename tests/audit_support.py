@@ -7,7 +7,8 @@ with access to the file (and not to the library) would tamper with it.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from tests.ledger_fixtures import disburse, make_pledge, register_organization, 
 
 import aidledger
 from aidledger import AidLedger, derive_id
+from aidledger.audit.checkpoint import Checkpoint, make_checkpoint
+from aidledger.audit.verification import Verification, verify
 
 __all__ = [
     "Story",
@@ -104,6 +107,25 @@ def story_ledger(path: Path) -> tuple[AidLedger, Story]:
     """A ledger file at ``path`` holding the story."""
     ledger = aidledger.open(path, recorded_by="auditor-test")
     return ledger, record_story(ledger)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[AidLedger]:
+    """The ledger file at ``path``, opened read-only (as the audit commands open it)."""
+    with aidledger.open(path, read_only=True) as ledger:
+        yield ledger
+
+
+def verify_file(path: Path, checkpoints: Any = (), **options: Any) -> Verification:
+    """``verify`` on the ledger file at ``path``, opened read-only."""
+    with reading(path) as ledger:
+        return verify(ledger, checkpoints, **options)
+
+
+def checkpoint_file(path: Path, **options: Any) -> tuple[Checkpoint, bytearray]:
+    """``make_checkpoint`` of the ledger file at ``path``, opened read-only."""
+    with reading(path) as ledger:
+        return make_checkpoint(ledger, **options)
 
 
 def edit(path: Path, statement: str, parameters: tuple[Any, ...] = ()) -> None:

@@ -82,8 +82,8 @@ def ledger(open_store: OpenStore) -> AidLedger:
 
 def connect_raw(ledger: AidLedger) -> sqlite3.Connection:
     """A plain sqlite3 connection to the ledger's own database (file or shared-cache memory)."""
-    name = ledger.env.get("SQLITE_DBNAME")
-    assert name is not None
+    name = ledger.store.address
+    assert not name.startswith("postgres"), name
     return sqlite3.connect(name, uri=name.startswith("file:"))
 
 

@@ -33,8 +33,7 @@ from tests.ledger_fixtures import (
 
 from aidledger import AidLedger
 from aidledger.errors import AidLedgerError
-from aidledger.projections import AsOf, LedgerFold, Projections, TotalsReport
-from aidledger.projections.report import name_roots
+from aidledger.projections import AsOf, LedgerFold, TotalsReport, projections_of
 from aidledger.projections.totals import totals as fold_totals
 
 __all__ = [
@@ -76,22 +75,22 @@ class FromScratch:
 
     def __init__(self, ledger: AidLedger) -> None:
         self.ledger = ledger
-        self.roots = Projections(ledger).roots
-        self.events: list[tuple[int, Any]] = []
+        self.runner = projections_of(ledger)
+        self.rows: list[Any] = []
 
     def fold(self) -> LedgerFold:
         """A new fold of every event in the log."""
-        after = self.events[-1][0] if self.events else 0
-        self.events.extend(self.ledger.read_log(after + 1))
+        after = self.rows[-1].position if self.rows else 0
+        self.rows.extend(self.ledger.store.read_rows(after + 1))
         fold = LedgerFold()
-        fold.apply_all(self.events)
-        name_roots(fold, self.roots.root_at)
+        fold.apply_rows(self.rows)
+        fold.root_of = self.runner.root_of
         return fold
 
 
 def rebuilt_totals(ledger: AidLedger, group_by: Iterable[str] = (), as_of: AsOf | None = None) -> TotalsReport:
     """Totals from a fold rebuilt from scratch (the persisted fold is not used)."""
-    return fold_totals(Projections(ledger).rebuild(), tuple(group_by), as_of or AsOf())
+    return fold_totals(projections_of(ledger).rebuild().fold, tuple(group_by), as_of or AsOf())
 
 
 def rows_where(report: TotalsReport, currency: str = "CNY", **key: str) -> list[Any]:

@@ -41,9 +41,7 @@ def test_import_prints_a_summary_and_a_second_run_stores_nothing(db: str, capsys
     assert (summary["rows_read"], summary["stored"], summary["already_present"], summary["rejected"]) == (35, 0, 35, 0)
 
 
-def test_a_bad_file_is_one_error_line_exit_2_and_nothing_stored(
-    db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_bad_file_is_one_error_line_exit_2_and_nothing_stored(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Every bad row in the message; --json still prints the summary with each problem."""
     code, out, err = run(capsys, "--db", db, "--json", "import", str(CORPUS / "amounts.csv"))
     assert code == 2
@@ -141,13 +139,17 @@ def test_export_needs_an_existing_ledger(tmp_path: Path, capsys: pytest.CaptureF
 def test_load_still_runs_json_lines_and_skips_note_records(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The older `load` command reads the same records; an export's #export line is a note."""
+    """`load` is `import` by another name: the same records, the same checks, idempotent; an export's
+    #export line is a note."""
     run(capsys, "--db", db, "import", str(TEMPLATE))
     exported = tmp_path / "events.jsonl"
     run(capsys, "--db", db, "export", "--view", "events", "--out", str(exported))
     code, out, _ = run(capsys, "--db", str(tmp_path / "copy.db"), "load", str(exported))
     assert code == 0
-    assert "35 records run; 44 new events" in out
+    assert "35 rows read, 35 stored, 0 already present, 0 rejected; log position 0 -> 44" in out
+    code, out, _ = run(capsys, "--db", str(tmp_path / "copy.db"), "load", str(exported))
+    assert code == 0
+    assert "35 rows read, 0 stored, 35 already present, 0 rejected; log position 44 -> 44" in out
 
 
 def test_the_real_command_fails_cleanly_on_a_semicolon_file(db: str) -> None:

@@ -27,18 +27,25 @@ def write_history(path: Path) -> None:
 
 
 def load(db: str, history: Path) -> subprocess.Popen[bytes]:
-    """Start ``aidledger load`` in its own process."""
-    command = [sys.executable, "-m", "aidledger", "--db", db, "load", str(history)]
+    """Start ``aidledger load`` in its own process, storing in small transactions (so kills land between
+    and inside many of them)."""
+    command = [sys.executable, "-m", "aidledger", "--db", db, "load", str(history), "--batch-events", "10"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def position(db: str) -> int:
     """The ledger's log position, read by another process's ledger object."""
     try:
-        with aidledger.open(db) as ledger:
+        with aidledger.open(db, read_only=True) as ledger:
             return ledger.position()
     except Exception:
         return 0
+
+
+def stored(db: str) -> int:
+    """How many events the ledger holds (on PostgreSQL a killed transaction can skip positions)."""
+    with aidledger.open(db, read_only=True) as ledger:
+        return sum(1 for _ in ledger.store.read_rows())
 
 
 def kill_at(db: str, history: Path, threshold: int) -> None:
@@ -59,10 +66,13 @@ def fingerprint(db: str) -> tuple[list[tuple[str, int, str]], list[str]]:
         # The full digest also covers the position and the Merkle root, which covers when each event
         # was recorded: a rerun records at other times (and, on PostgreSQL, a killed transaction
         # uses up sequence numbers), so the figures and the log's identities are compared.
+        disclosure = projections.disclosure_status(ledger, "2018-12-31")
+        # Rows name the position of the disclosure that met them: positions, again, not figures.
+        rows = [row.model_copy(update={"met_by_position": None}) for row in disclosure.rows]
         digests = [
             projections.totals(ledger, ["category"], effective_on="2018-08-31").figures_digest(),
             projections.totals(ledger, ["donor_level", "year", "county"]).figures_digest(),
-            projections.disclosure_status(ledger, "2018-12-31").figures_digest(),
+            disclosure.model_copy(update={"rows": tuple(rows)}).figures_digest(),
         ]
     return log, digests
 
@@ -75,9 +85,9 @@ def crash_and_recover(clean_db: str, crashed_db: str, tmp_path: Path, seed: int)
     clean = fingerprint(clean_db)
     rng = random.Random(seed)
     total = len(clean[0])
-    for threshold in sorted(rng.randrange(1, total) for _ in range(KILLS)):
+    for threshold in sorted(rng.randrange(1, total * 3 // 4) for _ in range(KILLS)):  # room to be killed before the end
         kill_at(crashed_db, history, threshold)
-    assert position(crashed_db) < total  # the kills really interrupted the import
+    assert stored(crashed_db) < total  # the kills really interrupted the import
     finish = load(crashed_db, history)
     assert finish.wait(timeout=600) == 0, finish.stderr.read() if finish.stderr else ""
     assert fingerprint(crashed_db) == clean

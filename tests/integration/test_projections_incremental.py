@@ -1,28 +1,27 @@
-"""Incremental and rebuilt projections agree, and the fold persisted in the SQLite file is sound.
+"""Incremental and rebuilt projections agree, and the fold stored beside the events is sound.
 
-The persisted fold lives in the ledger's own SQLite file (tracking table, facts, records). These
-tests drive real ledger files with a seeded random history and compare, byte for byte, the
-reports computed from the incrementally maintained fold with those from a fold rebuilt from the
-whole log.
+The fold lives in the ledger's own database as segments (a snapshot, then one delta per write
+transaction) bound to the log by the Merkle tree. These tests drive real ledger files with a
+seeded random history and compare, byte for byte, the reports computed from the incrementally
+maintained fold with those from a fold rebuilt from the whole log.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
-from tests.ledger_fixtures import connect_raw, make_pledge, set_up_pledge
+from tests.ledger_fixtures import make_pledge, set_up_pledge
 from tests.projection_helpers import FromScratch, RandomHistory, rebuilt_totals
 
 import aidledger
 from aidledger import AidLedger, projections
-from aidledger.projections import LedgerFold, Projections
-from aidledger.projections.runner import FACTS_TABLE, FoldRecorder
+from aidledger.projections import LedgerFold, projections_of
 
 CHEAP_GROUPING: tuple[str, ...] = ("donor_level", "category")
 GROUPINGS: tuple[tuple[str, ...], ...] = (
@@ -59,6 +58,17 @@ def all_reports(source: AidLedger | LedgerFold, history: RandomHistory) -> dict[
     return reports
 
 
+def rebuilt(ledger: AidLedger) -> LedgerFold:
+    """A fold of the whole log from scratch (the stored state is not used)."""
+    return projections_of(ledger).rebuild().fold
+
+
+def segments(path: Path) -> list[tuple[str, int, int]]:
+    """The stored segments of a ledger file: kind, first and last position covered."""
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute("SELECT kind, first_position, position FROM aidledger_fold ORDER BY seq").fetchall()
+
+
 def test_totals_after_each_of_500_random_commands_equal_a_rebuild_from_scratch(file_ledger: AidLedger) -> None:
     """After each command incremental totals equal a fold from scratch; every 25th, all reports equal a rebuild."""
     ledger = file_ledger
@@ -70,8 +80,7 @@ def test_totals_after_each_of_500_random_commands_equal_a_rebuild_from_scratch(f
         from_scratch = projections.totals(scratch.fold(), CHEAP_GROUPING)
         assert incremental.canonical() == from_scratch.canonical(), history.steps
         if history.steps % 25 == 0:
-            rebuilt = Projections(ledger).rebuild()
-            assert all_reports(ledger, history) == all_reports(rebuilt, history), history.steps
+            assert all_reports(ledger, history) == all_reports(rebuilt(ledger), history), history.steps
 
     history = RandomHistory(ledger, seed=20180831)
     history.run(500, compare)
@@ -83,41 +92,59 @@ def test_totals_after_each_of_500_random_commands_equal_a_rebuild_from_scratch(f
     assert sum(history.refused.values()) > 0
 
 
-def test_refresh_folds_only_the_events_recorded_since_the_last_refresh(file_ledger: AidLedger) -> None:
-    """Each refresh folds exactly the new events; a refresh with nothing new folds none."""
-    runner = Projections(file_ledger)
-    pledged = set_up_pledge(file_ledger)
-    assert runner.refresh() == file_ledger.position()
-    assert runner.refresh() == 0
-    receipt = file_ledger.disburse(pledge_id=pledged.pledge_id, amount="10.00", effective_on="2018-04-10")
-    assert runner.refresh() == len(receipt.positions) == 2
-    assert runner.recorder.position() == file_ledger.position()
+def test_every_write_stores_the_state_of_exactly_the_events_it_wrote(tmp_path: Path) -> None:
+    """The first write stores a snapshot; each later one a delta from the position after the last."""
+    path = tmp_path / "ledger.db"
+    with aidledger.open(path, recorded_by="tester") as ledger:
+        pledged = set_up_pledge(ledger)
+        receipt = ledger.disburse(pledge_id=pledged.pledge_id, amount="10.00", effective_on="2018-04-10")
+        stored = segments(path)
+        assert stored[0][0] == "snapshot"
+        assert [kind for kind, _, _ in stored[1:]] == ["delta"] * (len(stored) - 1)
+        assert all(first == before[2] + 1 for before, (_, first, _) in zip(stored, stored[1:], strict=False))
+        assert (
+            stored[-1][1:]
+            == (receipt.positions[0], receipt.positions[-1])
+            == (ledger.position() - 1, ledger.position())
+        )
 
 
-def test_reopened_file_loads_the_fold_from_its_tables_without_reading_events(
+def test_a_refused_command_stores_no_state(file_ledger: AidLedger, tmp_path: Path) -> None:
+    """A command that breaks a rule writes nothing, derived state included."""
+    pledged = set_up_pledge(file_ledger, "100.00")
+    before = segments(tmp_path / "ledger.db")
+    with pytest.raises(aidledger.errors.OverDisbursement):
+        file_ledger.disburse(pledge_id=pledged.pledge_id, amount="100.01", effective_on="2018-04-10")
+    assert segments(tmp_path / "ledger.db") == before
+
+
+def test_reopened_file_loads_the_fold_from_its_segments_without_reading_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A new ledger on the file finds the fold at the log's end and gives byte-identical reports without the log."""
+    """A new ledger on the file finds the stored fold and gives byte-identical reports, reading at most the
+    one event at the state's position (to check it is still the one the state was computed from)."""
     path = tmp_path / "ledger.db"
     with aidledger.open(path, recorded_by="tester") as writer:
         history = RandomHistory(writer, seed=7)
         history.run(150)
         before = all_reports(writer, history)
+        last = writer.position()
     with aidledger.open(path) as reader:
-        runner = Projections(reader)
-        assert runner.recorder.position() == reader.position() > 0
+        asked: list[tuple[int, int | None]] = []
+        real_read_rows = reader.store.read_rows
 
-        def no_reading(*_: Any, **__: Any) -> Any:
-            raise AssertionError("the persisted fold must not re-read events")
+        def read_rows(start: int = 1, stop: int | None = None) -> Iterator[Any]:
+            asked.append((start, stop))
+            return real_read_rows(start, stop)
 
-        monkeypatch.setattr(reader, "read_log", no_reading)
+        monkeypatch.setattr(reader.store, "read_rows", read_rows)
         assert all_reports(reader, history) == before
-        assert all_reports(runner.fold, history) == before
+        assert set(asked) <= {(last, last)}
         monkeypatch.undo()
-        assert all_reports(Projections(reader).rebuild(), history) == before
+        assert all_reports(rebuilt(reader), history) == before
 
 
-def test_a_fold_loaded_from_its_tables_keeps_folding_later_events_like_a_rebuild(tmp_path: Path) -> None:
+def test_a_fold_loaded_from_its_segments_keeps_folding_later_events_like_a_rebuild(tmp_path: Path) -> None:
     """After reopening, commands on objects recorded before (confirm, reverse, amend…) fold just as a rebuild does."""
     path = tmp_path / "ledger.db"
     with aidledger.open(path, recorded_by="tester") as writer:
@@ -127,86 +154,66 @@ def test_a_fold_loaded_from_its_tables_keeps_folding_later_events_like_a_rebuild
     with aidledger.open(path, recorded_by="tester") as reader:
         history.ledger = reader
         history.run(150)
-        assert all_reports(reader, history) == all_reports(Projections(reader).rebuild(), history)
+        assert all_reports(reader, history) == all_reports(rebuilt(reader), history)
 
 
-def test_storing_an_already_folded_batch_again_fails_and_counts_nothing_twice(file_ledger: AidLedger) -> None:
-    """Saving facts at an old or the current tracked position raises IntegrityError; totals are unchanged."""
-    history = RandomHistory(file_ledger, seed=11)
-    history.run(60)
-    report = projections.totals(file_ledger, ("donor", "year"))
-    runner = Projections(file_ledger)
-    fold = runner.fold
-    first_position = fold.facts[0].position
-    old_facts = [fact for fact in fold.facts if fact.position == first_position]
-    recorder = Projections(file_ledger).recorder
-    assert isinstance(recorder, FoldRecorder)
-    with pytest.raises(IntegrityError):
-        recorder.save(first_position, old_facts, [])
-    with pytest.raises(IntegrityError):
-        recorder.save(fold.position, old_facts, [])
-    with connect_raw(file_ledger) as connection:
-        (stored_facts,) = connection.execute(f"SELECT COUNT(*) FROM {FACTS_TABLE}").fetchone()
-    assert stored_facts == len(fold.facts)
-    assert Projections(file_ledger).recorder.position() == file_ledger.position()
-    assert projections.totals(Projections(file_ledger).fold, ("donor", "year")).canonical() == report.canonical()
-
-
-def test_two_projections_on_one_file_refreshing_alternately_stay_consistent(tmp_path: Path) -> None:
-    """Two ledgers with a runner each, writing and refreshing in turn, always agree with a rebuild."""
+def test_two_ledgers_on_one_file_writing_alternately_stay_consistent(tmp_path: Path) -> None:
+    """Two ledgers, each with its own fold, writing and reporting in turn, always agree with a rebuild."""
     path = tmp_path / "ledger.db"
     with aidledger.open(path, recorded_by="a") as first, aidledger.open(path, recorded_by="b") as second:
-        runners = (Projections(first), Projections(second))
+        ledgers = (first, second)
         histories = (RandomHistory(first, seed=1), RandomHistory(second, seed=2))
         for turn in range(120):
             histories[turn % 2].step()
             if turn % 3 == 0:
                 histories[(turn + 1) % 2].step()
-            runner = runners[(turn // 2) % 2]
-            folded = projections.totals(runner.fold, ("donor_level", "origin"))
-            rebuilt = rebuilt_totals(first, ("donor_level", "origin"))
-            assert folded.canonical() == rebuilt.canonical(), turn
-        assert runners[0].recorder.position() == runners[1].recorder.position() == first.position()
+            folded = projections.totals(ledgers[(turn // 2) % 2], ("donor_level", "origin"))
+            assert folded.canonical() == rebuilt_totals(first, ("donor_level", "origin")).canonical(), turn
+    kinds = [kind for kind, _, _ in segments(path)]
+    assert kinds[0] == "snapshot" and set(kinds[1:]) <= {"delta"}
 
 
-def test_a_runner_that_loses_the_race_to_store_a_batch_takes_the_stored_one(
-    file_ledger: AidLedger, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """When another runner stored the same batch first, saving fails, the stored fold is loaded, nothing doubles."""
-    pledged = set_up_pledge(file_ledger, "500.00")
-    winner, loser = Projections(file_ledger), Projections(file_ledger)
-    winner.refresh()
-    start = loser.fold.position
-    assert start == file_ledger.position()
-    make_pledge(file_ledger, pledged.organization_id, pledged.project_id, "250.00")
-    file_ledger.disburse(pledge_id=pledged.pledge_id, amount="100.00", effective_on="2018-04-10")
-    winner.refresh()
-    # The loser read the tracked position before the winner stored its batch.
-    monkeypatch.setattr(loser.recorder, "position", lambda: start)
-    assert loser.refresh() == 0
-    monkeypatch.undo()
-    expected = rebuilt_totals(file_ledger, ("project", "form")).canonical()
-    assert projections.totals(loser.fold, ("project", "form")).canonical() == expected
-    assert projections.totals(winner.fold, ("project", "form")).canonical() == expected
-    grand = projections.totals(loser.fold).totals[0].columns
-    assert (grand["signed"], grand["disbursed"]) == (Decimal("750.00"), Decimal("100.00"))
+def test_events_stored_without_derived_state_are_folded_and_their_delta_kept(tmp_path: Path) -> None:
+    """Rows an earlier version (or another tool) appended with no segment are caught up from the log."""
+    path = tmp_path / "ledger.db"
+    other = tmp_path / "other.db"
+    with aidledger.open(other, recorded_by="tester") as source:
+        set_up_pledge(source)
+    with closing(sqlite3.connect(other)) as connection:
+        rows = connection.execute("SELECT * FROM stored_events ORDER BY rowid").fetchall()
+    with aidledger.open(path, recorded_by="tester") as ledger:
+        pledged = set_up_pledge(ledger)
+        expected_before = ledger.position()
+    with closing(sqlite3.connect(path)) as connection:
+        connection.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", rows)
+        connection.commit()
+    with aidledger.open(path, recorded_by="tester") as ledger:
+        report = projections.totals(ledger, ("project",))
+        assert report.coordinates.position == expected_before + len(rows)
+        assert report.canonical() == projections.totals(rebuilt(ledger), ("project",)).canonical()
+        make_pledge(ledger, pledged.organization_id, pledged.project_id, "5.00")
+        assert projections.totals(ledger, ("project",)).canonical() == rebuilt_totals(ledger, ("project",)).canonical()
+    assert segments(path)[-2][1:] == (expected_before + 1, expected_before + len(rows))
 
 
-def test_a_rebuild_does_not_touch_the_stored_fold(file_ledger: AidLedger) -> None:
-    """Rebuilding from scratch leaves the tracking position and stored facts as they were."""
-    set_up_pledge(file_ledger)
-    runner = Projections(file_ledger)
-    position = runner.refresh()
-    stored = runner.recorder.load()
-    rebuilt = runner.rebuild()
-    assert runner.recorder.position() == position == rebuilt.position
-    assert runner.recorder.load().facts == stored.facts == rebuilt.facts
+def test_long_deltas_are_merged_into_a_snapshot_when_a_ledger_holding_the_fold_closes(tmp_path: Path) -> None:
+    """Closing compacts the state once the deltas cover more than ``compact_after`` positions."""
+    path = tmp_path / "ledger.db"
+    with aidledger.open(path, recorded_by="tester") as writer:
+        projections_of(writer).compact_after = 10
+        history = RandomHistory(writer, seed=3)
+        history.run(80)
+        before = all_reports(writer, history)
+        assert len(segments(path)) > 1
+    assert [kind for kind, _, _ in segments(path)] == ["snapshot"]
+    with aidledger.open(path) as reader:
+        assert all_reports(reader, history) == before
 
 
-def test_reports_of_a_stored_fold_name_the_position_it_reached(file_ledger: AidLedger) -> None:
+def test_reports_of_a_fold_name_the_position_it_reached(file_ledger: AidLedger) -> None:
     """A report from a fold carries that fold's log position; an as-of position beyond it is capped to it."""
     pledged = set_up_pledge(file_ledger)
-    fold = Projections(file_ledger).fold
+    fold = rebuilt(file_ledger)
     make_pledge(file_ledger, pledged.organization_id, pledged.project_id, "5.00")
     stale = projections.totals(fold, position=10_000)
     assert stale.coordinates.position == fold.position < file_ledger.position()

@@ -35,7 +35,8 @@ from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project
-from aidledger.persistence import LedgerMapper, canonical_json
+from aidledger.application.mapper import LedgerMapper
+from aidledger.canonical import canonical_json
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def record_varied_history(ledger: AidLedger) -> History:
     disburse(ledger, regrant, "800.00")
     ledger.complete_project(project_id=school, effective_on="2018-12-31")
     ledger.deregister_organization(organization_id=channel, reason="合并", effective_on="2018-12-31")
-    path = Path(ledger.env.get("SQLITE_DBNAME") or "")
+    path = Path(ledger.store.address)
     return History(path, pledge_id, disbursement_id)
 
 

@@ -33,7 +33,7 @@ import aidledger
 from aidledger import projections
 from aidledger.testing import invariants, strategies
 from aidledger.testing.model import LedgerModel, resolve
-from aidledger.views import Receipt
+from aidledger.application.views import Receipt
 
 PUBLISHED_GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("county",), ("donor", "year"))
 

@@ -161,9 +161,10 @@ def test_a_disbursement_and_its_reversal_net_to_zero(data: st.DataObject) -> Non
             "reversed": amount,
         }
         columns_before, columns_after = _figures(before)[-1], _figures(after)[-1]
-        assert _moved(columns_before[pledge.id], columns_after[pledge.id]) == {"disbursed": amount, "reversed": amount}
-        assert {k: v for k, v in columns_after.items() if k != pledge.id} == {
-            k: v for k, v in columns_before.items() if k != pledge.id
+        pledge_id = str(pledge.id)
+        assert _moved(columns_before[pledge_id], columns_after[pledge_id]) == {"disbursed": amount, "reversed": amount}
+        assert {k: v for k, v in columns_after.items() if k != pledge_id} == {
+            k: v for k, v in columns_before.items() if k != pledge_id
         }
 
 

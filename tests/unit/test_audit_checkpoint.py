@@ -9,7 +9,7 @@ import pytest
 from tests.audit_support import record_story
 
 from aidledger import AidLedger
-from aidledger.audit import merkle
+from aidledger import merkle
 from aidledger.audit.checkpoint import (
     Checkpoint,
     default_origin,

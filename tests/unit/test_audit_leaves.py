@@ -8,16 +8,17 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from tests.audit_support import copy_rows, edit, record_story, rows, story_ledger
+from tests.audit_support import copy_rows, edit, reading, record_story, rows, story_ledger
 from tests.ledger_fixtures import connect_raw
 from tests.support.postgres_server import PostgresServer
 
 import aidledger
 from aidledger import AidLedger
 from aidledger.audit.checkpoint import make_checkpoint
-from aidledger.audit.leaves import StoredRow, canonical_id, event_object, leaf_bytes, read_rows
+from aidledger.audit.leaves import StoredRow, event_object, leaf_bytes, read_rows
+from aidledger.storage.rows import canonical_id
 from aidledger.errors import IntegrityFailure, InvalidInput
-from aidledger.persistence import canonical_json
+from aidledger.canonical import canonical_json
 
 
 def test_leaf_bytes_are_canonical_json_of_id_version_state_and_topic(ledger: AidLedger) -> None:
@@ -48,7 +49,8 @@ def test_the_same_rows_in_another_file_give_the_same_root(tmp_path: Path) -> Non
     ledger, _ = story_ledger(original)
     ledger.close()
     copy_rows(original, copy)
-    assert make_checkpoint(copy)[0] == make_checkpoint(original)[0]
+    with reading(copy) as copied, reading(original) as first:
+        assert make_checkpoint(copied)[0] == make_checkpoint(first)[0]
 
 
 def test_the_same_rows_in_an_in_memory_ledger_give_the_same_root(tmp_path: Path) -> None:
@@ -59,7 +61,8 @@ def test_the_same_rows_in_an_in_memory_ledger_give_the_same_root(tmp_path: Path)
     with aidledger.open(":memory:") as memory:
         with connect_raw(memory) as connection:
             connection.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", [r[1:] for r in rows(original)])
-        assert make_checkpoint(memory)[0] == make_checkpoint(original)[0]
+        with reading(original) as first:
+            assert make_checkpoint(memory)[0] == make_checkpoint(first)[0]
 
 
 def test_an_sqlite_and_a_postgresql_copy_of_one_history_give_the_same_root(
@@ -73,7 +76,8 @@ def test_an_sqlite_and_a_postgresql_copy_of_one_history_give_the_same_root(
     with aidledger.open(postgres_server.create_database("audit_copy")) as postgres:
         postgres.recorder.insert_events(copied)
         assert [row.position for row in read_rows(postgres)] == [r[0] for r in rows(original)]
-        assert make_checkpoint(postgres)[0] == make_checkpoint(original)[0]
+        with reading(original) as first:
+            assert make_checkpoint(postgres)[0] == make_checkpoint(first)[0]
 
 
 def test_a_history_recorded_again_has_another_root_because_timestamps_are_state(tmp_path: Path) -> None:
@@ -90,9 +94,11 @@ def test_rows_edited_behind_the_library_are_what_is_read(tmp_path: Path) -> None
     path = tmp_path / "ledger.db"
     ledger, _ = story_ledger(path)
     ledger.close()
-    before = [leaf_bytes(row) for row in read_rows(path)]
+    with reading(path) as read:
+        before = [leaf_bytes(row) for row in read_rows(read)]
     edit(path, "UPDATE stored_events SET topic=topic || ' ' WHERE rowid=2")
-    after = [leaf_bytes(row) for row in read_rows(path)]
+    with reading(path) as read:
+        after = [leaf_bytes(row) for row in read_rows(read)]
     assert [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b] == [1]
 
 
@@ -126,8 +132,8 @@ def test_a_leaf_that_is_not_canonical_json_is_refused_as_a_proof_event() -> None
 def test_reading_a_missing_or_foreign_file_is_refused(tmp_path: Path) -> None:
     """A path that is not a ledger file is a user mistake, named as such."""
     with pytest.raises(InvalidInput, match="existing SQLite ledger file"):
-        list(read_rows(tmp_path / "nowhere.db"))
+        aidledger.open(tmp_path / "nowhere.db", read_only=True)
     foreign = tmp_path / "foreign.db"
     foreign.write_bytes(b"not a database at all" * 100)
     with pytest.raises(InvalidInput, match="aidledger SQLite file"):
-        list(read_rows(foreign))
+        aidledger.open(foreign, read_only=True)

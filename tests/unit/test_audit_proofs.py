@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.audit_support import Story, edit, record_story, story_ledger
+from tests.audit_support import Story, edit, reading, record_story, story_ledger
 
 from aidledger import AidLedger
 from aidledger.audit.checkpoint import Checkpoint, make_checkpoint
@@ -146,8 +146,8 @@ def test_no_proof_is_made_from_a_store_that_no_longer_gives_the_checkpoint(tmp_p
     checkpoint, _ = make_checkpoint(ledger)
     ledger.close()
     edit(path, "UPDATE stored_events SET state=CAST(replace(CAST(state AS TEXT),'400.00','40.00') AS BLOB)")
-    with pytest.raises(IntegrityFailure, match="no longer gives"):
-        prove_inclusion(path, checkpoint, position=1)
+    with reading(path) as altered, pytest.raises(IntegrityFailure, match="no longer gives"):
+        prove_inclusion(altered, checkpoint, position=1)
 
 
 def test_asking_for_an_event_the_checkpoint_lacks_is_refused(ledger: AidLedger, story: Story) -> None:

@@ -16,7 +16,6 @@ from aidledger.audit.replays import replay, replay_report
 from aidledger.audit.restatements import restatement
 from aidledger.errors import InvalidInput
 from aidledger.projections import AsOf, LedgerFold
-from aidledger.projections.runner import Projections
 
 
 def _day(text: str) -> date:
@@ -59,14 +58,14 @@ def test_the_root_follows_the_log_as_it_grows(ledger: AidLedger, story: Story) -
 
 def test_a_rebuilt_fold_names_the_same_root_and_digest(ledger: AidLedger, story: Story) -> None:
     """The rebuild path and the incremental path give byte-identical reports, roots included."""
-    rebuilt = Projections(ledger).rebuild()
+    rebuilt = projections.projections_of(ledger).rebuild().fold
     assert projections.totals(rebuilt, ["category"]).canonical() == projections.totals(ledger, ["category"]).canonical()
 
 
 def test_a_report_of_a_bare_fold_leaves_the_root_out(ledger: AidLedger, story: Story) -> None:
     """With no ledger behind a fold there is no root: the key is absent, the digest as it was."""
     fold = LedgerFold()
-    fold.apply_all(ledger.read_log())
+    fold.apply_rows(ledger.store.read_rows())
     bare = projections.totals(fold, ["project"])
     assert "root" not in json.loads(bare.canonical())["coordinates"]
     named = projections.totals(ledger, ["project"])

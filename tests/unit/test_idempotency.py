@@ -17,7 +17,7 @@ from tests.ledger_fixtures import OpenStore, Pledged, disburse, refused, registe
 
 import aidledger
 from aidledger import AidLedger, Money, Receipt, derive_id, errors
-from aidledger.commands import Disburse, MakePledge, RegisterOrganization
+from aidledger.application.commands import Disburse, MakePledge, RegisterOrganization
 
 ORGANIZATION: dict[str, Any] = {
     "name": "北京市扶贫基金会",

@@ -15,6 +15,7 @@ import aidledger
 from aidledger import AidLedger, projections
 from aidledger.errors import InvalidInput, OverDisbursement
 from aidledger.interchange.commands import COMMAND_CLASSES
+from aidledger.interchange import importer as importer_module
 from aidledger.interchange.importer import Importer, derived_command_id, import_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -109,14 +110,19 @@ def test_an_import_stopped_half_way_and_run_again_ends_as_a_clean_run(tmp_path: 
         assert stored_log(resumed) == expected
 
 
-def test_an_import_killed_while_storing_finishes_when_run_again(tmp_path: Path) -> None:
-    """A run interrupted after some rows were stored: running it again stores the rest, once."""
+def test_an_import_killed_while_storing_finishes_when_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run interrupted after some batches were stored: running it again stores the rest, once."""
     with aidledger.open(":memory:", recorded_by="tester") as clean:
         import_file(clean, TEMPLATE_JSONL)
         expected = stored_log(clean)
+    monkeypatch.setattr(importer_module, "BATCH_EVENTS", 4)  # transactions of at most 4 events
+    stored_rows: list[int] = []
 
     def kill_after_ten(phase: str, done: int, total: int) -> None:
-        if phase == "storing" and done == 10:
+        if phase == "storing" and done >= 10:
+            stored_rows.append(done)
             raise KeyboardInterrupt
 
     with aidledger.open(":memory:", recorded_by="tester") as ledger:
@@ -124,12 +130,12 @@ def test_an_import_killed_while_storing_finishes_when_run_again(tmp_path: Path) 
             import_file(ledger, TEMPLATE_JSONL, progress=kill_after_ten)
         assert 0 < ledger.position() < len(expected)
         summary = import_file(ledger, TEMPLATE_JSONL)
-        assert (summary.stored, summary.already_present) == (25, 10)
+        assert (summary.stored, summary.already_present) == (35 - stored_rows[0], stored_rows[0])
         assert stored_log(ledger) == expected
 
 
 def test_a_rule_broken_only_at_run_time_refuses_the_whole_file(ledger: AidLedger) -> None:
-    """The rehearsal on a copy of the ledger finds the over-disbursement; nothing is stored."""
+    """Deciding the whole file before storing finds the over-disbursement; nothing is stored."""
     rule = r"line 6, column amount: '50000' breaks a rule of the ledger: OverDisbursement"
     with pytest.raises(InvalidInput, match=rule):
         import_file(ledger, CORPUS / "over-disbursement.csv")

@@ -23,9 +23,7 @@ HEADER = (
     "command,command_id,effective_on,recorded_by,name,kind,level,home_region,title,implementing_organization_id,"
     "region,category,field,planned_start,planned_end,donor_id,project_id,amount,pledge_id,reason"
 )
-ORGANIZATION = (
-    "register_organization,org-1,2018-01-02,clerk,示例基金会（虚构）,foundation,provincial,130000" + "," * 12
-)
+ORGANIZATION = "register_organization,org-1,2018-01-02,clerk,示例基金会（虚构）,foundation,provincial,130000" + "," * 12
 
 
 @cache

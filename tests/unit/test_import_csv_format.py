@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from aidledger.interchange.commands import COMMAND_CLASSES
 from aidledger.interchange.csvformat import COLUMNS, cells_from_record, columns_of, record_from_cells
 
-TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
-).filter(lambda text: text.strip() == text and text != "")
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(
+    lambda text: text.strip() == text and text != ""
+)
 
 
 def test_every_field_of_every_command_has_a_column() -> None:

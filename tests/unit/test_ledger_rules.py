@@ -29,6 +29,7 @@ from tests.ledger_fixtures import (
     set_up_pool,
 )
 
+import aidledger
 from aidledger import AidLedger, derive_id, errors
 from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.pledge import Pledge
@@ -520,10 +521,10 @@ def test_a_disbursement_stores_its_event_and_the_pledges_in_one_save(ledger: Aid
 def test_a_disbursement_that_raced_another_is_decided_again_on_the_new_state(open_store: OpenStore) -> None:
     """When a concurrent writer disbursed first, the retry sees it and refuses the over-disbursement."""
     ledger = open_store()
-    other = AidLedger(dict(ledger.env), recorded_by="other-clerk")  # a second writer on the same database
+    other = aidledger.open(ledger.store.address, recorded_by="other-clerk")  # a second writer on the same database
     try:
         pledged = set_up_pledge(ledger, "1000.00")
-        first_save = ledger.save
+        first_save = ledger.save_decided
         raced: list[UUID] = []
 
         def save_after_the_other_writer(*objs: Any, **kwargs: Any) -> Any:
@@ -531,7 +532,7 @@ def test_a_disbursement_that_raced_another_is_decided_again_on_the_new_state(ope
                 raced.append(disburse(other, pledged.pledge_id, "700.00"))
             return first_save(*objs, **kwargs)
 
-        ledger.save = save_after_the_other_writer  # type: ignore[method-assign]
+        ledger.save_decided = save_after_the_other_writer  # type: ignore[method-assign]
         before = ledger.position()
         with pytest.raises(errors.OverDisbursement, match=r"400\.00 CNY .* outstanding is 300\.00"):
             disburse(ledger, pledged.pledge_id, "400.00")
@@ -545,12 +546,10 @@ def test_a_disbursement_that_raced_another_is_decided_again_on_the_new_state(ope
 @contextmanager
 def refusing_trigger(ledger: AidLedger) -> Iterator[None]:
     """A trigger in the ledger's own database that refuses every Pledge.Disbursed row."""
-    if ledger.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+    if ledger.store.address.startswith("postgres"):
         import psycopg
 
-        env = ledger.env
-        url = f"postgresql://{env.get('POSTGRES_USER')}@{env.get('POSTGRES_HOST')}:{env.get('POSTGRES_PORT')}/{env.get('POSTGRES_DBNAME')}"
-        with psycopg.connect(url, autocommit=True) as pg:
+        with psycopg.connect(ledger.store.address, autocommit=True) as pg:
             pg.execute(
                 "CREATE FUNCTION refuse_pledge_event() RETURNS trigger LANGUAGE plpgsql AS "
                 "$$ BEGIN IF NEW.topic LIKE '%Pledge.Disbursed' THEN RAISE EXCEPTION 'refused by test' "

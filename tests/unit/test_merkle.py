@@ -1,4 +1,4 @@
-"""Tests for aidledger.audit.merkle: RFC 6962 vectors, known roots and properties."""
+"""Tests for aidledger.merkle: RFC 6962 vectors, known roots and properties."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aidledger.audit.merkle import (
+from aidledger.merkle import (
     EMPTY_ROOT,
     MerkleAccumulator,
     ProofError,

@@ -8,7 +8,7 @@ from pathlib import Path
 import aidledger
 from aidledger import projections
 from aidledger.errors import AidLedgerError
-from aidledger.projections.runner import Projections
+from aidledger.projections import projections_of
 from aidledger.projections.totals import totals
 
 
@@ -94,7 +94,6 @@ def test_running_totals_of_a_fold_loaded_from_its_store_equal_the_slow_fold(tmp_
     with aidledger.open(path, recorded_by="tester") as ledger:
         random_history(ledger, random.Random(11), 200)
     with aidledger.open(path) as reopened:
-        fold = Projections(reopened).fold
-        assert not fold.beneficiary_log
+        fold = projections_of(reopened).fold
         assert totals(fold).canonical() == totals(fold, fast=False).canonical()
         assert totals(fold).totals[0].person_times == totals(fold, fast=False).totals[0].person_times

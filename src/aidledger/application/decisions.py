@@ -234,8 +234,9 @@ def return_disbursement(cmd: ReturnDisbursement, session: Session) -> Decision:
     """Money or goods given back against a disbursement, and so against its pledge."""
     disbursement = session.load(Disbursement, cmd.disbursement_id, "disbursement")
     pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
-    pledge.check_return(cmd.amount)
+    pledge.check_currency(cmd.amount, "the returned amount")
     disbursement.check_give_back(cmd.amount, cmd.envelope())
+    pledge.check_return(cmd.amount)
     disbursement.give_back(cmd.amount, cmd.reason, cmd.envelope())
     pledge.record_return(disbursement.id, cmd.amount, cmd.envelope())
     return disbursement.id, [disbursement, pledge]

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Notification, Recording, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
 from aidledger.application.commands import (
@@ -136,13 +136,25 @@ class AidLedger(Application[UUID]):
                 assert outcome.receipt is not None
                 return outcome.receipt
             try:
-                return self.save([outcome])[0]
+                return self.save_decided([outcome])[0]
             except IntegrityError:
                 continue  # another writer changed one of its aggregates, or ran the command, first
         msg = f"command {command.command_id} ({command.command_name}) kept conflicting with concurrent writers"
         raise ConcurrencyConflict(msg)
 
-    def save(self, decided: Sequence[Decided]) -> list[Receipt]:
+    def save(self, *objs: Any, **_: Any) -> list[Recording[UUID]]:
+        """Store aggregates' pending events, as ``eventsourcing``'s ``Application.save`` does, through
+        the ledger's store (derived state included); no command is indexed. Commands go through
+        :meth:`run` instead."""
+        events = [event for obj in objs if obj is not None for event in obj.collect_events()]
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        positions = self.store_batch([], stored)
+        return [
+            Recording(event, Notification(position, s.originator_id, s.originator_version, s.topic, s.state))
+            for position, event, s in zip(positions, events, stored, strict=True)
+        ]
+
+    def save_decided(self, decided: Sequence[Decided]) -> list[Receipt]:
         """Store decided commands, their index rows and the derived state in one transaction.
 
         Raises ``eventsourcing``'s ``IntegrityError`` (and stores nothing) when another writer

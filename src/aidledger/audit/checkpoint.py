@@ -11,7 +11,11 @@ A checkpoint file looks like this (keys sorted, one trailing newline)::
     }
 
 ``origin`` names the ledger (by default after the id of its first event), ``size`` is the number of
-events (leaves) covered and ``root`` the hex RFC 9162 Merkle Tree Hash of those leaves.
+events (leaves) covered and ``root`` the hex RFC 9162 Merkle Tree Hash of those leaves. ``projections``,
+when present, is the projections digest of those events: the SHA-256 of the fold of the first
+``size`` events (see :mod:`aidledger.projections.state`), so the figures published with the
+checkpoint are bound to it as the events are; checkpoints written before it existed leave it out
+and still verify.
 
 Beside ``FILE`` a *sidecar* ``FILE.leaves`` may hold the leaf hashes themselves: ``size`` × 32 raw
 bytes, leaf 0 first. It is optional and untrusted: it is used only when its own root equals the
@@ -21,6 +25,7 @@ checkpoint's, and it lets ``verify`` name the exact first position that differs.
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +35,9 @@ from aidledger.application.ledger import AidLedger
 from aidledger.audit.leaves import first_originator_id, leaf_hash_of, read_rows
 from aidledger.errors import InvalidInput
 from aidledger.merkle import HASH_SIZE, MerkleAccumulator
+from aidledger.projections import projections_of
+from aidledger.projections.runner import fold_rows
+from aidledger.projections.state import projections_digest
 
 __all__ = [
     "FORMAT",
@@ -60,6 +68,8 @@ class Checkpoint(BaseModel):
     origin: Annotated[str, Field(min_length=1, max_length=200)]
     size: Annotated[int, Field(ge=0)]
     root: Hex256
+    projections: Hex256 | None = None
+    """SHA-256 of the projections (the fold) of the first ``size`` events, when recorded."""
 
     @property
     def root_bytes(self) -> bytes:
@@ -99,9 +109,13 @@ def root_of_hashes(hashes: bytes | bytearray, count: int | None = None) -> bytes
 
 
 def make_checkpoint(
-    source: AidLedger, *, size: int | None = None, origin: str | None = None
+    source: AidLedger, *, size: int | None = None, origin: str | None = None, projections: bool = True
 ) -> tuple[Checkpoint, bytearray]:
-    """A checkpoint of the first ``size`` events (all when ``None``) and its leaf hashes."""
+    """A checkpoint of the first ``size`` events (all when ``None``) and its leaf hashes.
+
+    With ``projections`` it also records the projections digest of those events: for the whole log,
+    of the ledger's fold (checked against the log first); for fewer events, of a fold of just them.
+    """
     if size is not None and size < 0:
         raise InvalidInput("size", size, "a number of events, 0 or more")
     hashes = leaf_hashes(source, size)
@@ -109,11 +123,20 @@ def make_checkpoint(
     if size is not None and available < size:
         raise InvalidInput("size", size, f"at most the {available} events the ledger holds")
     name = origin if origin is not None else default_origin(source)
+    digest = _projections_digest(source, available) if projections and available else None
     try:
-        checkpoint = Checkpoint(origin=name, size=available, root=root_of_hashes(hashes).hex())
+        checkpoint = Checkpoint(origin=name, size=available, root=root_of_hashes(hashes).hex(), projections=digest)
     except ValidationError:
         raise InvalidInput("origin", name, "a name of 1 to 200 characters") from None
     return checkpoint, hashes
+
+
+def _projections_digest(source: AidLedger, size: int) -> str:
+    """The projections digest of the first ``size`` events."""
+    current = projections_of(source).current()
+    if current.merkle.size == size:
+        return projections_digest(current.fold)
+    return projections_digest(fold_rows(islice(read_rows(source), size)).fold)  # fewer events than the log holds
 
 
 def sidecar_path(path: Path) -> Path:
@@ -123,7 +146,7 @@ def sidecar_path(path: Path) -> Path:
 
 def write_checkpoint(checkpoint: Checkpoint, path: Path, leaves: bytes | bytearray | None = None) -> None:
     """Write the checkpoint file, and its sidecar when ``leaves`` are given (a stale one is removed)."""
-    data = {"format": FORMAT, "hash": HASH_NAME, **checkpoint.model_dump()}
+    data = {"format": FORMAT, "hash": HASH_NAME, **checkpoint.model_dump(exclude_none=True)}
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     sidecar = sidecar_path(path)
     if leaves is not None:

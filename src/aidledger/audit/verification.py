@@ -27,10 +27,18 @@ from aidledger.application.mapper import LedgerMapper
 from aidledger.audit.checkpoint import Checkpoint, read_checkpoint, read_sidecar, root_of_hashes, sidecar_path
 from aidledger.audit.leaves import StoredRow, leaf_bytes, read_rows
 from aidledger.canonical import canonical_json
-from aidledger.errors import IntegrityFailure
+from aidledger.errors import IntegrityFailure, UnreadableEvent
 from aidledger.merkle import HASH_SIZE, MerkleAccumulator, leaf_hash
+from aidledger.projections import projections_of
+from aidledger.projections.events import decode
+from aidledger.projections.fold import LedgerFold
+from aidledger.projections.runner import Inspection
+from aidledger.projections.state import decode_snapshot, differences, encode_snapshot, projections_digest
 
-__all__ = ["CheckpointResult", "Finding", "Verification", "locate_difference", "verify"]
+__all__ = ["PROJECTION_KINDS", "CheckpointResult", "Finding", "Verification", "locate_difference", "verify"]
+
+PROJECTION_KINDS = frozenset({"projections", "projection_state", "frontier", "projection"})
+"""Kinds of finding about the stored projections rather than the events (an edited event makes them too)."""
 
 MAX_DEEP_FINDINGS = 100
 """Deep checks stop listing after this many problems: the first ones are what an auditor needs."""
@@ -42,8 +50,12 @@ class Finding(BaseModel):
     ``kind`` is one of ``changed``, ``removed``, ``inserted``, ``reordered`` (located against a
     checkpoint's leaves), ``mismatch`` (a checkpoint's root differs but no sidecar locates it),
     ``fork`` (a later checkpoint does not extend an earlier one), ``origin`` (checkpoints name
-    different ledgers), ``gap`` (log positions missing from the table), and with ``deep`` checks
-    ``not_canonical``, ``unreadable`` and ``version_order``.
+    different ledgers), ``gap`` (log positions missing from the table), ``projections`` (a
+    checkpoint's projections digest is not that of its events), ``projection_state`` (a segment of
+    the stored projections does not match its digest or cannot be read), ``frontier`` (the Merkle
+    tree stored with the projections is not that of the stored events), ``projection`` (a record,
+    fact or figure of the stored projections differs from what the events give), and with ``deep``
+    checks ``not_canonical``, ``unreadable`` and ``version_order``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -97,7 +109,8 @@ class Verification(BaseModel):
             return f"verified: {self.size} events, root {self.root} (no checkpoint given: structure checked only)"
         if self.ok:
             return f"verified: {self.size} events, root {self.root}, {len(self.checkpoints)} checkpoint(s) match"
-        first = min(self.findings, key=lambda f: (f.position is None, f.position or 0))
+        # The events first: a changed event also makes the projections differ, as a consequence.
+        first = min(self.findings, key=lambda f: (f.kind in PROJECTION_KINDS, f.position is None, f.position or 0))
         return f"verification failed with {len(self.findings)} finding(s); first: {first.message}"
 
     def check(self) -> Verification:
@@ -146,6 +159,10 @@ class _Scan:
     roots: dict[int, bytes] = field(default_factory=dict)
     leaves: bytearray = field(default_factory=bytearray)
     findings: list[Finding] = field(default_factory=list)
+    fold: LedgerFold | None = None
+    """The fold of every row, when the projections are verified too (``None`` if a row cannot be folded)."""
+    snapshots: dict[int, bytes] = field(default_factory=dict)
+    """The fold's snapshot after the first ``size`` rows, for each size asked for before the end."""
 
 
 def verify(
@@ -154,21 +171,33 @@ def verify(
     *,
     origin: str | None = None,
     deep: bool = False,
+    projections_state: bool = True,
 ) -> Verification:
     """Recompute the Merkle tree from the stored rows and compare it with ``checkpoints``.
 
     ``checkpoints`` are checkpoint files (their ``.leaves`` sidecars are used when valid) or
     :class:`Checkpoint` objects. ``origin``, when given, is the name every checkpoint must carry.
     ``deep`` also checks that each row is canonical JSON the library can read, and that each
-    aggregate's versions follow each other in log order.
+    aggregate's versions follow each other in log order. With ``projections_state`` (the default)
+    the stored projections are compared with a fold of the events: their segments, their Merkle
+    tree, and every record, fact and figure; and each checkpoint's projections digest with that of
+    its events.
     """
     notes: list[str] = []
     given = sorted((_load(item, notes) for item in checkpoints), key=lambda g: g.checkpoint.size)
-    scan = _scan(source, {g.checkpoint.size for g in given}, deep=deep)
+    inspection = projections_of(source).inspect() if projections_state else None
+    state_size = inspection.head.size if inspection is not None and inspection.head is not None else None
+    digest_sizes = {g.checkpoint.size for g in given if g.checkpoint.projections is not None}
+    fold_sizes = digest_sizes | ({state_size} if state_size is not None else set())
+    sizes = {g.checkpoint.size for g in given} | fold_sizes
+    scan = _scan(source, sizes, deep=deep, fold=inspection is not None or bool(digest_sizes), fold_sizes=fold_sizes)
     findings = list(scan.findings)
     results = [_compare(g, scan, given, findings) for g in given]
     findings += _origins(given, origin)
     findings += _extensions(given, results, notes)
+    findings += _checkpoint_projections(given, scan, notes)
+    if inspection is not None:
+        findings += _state_findings(inspection, scan, notes)
     return Verification(
         ok=not findings,
         size=scan.size,
@@ -189,9 +218,10 @@ def _load(item: Path | str | Checkpoint, notes: list[str]) -> _Given:
 # -- the pass over the rows -----------------------------------------------------------------------
 
 
-def _scan(source: AidLedger, sizes: set[int], *, deep: bool) -> _Scan:
-    """Hash every row into the tree, noting the root at each size in ``sizes``."""
-    scan = _Scan()
+def _scan(source: AidLedger, sizes: set[int], *, deep: bool, fold: bool, fold_sizes: set[int]) -> _Scan:
+    """Hash every row into the tree, noting the root at each size in ``sizes``; with ``fold``, fold
+    the rows too, keeping a snapshot of the fold at each size in ``fold_sizes`` short of the end."""
+    scan = _Scan(fold=LedgerFold() if fold else None)
     accumulator = MerkleAccumulator()
     append, leaves = accumulator.append, scan.leaves
     contiguous = source.store.contiguous_positions
@@ -206,13 +236,32 @@ def _scan(source: AidLedger, sizes: set[int], *, deep: bool) -> _Scan:
         if row.position != expected and contiguous:
             scan.findings.append(_gap(expected, row.position))
         expected = row.position + 1
+        if scan.fold is not None:
+            _fold_row(scan, row)
         if accumulator.size in sizes:
             scan.roots[accumulator.size] = accumulator.root()
+            if scan.fold is not None and accumulator.size in fold_sizes:
+                scan.snapshots[accumulator.size] = encode_snapshot(scan.fold)
         if deep_check is not None:
             deep_check(row)
     scan.size = accumulator.size
     scan.roots[scan.size] = accumulator.root()
     return scan
+
+
+def _fold_row(scan: _Scan, row: StoredRow) -> None:
+    """Fold one row into the scan's fold; a row that cannot be folded ends the folding, as a finding."""
+    assert scan.fold is not None
+    try:
+        decoded = decode(row)
+        if decoded is None:
+            scan.fold.position = row.position
+        else:
+            scan.fold.apply(row.position, row.originator_id, decoded[0], decoded[1])
+    except UnreadableEvent as error:
+        scan.fold = None
+        message = f"the events cannot be folded into projections: {error}"
+        scan.findings.append(Finding(kind="projection", position=row.position, message=message))
 
 
 def _gap(expected: int, found: int) -> Finding:
@@ -374,6 +423,73 @@ def _fork(earlier: _Given, later: _Given) -> Finding:
         f"{earlier.name} (size {size}): the first {size} events were rewritten between them{where}",
         checkpoint=later.name,
     )
+
+
+# -- the projections --------------------------------------------------------------------------------
+
+
+def _fold_at(scan: _Scan, size: int) -> LedgerFold | None:
+    """The fold of the first ``size`` rows, if the scan folded that far."""
+    if size == scan.size:
+        return scan.fold
+    snapshot = scan.snapshots.get(size)
+    return decode_snapshot(snapshot) if snapshot is not None else None
+
+
+def _checkpoint_projections(given: Sequence[_Given], scan: _Scan, notes: list[str]) -> list[Finding]:
+    """Each checkpoint's projections digest must be that of the fold of its events."""
+    findings = []
+    for g in given:
+        recorded = g.checkpoint.projections
+        if recorded is None:
+            continue
+        fold = _fold_at(scan, g.checkpoint.size)
+        if fold is None:
+            notes.append(f"could not check the projections digest of {g.name}: its events could not all be folded")
+            continue
+        computed = projections_digest(fold)
+        if computed != recorded:
+            findings.append(
+                Finding(
+                    kind="projections",
+                    position=None,
+                    message=f"checkpoint {g.name} records projections digest {recorded}, but its first "
+                    f"{g.checkpoint.size} events give {computed}: the figures published with it are not theirs",
+                    checkpoint=g.name,
+                )
+            )
+    return findings
+
+
+def _state_findings(inspection: Inspection, scan: _Scan, notes: list[str]) -> list[Finding]:
+    """The stored projections against the events: digests, Merkle tree, and content."""
+    findings = [Finding(kind="projection_state", position=p, message=m) for p, m in inspection.problems]
+    head = inspection.head
+    if head is None:
+        notes.append("no projections are stored beside the events (they are folded when a report needs them)")
+        return findings
+    if scan.size < head.size:
+        message = f"the stored projections cover {head.size} events, but the log holds only {scan.size}"
+        return [*findings, Finding(kind="frontier", position=None, message=message)]
+    root = scan.roots.get(head.size)
+    leaf = bytes(scan.leaves[(head.size - 1) * HASH_SIZE : head.size * HASH_SIZE]) if head.size else b""
+    if root != head.root or leaf != head.last_leaf:
+        findings.append(
+            Finding(
+                kind="frontier",
+                position=head.position,
+                message=f"the Merkle tree stored with the projections at log position {head.position} (root "
+                f"{head.root.hex()}) is not that of the stored events (root {root.hex() if root else '-'}): "
+                "the events or the stored frontier were changed",
+            )
+        )
+    events_give = _fold_at(scan, head.size)
+    if inspection.fold is None or events_give is None:
+        notes.append("the stored projections were not compared with the events: one side could not be folded")
+        return findings
+    for position, message in differences(inspection.fold, events_give):
+        findings.append(Finding(kind="projection", position=position, message=f"aidledger_fold: {message}"))
+    return findings
 
 
 # -- naming the first difference ------------------------------------------------------------------

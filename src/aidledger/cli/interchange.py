@@ -81,6 +81,12 @@ def _import_options(imports: argparse.ArgumentParser) -> None:
     imports.add_argument(
         "--recorded-by", metavar="NAME", help="who records rows without a recorded_by (default: $AIDLEDGER_USER)"
     )
+    imports.add_argument(
+        "--batch-events",
+        type=int,
+        metavar="N",
+        help="store at most N events per transaction (1 to 10000, the default)",
+    )
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -103,6 +109,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
             rehearse=not args.no_rehearsal,
             recorded_by=args.recorded_by,
             progress=progress,
+            batch_events=args.batch_events,
         )
         summary = importer.run()
     if args.json:

@@ -91,7 +91,7 @@ LISTED_PROBLEMS = 1000
 PROBLEMS_IN_MESSAGE = 100
 """At most this many problems are spelled out in the error a refused import raises."""
 BATCH_EVENTS = 10_000
-"""At most this many events are stored in one transaction."""
+"""At most this many events are stored in one transaction (the default, and the most allowed)."""
 LOOKUP_ROWS = 1000
 """Rows whose command ids are looked up in the commands index with one query."""
 
@@ -184,6 +184,7 @@ def import_file(
     rehearse: bool = True,
     recorded_by: str | None = None,
     progress: Progress | None = None,
+    batch_events: int | None = None,
 ) -> ImportSummary:
     """Import a CSV or JSON Lines file of command records into ``ledger``.
 
@@ -193,7 +194,8 @@ def import_file(
     others written to ``rejects`` (default ``<file>.rejects.csv`` or ``.rejects.jsonl``).
     ``dry_run`` checks without storing. ``rehearse=False`` skips deciding the rules while
     checking: memory then stays bounded however many objects the file touches, and a rule broken
-    half way stops the import at that row (the rows before it stay stored).
+    half way stops the import at that row (the rows before it stay stored). ``batch_events`` caps
+    the events of one transaction (1 to ``BATCH_EVENTS``, the default).
     """
     importer = Importer(
         ledger,
@@ -205,6 +207,7 @@ def import_file(
         rehearse=rehearse,
         recorded_by=recorded_by,
         progress=progress,
+        batch_events=batch_events,
     )
     summary = importer.run()
     if importer.refused(summary):
@@ -227,8 +230,14 @@ class Importer:
         rehearse: bool = True,
         recorded_by: str | None = None,
         progress: Progress | None = None,
+        batch_events: int | None = None,
     ) -> None:
         self.ledger = ledger
+        if batch_events is not None and (
+            isinstance(batch_events, bool) or not isinstance(batch_events, int) or not 1 <= batch_events <= BATCH_EVENTS
+        ):
+            raise InvalidInput("batch_events", batch_events, f"a whole number of events from 1 to {BATCH_EVENTS}")
+        self.batch_events = batch_events
         self.path = Path(path)
         if not self.path.is_file():
             raise InvalidInput("file", str(path), "an existing CSV or JSON Lines file")
@@ -334,7 +343,7 @@ class Importer:
         batch: list[StagedCommand] = []
         events: list[StoredEvent] = []
         for staged in staging.commands():
-            if len(events) + len(staged.events) > BATCH_EVENTS and batch:
+            if len(events) + len(staged.events) > self._batch_limit() and batch:
                 if not self._store_batch(batch, events):
                     return self._store_deciding(staging, batch[0].line, stored, present)
                 stored += len(batch)
@@ -348,6 +357,9 @@ class Importer:
             stored += len(batch)
             self._report_storing(stored, total)
         return stored, present
+
+    def _batch_limit(self) -> int:
+        return self.batch_events if self.batch_events is not None else BATCH_EVENTS
 
     def _store_batch(self, batch: list[StagedCommand], events: list[StoredEvent]) -> bool:
         """Store decided commands as they were decided; ``False`` if another writer got there first."""
@@ -378,7 +390,7 @@ class Importer:
             if isinstance(outcome, Repeated):
                 present += 1
                 continue
-            if size + len(outcome.events) > BATCH_EVENTS and batch:
+            if size + len(outcome.events) > self._batch_limit() and batch:
                 stored += self._save_deciding(batch)
                 self._report_storing(stored, total)
                 batch, size = [], 0
@@ -398,7 +410,7 @@ class Importer:
         decided = [outcome for _, outcome in batch]
         for _ in range(MAX_ATTEMPTS):
             try:
-                self.ledger.save(decided)
+                self.ledger.save_decided(decided)
             except IntegrityError:
                 session = self.ledger.session()
                 again = [session.decide(outcome.command) for outcome in decided]

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from aidledger.application.ports import FoldSegment, LogReader, Store, StoredRow
-from aidledger.errors import IntegrityFailure
+from aidledger.errors import IntegrityFailure, UnreadableEvent
 from aidledger.merkle import MerkleAccumulator, leaf_hash_of
 from aidledger.projections import events
 from aidledger.projections.fold import LedgerFold
@@ -34,7 +34,7 @@ from aidledger.projections.state import (
     segment,
 )
 
-__all__ = ["COMPACT_AFTER", "Folded", "Projections", "fold_rows"]
+__all__ = ["COMPACT_AFTER", "Folded", "Inspection", "Projections", "fold_rows"]
 
 COMPACT_AFTER = 20_000
 """Deltas covering more log positions than this (and than a tenth of the snapshot's) are merged
@@ -84,6 +84,18 @@ def fold_rows(rows: Iterable[StoredRow]) -> Folded:
         if enabled:
             gc.enable()
     return folded
+
+
+@dataclass
+class Inspection:
+    """The stored state as it is, problems and all (what ``verify`` compares with the events)."""
+
+    head: FoldSegment | None
+    """The newest segment (``None``: no state is stored)."""
+    fold: LedgerFold | None
+    """The fold its segments give, when they can be read."""
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    """Segments that do not match their digest, do not follow each other, or cannot be read."""
 
 
 class Projections:
@@ -306,6 +318,34 @@ class Projections:
         self._keep_snapshot(folded, expected_seq=expected)
         return folded
 
+    def inspect(self) -> Inspection:
+        """Read the stored state without trusting it: every problem is noted, none raised."""
+        read = self.store.read_state()
+        if not read.segments:
+            return Inspection(None, None)
+        inspection = Inspection(read.segments[-1], None)
+        problems = inspection.problems
+        previous: FoldSegment | None = None
+        folded: Folded | None = None
+        for stored in read.segments:
+            try:
+                check_segment(stored, previous)
+            except IntegrityFailure as error:
+                problems.append((stored.position, str(error)))
+            try:
+                folded = _next_fold(folded, stored, previous)
+            except (ValueError, IntegrityFailure, UnreadableEvent) as error:
+                problems.append((stored.position, f"aidledger_fold segment {stored.seq} cannot be read: {error}"))
+                folded = None
+            previous = stored
+        head = read.segments[-1]
+        try:
+            _frontier(head)
+        except IntegrityFailure as error:
+            problems.append((head.position, str(error)))
+        inspection.fold = folded.fold if folded is not None else None
+        return inspection
+
     def root_of(self, position: int) -> str:
         """The hex Merkle root of the events at or before ``position``."""
         current = self._current
@@ -321,6 +361,20 @@ class Projections:
         tail = current.fold.position - self._snapshot_position
         if tail > max(self.compact_after, self._snapshot_position // 10):
             self._keep_snapshot(current, expected_seq=head.seq)
+
+
+def _next_fold(folded: Folded | None, stored: FoldSegment, previous: FoldSegment | None) -> Folded | None:
+    """The fold after one more segment (``None`` stays ``None``: a fold that could not be read)."""
+    if previous is None:
+        if stored.kind != "snapshot":
+            raise ValueError("the first stored segment is a delta: its snapshot is missing")
+        return Folded(decode_snapshot(stored.payload))
+    if folded is None:
+        return None
+    if stored.first_position != previous.position + 1:
+        raise ValueError(f"it covers positions from {stored.first_position}, not {previous.position + 1}")
+    folded.apply(list(decode_delta(stored.payload)), stored.position)
+    return folded
 
 
 def _decode_and_hash(rows: Sequence[StoredRow], merkle: MerkleAccumulator, entries: list[Entry]) -> bytes:

@@ -28,6 +28,7 @@ from aidledger.errors import IntegrityFailure
 from aidledger.merkle import MerkleAccumulator
 from aidledger.projections import events
 from aidledger.projections.fold import (
+    BASE_COLUMNS,
     COLUMN_INDEX,
     DisbursementRecord,
     Fact,
@@ -35,14 +36,17 @@ from aidledger.projections.fold import (
     OrganizationRecord,
     PledgeRecord,
     ProjectRecord,
+    money,
 )
 
 __all__ = [
     "FORMAT",
+    "Difference",
     "Entry",
     "decode_delta",
     "decode_snapshot",
     "delta_entries",
+    "differences",
     "encode_delta",
     "encode_snapshot",
     "projections_digest",
@@ -218,3 +222,115 @@ def check_segment(stored: FoldSegment, previous: FoldSegment | None) -> None:
             "run `aidledger verify` to see what differs, and `aidledger rebuild` to refold it from the events"
         )
         raise IntegrityFailure(msg)
+
+
+Difference = tuple[int | None, str]
+"""Where the stored state and the events disagree: the first log position concerned, and what."""
+
+_KINDS = (
+    ("organizations", "organization"),
+    ("projects", "project"),
+    ("pledges", "pledge"),
+    ("disbursements", "disbursement"),
+)
+
+
+def differences(stored: LedgerFold, events_give: LedgerFold, *, limit: int = 20) -> list[Difference]:
+    """What the stored fold holds that a fold of the events does not (both at one position): each
+    record and fact that differs, and the grand totals, by name and value, at most ``limit``."""
+    found: list[Difference] = []
+    if stored.position != events_give.position:
+        found.append((None, f"it covers log position {stored.position}, the events {events_give.position}"))
+    for collection, kind in _KINDS:
+        mine, theirs = getattr(stored, collection), getattr(events_give, collection)
+        for record_id in [*mine, *(r for r in theirs if r not in mine)]:
+            if len(found) >= limit:
+                return found
+            if mine.get(record_id) != theirs.get(record_id):
+                found.append(_record_difference(kind, record_id, mine.get(record_id), theirs.get(record_id)))
+    for index in range(max(len(stored.facts), len(events_give.facts))):
+        if len(found) >= limit:
+            return found
+        mine_fact = stored.facts[index] if index < len(stored.facts) else None
+        theirs_fact = events_give.facts[index] if index < len(events_give.facts) else None
+        if mine_fact != theirs_fact:
+            found.append(_fact_difference(mine_fact, theirs_fact))
+            break  # the first differing fact is what an auditor needs; later ones follow from it
+    found.extend(_total_differences(stored, events_give))
+    return found[:limit]
+
+
+def _record_difference(kind: str, record_id: str, mine: Any, theirs: Any) -> Difference:
+    # Where a record's history first differs is not known: its difference names no position.
+    if mine is None:
+        return None, f"{kind} {record_id} is missing from the stored state"
+    if theirs is None:
+        return None, f"{kind} {record_id} is in the stored state but no event made it"
+    fields = [name for name in mine.__struct_fields__ if getattr(mine, name) != getattr(theirs, name)]
+    shown = ", ".join(
+        f"{name}: stored {_shown(getattr(mine, name))}, events give {_shown(getattr(theirs, name))}"
+        for name in fields[:3]
+    )
+    return None, f"{kind} {record_id} differs ({shown})"
+
+
+def _fact_difference(mine: Fact | None, theirs: Fact | None) -> Difference:
+    if mine is None or theirs is None:
+        present = theirs if mine is None else mine
+        assert present is not None
+        side = "missing from the stored state" if mine is None else "in the stored state but no event gives it"
+        return (
+            present.position,
+            f"fact at log position {present.position} ({present.event}, {present.column}) is {side}",
+        )
+    if (mine.position, mine.event, mine.pledge_id, mine.column) == (
+        theirs.position,
+        theirs.event,
+        theirs.pledge_id,
+        theirs.column,
+    ):
+        fields = [name for name in mine.__struct_fields__ if getattr(mine, name) != getattr(theirs, name)]
+        shown = ", ".join(
+            f"{name}: stored {_shown(getattr(mine, name), name)}, events give {_shown(getattr(theirs, name), name)}"
+            for name in fields
+        )
+        return theirs.position, (
+            f"fact at log position {theirs.position} ({theirs.event}, {theirs.column} of pledge {theirs.pledge_id}) "
+            f"differs ({shown})"
+        )
+    return min(mine.position, theirs.position), (
+        f"the facts part at log position {min(mine.position, theirs.position)}: stored {mine.event} {mine.column} "
+        f"{money(mine.amount)}, events give {theirs.event} {theirs.column} {money(theirs.amount)}"
+    )
+
+
+def _total_differences(stored: LedgerFold, events_give: LedgerFold) -> list[Difference]:
+    """The grand total of each column and currency, where the two folds' pledge lines disagree."""
+    found: list[Difference] = []
+    mine, theirs = _grand(stored), _grand(events_give)
+    for currency in sorted(mine.keys() | theirs.keys()):
+        zero = [0] * len(BASE_COLUMNS)
+        for index, column in enumerate(BASE_COLUMNS):
+            a, b = mine.get(currency, zero)[index], theirs.get(currency, zero)[index]
+            if a != b:
+                gives = f"the stored state gives {money(a):,}, the events give {money(b):,}"
+                found.append((None, f"figure {column} {currency}: {gives}"))
+    return found
+
+
+def _grand(fold: LedgerFold) -> dict[str, list[int]]:
+    sums: dict[str, list[int]] = {}
+    for pledge_id, line in fold.lines.items():
+        pledge = fold.pledges.get(pledge_id)
+        currency = pledge.terms.amount.currency if pledge is not None else "?"
+        total = sums.setdefault(currency, [0] * len(BASE_COLUMNS))
+        for index, amount in enumerate(line):
+            total[index] += amount
+    return sums
+
+
+def _shown(value: Any, name: str = "") -> str:
+    if name == "amount" and isinstance(value, int):
+        return f"{money(value):,}"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

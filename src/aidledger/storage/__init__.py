@@ -49,4 +49,14 @@ def open_store(db: str | Path, *, read_only: bool = False) -> Store:
         raise InvalidInput("db", location, "a file path, not a directory")
     if not path.parent.exists():
         raise InvalidInput("db", location, f"a path whose folder exists ({path.parent} does not)")
+    if read_only and not path.is_file():
+        raise InvalidInput("db", location, "an existing SQLite ledger file")
+    if path.is_file() and path.stat().st_size and not _is_sqlite(path):
+        raise InvalidInput("db", location, "an aidledger SQLite file (this file is not an SQLite database)")
     return SQLiteStore(str(path), location=str(path), read_only=read_only)
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether the file starts with SQLite's header."""
+    with path.open("rb") as stream:
+        return stream.read(16) == b"SQLite format 3\x00"

@@ -82,6 +82,11 @@ class SQLiteStore:
             self._create_tables()
 
     def _create_tables(self) -> None:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            present = {row[0] for row in cursor.fetchall()}
+        if {EVENTS, COMMANDS, FOLD} <= present and not present & set(RETIRED):
+            return  # nothing to create: opening takes no write lock
         with self.datastore.transaction(commit=True) as cursor:
             for statement in self.recorder.construct_create_table_statements():
                 cursor.execute(statement)
