@@ -463,7 +463,7 @@ def _checkpoint_projections(given: Sequence[_Given], scan: _Scan, notes: list[st
 
 def _state_findings(inspection: Inspection, scan: _Scan, notes: list[str]) -> list[Finding]:
     """The stored projections against the events: digests, Merkle tree, and content."""
-    findings = [Finding(kind="projection_state", position=p, message=m) for p, m in inspection.problems]
+    findings = [Finding(kind=kind, position=position, message=m) for kind, position, m in inspection.problems]
     head = inspection.head
     if head is None:
         notes.append("no projections are stored beside the events (they are folded when a report needs them)")

@@ -94,8 +94,10 @@ class Inspection:
     """The newest segment (``None``: no state is stored)."""
     fold: LedgerFold | None
     """The fold its segments give, when they can be read."""
-    problems: list[tuple[int | None, str]] = field(default_factory=list)
-    """Segments that do not match their digest, do not follow each other, or cannot be read."""
+    problems: list[tuple[str, int | None, str]] = field(default_factory=list)
+    """What is wrong with it: ``projection_state`` (a segment does not match its digest, does not follow
+    the one before or cannot be read) or ``frontier`` (the Merkle frontier does not give its root), the
+    log position concerned, and a message."""
 
 
 class Projections:
@@ -331,18 +333,19 @@ class Projections:
             try:
                 check_segment(stored, previous)
             except IntegrityFailure as error:
-                problems.append((stored.position, str(error)))
+                problems.append(("projection_state", stored.position, str(error)))
             try:
                 folded = _next_fold(folded, stored, previous)
             except (ValueError, IntegrityFailure, UnreadableEvent) as error:
-                problems.append((stored.position, f"aidledger_fold segment {stored.seq} cannot be read: {error}"))
+                message = f"aidledger_fold segment {stored.seq} cannot be read: {error}"
+                problems.append(("projection_state", stored.position, message))
                 folded = None
             previous = stored
         head = read.segments[-1]
         try:
             _frontier(head)
         except IntegrityFailure as error:
-            problems.append((head.position, str(error)))
+            problems.append(("frontier", head.position, str(error)))
         inspection.fold = folded.fold if folded is not None else None
         return inspection
 
