@@ -169,6 +169,28 @@ def test_returning_more_than_remains_of_a_disbursement_is_refused(ledger: AidLed
         )
 
 
+def test_a_payment_dated_before_money_came_back_cannot_use_that_money(ledger: AidLedger) -> None:
+    """Money returned on 06-01 frees room from 06-01 on: a payment dated 05-01 would over-disburse as of
+    05-01; dated on or after the return (or within the room left before it) it is accepted."""
+    pledged = set_up_pledge(ledger, "1000.00")
+    paid = disburse(ledger, pledged.pledge_id, "1000.00", effective_on="2018-04-10")
+    ledger.return_disbursement(disbursement_id=paid, amount="600.00", reason="unused", effective_on="2018-06-01")
+    with refused(ledger, errors.OverDisbursement, "2018-05-01", "accepted: at most 0.00"):
+        disburse(ledger, pledged.pledge_id, "600.00", effective_on="2018-05-01")
+    disburse(ledger, pledged.pledge_id, "600.00", effective_on="2018-06-01")
+    assert ledger.pledge(pledged.pledge_id).outstanding == 0
+
+
+def test_a_reversal_frees_room_from_the_reversed_payments_value_date(ledger: AidLedger) -> None:
+    """A reversed payment never happened: another payment may take its place from its value date on."""
+    pledged = set_up_pledge(ledger, "1000.00")
+    paid = disburse(ledger, pledged.pledge_id, "1000.00", effective_on="2018-04-10")
+    ledger.reverse_disbursement(disbursement_id=paid, reason="duplicate entry", effective_on="2018-06-01")
+    disburse(ledger, pledged.pledge_id, "1000.00", effective_on="2018-04-10")
+    with refused(ledger, errors.OverDisbursement, "outstanding is 0.00"):
+        disburse(ledger, pledged.pledge_id, "0.01", effective_on="2018-07-01")
+
+
 def test_reversing_a_disbursement_with_returns_is_refused(ledger: AidLedger) -> None:
     """Money partly given back did change hands; it cannot be reversed as if it never happened."""
     pledged = set_up_pledge(ledger)

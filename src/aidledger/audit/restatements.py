@@ -159,7 +159,7 @@ def _attribute(
     amounts: dict[tuple[Group, str], dict[int, EventChange]] = defaultdict(dict)
     row_events: dict[Group, dict[int, EventChange]] = defaultdict(dict)
     for fact, sign, side in _delta(fold, before, after):
-        currency = fold.pledges[fact.pledge_id].terms.amount.currency
+        currency = fold.pledges[fact.pledge_id].currency
         change = _event_change(fact, before, horizon)
         groups: list[Group] = [(key, currency) for key in fact_keys(fold, fact, names, side)] if names else []
         for group in [*groups, (None, currency)]:

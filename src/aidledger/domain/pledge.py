@@ -74,6 +74,10 @@ class Pledge(LedgerAggregate):
         reversed: Decimal
         returned: Decimal
         disbursements: dict[UUID, Decimal]
+        paid_on: dict[UUID, date]
+        """The value date of each disbursement against it."""
+        money: list[tuple[date, Decimal]]
+        """What each disbursement, reversal and return changed net disbursed by, from which date."""
         allocations: dict[UUID, Decimal]
 
     class Made(LedgerAggregate.Created):
@@ -90,6 +94,8 @@ class Pledge(LedgerAggregate):
             aggregate.withdrawn = False
             aggregate.disbursed = aggregate.reversed = aggregate.returned = ZERO
             aggregate.disbursements = {}
+            aggregate.paid_on = {}
+            aggregate.money = []
             aggregate.allocations = {}
 
     class Signed(LedgerAggregate.Event):
@@ -127,6 +133,8 @@ class Pledge(LedgerAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.disbursed += self.amount
             aggregate.disbursements[self.disbursement_id] = self.amount
+            aggregate.paid_on[self.disbursement_id] = self.effective_on
+            aggregate.money.append((self.effective_on, self.amount))
             aggregate.money_on = max(aggregate.money_on, self.effective_on)
 
     class DisbursementReversed(LedgerAggregate.Event):
@@ -137,6 +145,8 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.reversed += self.amount
+            # It never happened: it takes its money back from its own value date.
+            aggregate.money.append((aggregate.paid_on[self.disbursement_id], -self.amount))
             aggregate.money_on = max(aggregate.money_on, self.effective_on)
 
     class DisbursementReturned(LedgerAggregate.Event):
@@ -147,6 +157,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.returned += self.amount
+            aggregate.money.append((self.effective_on, -self.amount))
             aggregate.money_on = max(aggregate.money_on, self.effective_on)
 
     class RegrantAllocated(LedgerAggregate.Event):
@@ -178,6 +189,16 @@ class Pledge(LedgerAggregate):
     def regranted(self) -> Decimal:
         """What regrant pledges currently draw from this pledge."""
         return sum(self.allocations.values(), ZERO)
+
+    def peak_net_from(self, day: date) -> tuple[date, Decimal]:
+        """The highest net disbursed as of any date from ``day`` on, and the first date it is reached."""
+        net = sum((change for on, change in self.money if on <= day), ZERO)
+        peak_on, peak = day, net
+        for on, change in sorted(item for item in self.money if item[0] > day):
+            net += change
+            if net > peak:
+                peak_on, peak = on, net
+        return peak_on, peak
 
     def check_not_withdrawn(self) -> None:
         """Raise if the pledge was withdrawn."""
@@ -246,6 +267,14 @@ class Pledge(LedgerAggregate):
             msg = (
                 f"disbursing {amount} against pledge {self.id} would exceed it: outstanding is "
                 f"{self.outstanding} {self.amount.currency}; accepted: at most that"
+            )
+            raise OverDisbursement(msg)
+        peak_on, peak = self.peak_net_from(envelope.effective_on)
+        if amount.value > self.amount.value - peak:
+            msg = (
+                f"disbursing {amount} against pledge {self.id} on {envelope.effective_on} would exceed it as of "
+                f"{peak_on}: {peak} {self.amount.currency} was disbursed net by then (money given back frees "
+                f"room only from the day it came back); accepted: at most {self.amount.value - peak}, or a later date"
             )
             raise OverDisbursement(msg)
         self.record(self.Disbursed, envelope, disbursement_id=disbursement_id, amount=amount.value)

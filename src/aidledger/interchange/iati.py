@@ -220,14 +220,14 @@ class _Builder:
         self.facts: dict[str, list[Fact]] = defaultdict(list)
         self.confirmed_on: dict[str, date] = {}
         for fact in fold.matching_facts(as_of):
-            self.facts[fold.pledges[fact.pledge_id].terms.project_id].append(fact)
+            self.facts[fold.pledges[fact.pledge_id].project_id].append(fact)
             if fact.column == "confirmed" and fact.amount > 0 and fact.disbursement_id is not None:
                 self.confirmed_on[fact.disbursement_id] = fact.effective_on
         # One pass over pledges and facts for all activities, not one per activity.
         self.columns = pledge_columns(fold, as_of)
         self.pledges: dict[str, list[PledgeRecord]] = defaultdict(list)
         for pledge in fold.pledges.values():
-            self.pledges[pledge.terms.project_id].append(pledge)
+            self.pledges[pledge.project_id].append(pledge)
 
     def identifier(self, project_id: str) -> str:
         return f"{self.reporting.ref}-{project_id}"
@@ -241,9 +241,9 @@ class _Builder:
         return _Party(organization_ref(profile.credit_code), profile.name, ORGANIZATION_TYPES[profile.kind])
 
     def donor(self, pledge: PledgeRecord) -> _Party:
-        if pledge.terms.anonymous:
+        if pledge.anonymous:
             return _Party(None, ANONYMOUS_DONOR, None)
-        return self.party(pledge.terms.donor_id)
+        return self.party(pledge.donor_id)
 
     # -- one activity -------------------------------------------------------------------------
 
@@ -304,8 +304,8 @@ class _Builder:
             donor = self.donor(pledge)
             source = self._source_activity(pledge)
             funders[(donor.ref, donor.name, source)] = donor
-            if pledge.terms.channel_id is not None:
-                channel = self.party(pledge.terms.channel_id)
+            if pledge.channel_id is not None:
+                channel = self.party(pledge.channel_id)
                 channels[(channel.ref, channel.name)] = channel
         for (_, _, source), party in sorted(funders.items(), key=lambda item: (item[0][1], item[0][2] or "")):
             self._participant(activity, "1", party, source)
@@ -322,10 +322,10 @@ class _Builder:
 
     def _source_activity(self, pledge: PledgeRecord) -> str | None:
         """The pooled fund's activity a regrant's money comes from."""
-        if pledge.terms.funded_from is None:
+        if pledge.funded_from is None:
             return None
-        source = self.fold.pledges.get(pledge.terms.funded_from)
-        return self.identifier(source.terms.project_id) if source is not None else None
+        source = self.fold.pledges.get(pledge.funded_from)
+        return self.identifier(source.project_id) if source is not None else None
 
     @staticmethod
     def _dates(activity: ET.Element, start: date, end: date, reached: dict[Any, date]) -> None:
@@ -370,7 +370,7 @@ class _Builder:
         transaction = _child(activity, "transaction", ref=f"aidledger-position-{fact.position}-{fact.column}")
         _child(transaction, "transaction-type", code=TRANSACTION_TYPES[fact.column])
         _child(transaction, "transaction-date", iso_date=fact.effective_on.isoformat())
-        currency = pledge.terms.amount.currency
+        currency = pledge.currency
         value = _child(transaction, "value", currency=currency, value_date=fact.effective_on.isoformat())
         value.text = str(money(amount))
         _narrative(ET.SubElement(transaction, "description"), self._transaction_note(pledge, fact), "en")
@@ -402,12 +402,12 @@ class _Builder:
             parts.append(
                 f"receipt confirmed by the recipient (到位) on {confirmed}" if confirmed else "not yet confirmed"
             )
-        if pledge.terms.items:
-            items = ", ".join(f"{i.description} × {i.quantity} {i.unit}" for i in pledge.terms.items)
+        if pledge.items:
+            items = ", ".join(f"{i.description} × {i.quantity} {i.unit}" for i in pledge.items)
             parts.append(f"in kind: {items} (assessed value)")
-        if pledge.terms.channel_id is not None:
-            parts.append(f"handled by {self.party(pledge.terms.channel_id).name}")
-        if pledge.terms.funded_from is not None:
+        if pledge.channel_id is not None:
+            parts.append(f"handled by {self.party(pledge.channel_id).name}")
+        if pledge.funded_from is not None:
             parts.append("regranted from a pooled fund")
         return "; ".join(parts)
 

@@ -76,14 +76,6 @@ class Profile(msgspec.Struct, frozen=True):
     public_fundraising_from: date | None = None
     public_fundraising_until: date | None = None
 
-    def fundraising_on(self, day: date) -> bool:
-        """Whether the organization held the public fundraising qualification on ``day``."""
-        if not self.public_fundraising:
-            return False
-        after_start = self.public_fundraising_from is None or self.public_fundraising_from <= day
-        before_end = self.public_fundraising_until is None or day <= self.public_fundraising_until
-        return after_start and before_end
-
 
 class ProfileChanged(Change, frozen=True):
     """``Organization.Registered`` and ``Organization.Updated``."""

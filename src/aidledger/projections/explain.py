@@ -63,7 +63,7 @@ def explain(
     for fact in fold.matching_facts(as_of):
         sign = signs.get(fact.column)
         pledge = fold.pledges[fact.pledge_id]
-        if not sign or pledge.terms.amount.currency != currency or not _in_row(fold, fact, key, as_of):
+        if not sign or pledge.currency != currency or not _in_row(fold, fact, key, as_of):
             continue
         total += fact.amount * sign
         contributions.append(

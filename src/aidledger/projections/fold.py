@@ -38,13 +38,8 @@ from aidledger.projections.events import (
     Change,
     Decoded,
     DisbursementMade,
-    DisbursementTerms,
     Disclosed,
-    Disclosure,
-    Plan,
     PledgeMade,
-    PledgeTerms,
-    Profile,
     ProfileChanged,
     ProjectRegistered,
 )
@@ -54,11 +49,16 @@ __all__ = [
     "AsOf",
     "BeneficiaryReport",
     "DisbursementRecord",
+    "Disclosure",
     "DisclosureEntry",
     "Fact",
+    "Item",
     "LedgerFold",
+    "Money",
     "OrganizationRecord",
+    "Plan",
     "PledgeRecord",
+    "Profile",
     "ProfileVersion",
     "ProjectRecord",
     "StatusChange",
@@ -113,6 +113,70 @@ class AsOf:
     def now(self) -> bool:
         """No bound at all: the ledger as it stands."""
         return self.position is None and self.recorded_before is None and self.effective_on is None
+
+
+class Money(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """Money as stored: a decimal string and an ISO 4217 code."""
+
+    value: str
+    currency: str
+
+
+class Item(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """Goods or services given in kind."""
+
+    description: str
+    quantity: str
+    unit: str
+
+
+class Profile(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """An organization's profile."""
+
+    name: str
+    kind: str
+    level: str
+    home_region: str
+    credit_code: str | None
+    charity: bool
+    charity_since: date | None
+    public_fundraising: bool
+    public_fundraising_from: date | None
+    public_fundraising_until: date | None
+
+    def fundraising_on(self, day: date) -> bool:
+        """Whether the organization held the public fundraising qualification on ``day``."""
+        if not self.public_fundraising:
+            return False
+        after_start = self.public_fundraising_from is None or self.public_fundraising_from <= day
+        before_end = self.public_fundraising_until is None or day <= self.public_fundraising_until
+        return after_start and before_end
+
+
+class Plan(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A project's plan."""
+
+    title: str
+    implementing_organization_id: str
+    category: str
+    field: str
+    planned_start: date
+    planned_end: date
+    region: str | None
+    pooled_fund: bool
+    campaigns: tuple[str, ...]
+    budget: Money | None
+
+
+class Disclosure(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A published report."""
+
+    kind: str
+    period_start: date
+    period_end: date
+    channel: str
+    url: str | None
+    content_sha256: str | None
 
 
 class Fact(msgspec.Struct, array_like=True, frozen=True, gc=False):
@@ -208,49 +272,57 @@ class ProjectRecord(msgspec.Struct, array_like=True, gc=False):
     def beneficiaries_at(self, as_of: AsOf) -> BeneficiaryReport | None:
         """The latest beneficiary report in effect at the coordinates."""
         known = [r for r in self.beneficiaries if as_of.includes(r.position, r.recorded_at, r.as_of)]
-        return max(known, key=lambda r: (r.as_of, r.position)) if known else None
+        return max(known, key=_latest_first) if known else None
 
 
 class PledgeRecord(msgspec.Struct, array_like=True, gc=False):
-    """What the fold needs to know of a pledge to turn its events into facts."""
+    """A pledge: what was promised, by whom, to which project, and where it stands."""
 
     id: str
     position: int
     recorded_at: datetime
     made_on: date
-    terms: PledgeTerms
+    donor_id: str
+    project_id: str
+    currency: str
+    """The pledge's currency: every figure of a pledge is in it."""
+    items: tuple[Item, ...]
+    channel_id: str | None
+    funded_from: str | None
+    anonymous: bool
     amount: int
     """The current amount, in hundredths."""
     stage: str
     withdrawn: bool = False
 
     @property
-    def currency(self) -> str:
-        """The pledge's currency (every figure of a pledge is in it)."""
-        return self.terms.amount.currency
-
-    @property
     def in_kind(self) -> bool:
         """Goods or services rather than cash."""
-        return bool(self.terms.items)
+        return bool(self.items)
 
 
 class DisbursementRecord(msgspec.Struct, array_like=True, gc=False):
-    """What the fold needs to know of a disbursement."""
+    """A disbursement: against which pledge, how much, how, and what became of it."""
 
     id: str
     position: int
-    terms: DisbursementTerms
+    pledge_id: str
     amount: int
+    method: str
+    items: tuple[Item, ...]
     value_date: date
     confirmed: bool = False
     reversed: bool = False
     confirmed_on: date | None = None
 
-    @property
-    def pledge_id(self) -> str:
-        """The pledge it pays against."""
-        return self.terms.pledge_id
+
+def _latest_first(report: BeneficiaryReport) -> tuple[date, int]:
+    """Which of two beneficiary reports stands: the later one in effect, then the later recorded."""
+    return report.as_of, report.position
+
+
+def _items(items: tuple[Any, ...]) -> tuple[Item, ...]:
+    return tuple(Item(item.description, item.quantity, item.unit) for item in items)
 
 
 _STATUS = {"Project.Started": "started", "Project.Completed": "completed", "Project.Cancelled": "cancelled"}
@@ -265,17 +337,24 @@ class LedgerFold:
         self.organizations: dict[str, OrganizationRecord] = {}
         self.projects: dict[str, ProjectRecord] = {}
         self.pledges: dict[str, PledgeRecord] = {}
-        self.disbursements: dict[str, DisbursementRecord] = {}
-        self.facts: list[Fact] = []
         self.lines: dict[str, list[int]] = {}
         """Every pledge's base columns now, in hundredths (``BASE_COLUMNS`` order)."""
-        self.year_lines: dict[tuple[str, int], list[int]] = {}
-        """The same, per pledge and ``year`` of the facts."""
+        self._disbursements: dict[str, DisbursementRecord] = {}
+        self._facts: list[Fact] = []
+        self._year_lines: dict[tuple[str, int], list[int]] | None = None
+        self._stored: Any = None
+        self._stored_facts = 0
+        """Disbursements and facts of a loaded snapshot not decoded yet (see :meth:`keep_unread`)."""
         self.beneficiary_log: list[str] = []
         """Projects in the order their beneficiary reports were folded (for running totals)."""
         self.root_of: Callable[[int], str] | None = None
         """Gives the hex Merkle root of the log at a position, when a ledger is behind the fold."""
         self._running: Any = None
+        self.grouping: Any = None
+        """What the totals keep between reports of the ledger as it stands (see :mod:`.totals`)."""
+        self.profile_changes = 0
+        """How many organization profile changes were folded (donor groupings depend on them)."""
+        self._latest_reports: dict[str, BeneficiaryReport] | None = None
         self._handlers: dict[str, Callable[[int, str, str, Any], None]] = {
             "Organization.Registered": self._organization,
             "Organization.Updated": self._organization,
@@ -319,6 +398,67 @@ class LedgerFold:
             raise UnreadableEvent(msg) from None
         self.position = position
 
+    # -- what a loaded snapshot decodes only when it is asked for ------------------------------
+
+    def keep_unread(self, stored: Any, fact_count: int) -> None:
+        """Keep a snapshot's disbursements and facts undecoded until they are needed: the figures of
+        the ledger as it stands come from the pledge lines, so most reports never decode them.
+        ``stored.read(fold)`` gives the disbursements and the facts."""
+        self._stored, self._stored_facts = stored, fact_count
+
+    def _read_stored(self) -> None:
+        stored, self._stored = self._stored, None
+        disbursements, facts = stored.read(self)
+        self._disbursements = {**disbursements, **self._disbursements}
+        self._facts = [*facts, *self._facts]
+
+    @property
+    def disbursements(self) -> dict[str, DisbursementRecord]:
+        """Every disbursement, by id."""
+        if self._stored is not None:
+            self._read_stored()
+        return self._disbursements
+
+    @property
+    def facts(self) -> list[Fact]:
+        """Every fact, in log order."""
+        if self._stored is not None:
+            self._read_stored()
+        return self._facts
+
+    @property
+    def fact_count(self) -> int:
+        """How many facts there are (without decoding stored ones)."""
+        return len(self._facts) + (self._stored_facts if self._stored is not None else 0)
+
+    def facts_from(self, index: int) -> list[Fact]:
+        """The facts from the ``index``-th on (decoding stored ones only if they are asked for)."""
+        if self._stored is not None and index >= self._stored_facts:
+            return self._facts[index - self._stored_facts :]
+        return self.facts[index:]
+
+    @property
+    def year_lines(self) -> dict[tuple[str, int], list[int]]:
+        """Every pledge's base columns per ``year`` of its facts (summed from the facts when first asked)."""
+        if self._year_lines is None:
+            year_lines: dict[tuple[str, int], list[int]] = {}
+            for fact in self.facts:
+                line = year_lines.get((fact.pledge_id, fact.year))
+                if line is None:
+                    line = year_lines[(fact.pledge_id, fact.year)] = [0, 0, 0, 0, 0, 0, 0]
+                line[COLUMN_INDEX[fact.column]] += fact.amount
+            self._year_lines = year_lines
+        return self._year_lines
+
+    def latest_reports(self) -> dict[str, BeneficiaryReport]:
+        """Each project's latest beneficiary report as the ledger stands (kept up to date once asked for)."""
+        if self._latest_reports is None:
+            key = _latest_first
+            self._latest_reports = {
+                p.id: max(p.beneficiaries, key=key) for p in self.projects.values() if p.beneficiaries
+            }
+        return self._latest_reports
+
     def facts_until(self, position: int) -> list[Fact]:
         """The facts at or before ``position`` (facts are in log order)."""
         if position >= self.position:
@@ -353,7 +493,7 @@ class LedgerFold:
             record = self.organizations[originator_id] = OrganizationRecord(originator_id, [])
         previous = record.history[-1] if record.history else None
         if isinstance(event, ProfileChanged):
-            profile = event.profile
+            profile = Profile(*msgspec.structs.astuple(event.profile))
         else:
             assert previous is not None, "a deregistration follows a registration"
             profile = previous.profile
@@ -361,10 +501,25 @@ class LedgerFold:
         if deregistered_on is None and previous is not None:
             deregistered_on = previous.deregistered_on
         record.history.append(ProfileVersion(position, event.timestamp, profile, deregistered_on))
+        self.profile_changes += 1
 
     def _project_registered(self, position: int, originator_id: str, name: str, event: ProjectRegistered) -> None:
+        wire = event.plan
+        budget = None if wire.budget is None else Money(wire.budget.value, wire.budget.currency)
+        plan = Plan(
+            wire.title,
+            wire.implementing_organization_id,
+            wire.category,
+            wire.field,
+            wire.planned_start,
+            wire.planned_end,
+            wire.region,
+            wire.pooled_fund,
+            wire.campaigns,
+            budget,
+        )
         self.projects[originator_id] = ProjectRecord(
-            originator_id, position, event.timestamp, event.effective_on, event.plan, [], [], []
+            originator_id, position, event.timestamp, event.effective_on, plan, [], [], []
         )
 
     def _project_status(self, position: int, originator_id: str, name: str, event: Change) -> None:
@@ -374,16 +529,21 @@ class LedgerFold:
         )
 
     def _beneficiaries(self, position: int, originator_id: str, name: str, event: BeneficiariesReported) -> None:
-        self.projects[originator_id].beneficiaries.append(
-            BeneficiaryReport(
-                position, event.timestamp, event.effective_on, event.person_times, event.households, event.persons
-            )
+        project = self.projects[originator_id]
+        report = BeneficiaryReport(
+            position, event.timestamp, event.effective_on, event.person_times, event.households, event.persons
         )
+        project.beneficiaries.append(report)
         self.beneficiary_log.append(originator_id)
+        if self._latest_reports is not None:
+            latest = self._latest_reports.get(originator_id)
+            if latest is None or (report.as_of, report.position) > (latest.as_of, latest.position):
+                self._latest_reports[originator_id] = report
 
     def _disclosed(self, position: int, originator_id: str, name: str, event: Disclosed) -> None:
+        disclosure = Disclosure(*msgspec.structs.astuple(event.disclosure))
         self.projects[originator_id].disclosures.append(
-            DisclosureEntry(position, event.timestamp, event.effective_on, event.disclosure)
+            DisclosureEntry(position, event.timestamp, event.effective_on, disclosure)
         )
 
     # -- pledges ------------------------------------------------------------------------------
@@ -402,7 +562,7 @@ class LedgerFold:
         disbursement_id: str | None = None,
     ) -> None:
         year = pledge.made_on.year if year is None else year
-        self.facts.append(
+        self._facts.append(
             Fact(
                 position,
                 name,
@@ -420,16 +580,28 @@ class LedgerFold:
         if line is None:
             line = self.lines[pledge.id] = [0, 0, 0, 0, 0, 0, 0]
         line[index] += amount
-        key = (pledge.id, year)
-        line = self.year_lines.get(key)
-        if line is None:
-            line = self.year_lines[key] = [0, 0, 0, 0, 0, 0, 0]
-        line[index] += amount
+        if self._year_lines is not None:  # kept up to date once a report asked for them
+            line = self._year_lines.get((pledge.id, year))
+            if line is None:
+                line = self._year_lines[(pledge.id, year)] = [0, 0, 0, 0, 0, 0, 0]
+            line[index] += amount
 
     def _pledge_made(self, position: int, originator_id: str, name: str, event: PledgeMade) -> None:
         terms = event.terms
         pledge = PledgeRecord(
-            originator_id, position, event.timestamp, event.effective_on, terms, cents(terms.amount), event.stage
+            originator_id,
+            position,
+            event.timestamp,
+            event.effective_on,
+            terms.donor_id,
+            terms.project_id,
+            terms.amount.currency,
+            _items(terms.items),
+            terms.channel_id,
+            terms.funded_from,
+            terms.anonymous,
+            cents(terms.amount),
+            event.stage,
         )
         self.pledges[originator_id] = pledge
         self._fact(position, name, event, pledge, pledge.stage, pledge.amount)
@@ -457,8 +629,16 @@ class LedgerFold:
 
     def _disbursement_made(self, position: int, originator_id: str, name: str, event: DisbursementMade) -> None:
         terms = event.terms
-        record = DisbursementRecord(originator_id, position, terms, cents(terms.amount), event.effective_on)
-        self.disbursements[originator_id] = record
+        record = DisbursementRecord(
+            originator_id,
+            position,
+            terms.pledge_id,
+            cents(terms.amount),
+            terms.method,
+            _items(terms.items),
+            event.effective_on,
+        )
+        self._disbursements[originator_id] = record  # new: the stored ones need not be decoded
         self._disbursement_fact(position, name, event, record, "disbursed", record.amount)
 
     def _disbursement_fact(
@@ -471,7 +651,7 @@ class LedgerFold:
         amount: int,
         effective_on: date | None = None,
     ) -> None:
-        pledge = self.pledges[record.terms.pledge_id]
+        pledge = self.pledges[record.pledge_id]
         self._fact(
             position,
             name,

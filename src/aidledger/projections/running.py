@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from aidledger.projections.columns import counts
@@ -54,23 +55,41 @@ class RunningTotals:
         self.counted: set[str] = set()
         self.latest: dict[str, tuple[int, int, int]] = {}
         """Per project, the latest beneficiary report: person-times, households, persons."""
-        for project in fold.projects.values():
-            if project.beneficiaries:
-                self._beneficiaries_changed(project.id)
+        by_currency: dict[str, list[tuple[Any, list[int]]]] = {}
+        pledges = fold.pledges
         for pledge_id, line in fold.lines.items():
-            figures = self._figures(pledge_id)
-            for index, amount in enumerate(line):
-                figures.base[index] += amount
-            if fold.pledges[pledge_id].terms.funded_from is not None:
-                for index, amount in enumerate(line):
-                    figures.regranted[index] += amount
-            if counts(line):
-                self._count(pledge_id, figures, 1)
-        self.facts_seen = len(fold.facts)
+            pledge = pledges[pledge_id]
+            by_currency.setdefault(pledge.currency, []).append((pledge, line))
+        for currency, members in by_currency.items():
+            self.currencies[currency] = self._start(currency, members)
+        for project_id, report in fold.latest_reports().items():
+            self.latest[project_id] = (report.person_times, report.households or 0, report.persons or 0)
+        for figures in self.currencies.values():
+            figures.beneficiaries = [sum(self.latest.get(p, (0, 0, 0))[i] for p in figures.projects) for i in range(3)]
+        self.facts_seen = fold.fact_count
         self.reports_seen = len(fold.beneficiary_log)
 
+    def _start(self, currency: str, members: list[tuple[Any, list[int]]]) -> CurrencyFigures:
+        """A currency's figures from its pledges' lines, summed a column at a time."""
+        figures = CurrencyFigures(currency)
+        figures.base = [sum(map(itemgetter(index), (line for _, line in members))) for index in range(7)]
+        regrants = [line for pledge, line in members if pledge.funded_from is not None]
+        figures.regranted = [sum(map(itemgetter(index), regrants)) for index in range(7)]
+        counted = [pledge for pledge, line in members if counts(line)]
+        self.counted.update(pledge.id for pledge in counted)
+        figures.pledges = len(counted)
+        figures.projects = Counter(map(attrgetter("project_id"), counted))
+        figures.donors = Counter(map(attrgetter("donor_id"), counted))
+        projects = self.fold.projects
+        figures.counties = Counter(
+            plan.region
+            for plan in (projects[pledge.project_id].plan for pledge in counted)
+            if not plan.pooled_fund and plan.region is not None
+        )
+        return figures
+
     def _figures(self, pledge_id: str) -> CurrencyFigures:
-        currency = self.fold.pledges[pledge_id].terms.amount.currency
+        currency = self.fold.pledges[pledge_id].currency
         figures = self.currencies.get(currency)
         if figures is None:
             figures = self.currencies[currency] = CurrencyFigures(currency)
@@ -82,20 +101,20 @@ class RunningTotals:
         for project_id in fold.beneficiary_log[self.reports_seen :]:
             self._beneficiaries_changed(project_id)
         self.reports_seen = len(fold.beneficiary_log)
-        for fact in fold.facts[self.facts_seen :]:
+        for fact in fold.facts_from(self.facts_seen):
             figures = self._figures(fact.pledge_id)
             index = COLUMN_INDEX[fact.column]
             figures.base[index] += fact.amount
-            if fold.pledges[fact.pledge_id].terms.funded_from is not None:
+            if fold.pledges[fact.pledge_id].funded_from is not None:
                 figures.regranted[index] += fact.amount
             # The fold's line already holds every new fact: counting follows its final state.
             if counts(fold.lines[fact.pledge_id]) != (fact.pledge_id in self.counted):
                 self._count(fact.pledge_id, figures, -1 if fact.pledge_id in self.counted else 1)
-        self.facts_seen = len(fold.facts)
+        self.facts_seen = fold.fact_count
 
     def _count(self, pledge_id: str, figures: CurrencyFigures, step: int) -> None:
         """Start (+1) or stop (-1) counting a pledge in its currency's counts."""
-        terms = self.fold.pledges[pledge_id].terms
+        terms = self.fold.pledges[pledge_id]
         project = self.fold.projects[terms.project_id]
         if step > 0:
             self.counted.add(pledge_id)

@@ -1,9 +1,11 @@
 """The fold as stored beside the events: snapshots and deltas, bound to the log by the Merkle tree.
 
-A *snapshot* is the whole fold at a log position, as JSON: the organizations, projects, pledges
-and disbursements in the order they entered the log, then every fact. The same history always
-gives the same bytes, so the SHA-256 of a snapshot — the *projections digest* — names the figures
-of a log prefix as the Merkle root names its events; checkpoints record it beside the root.
+A *snapshot* is the whole fold at a log position, as MessagePack: the organizations, projects and
+pledges in the order they entered the log, each pledge's running line, then the disbursements and
+every fact (which a report of the ledger as it stands never needs, so they are decoded only when
+asked for). The same history always gives the same bytes, so the SHA-256 of a snapshot — the
+*projections digest* — names the figures of a log prefix as the Merkle root names its events;
+checkpoints record it beside the root.
 
 A *delta* holds what the events of one transaction add: each folded event's log position,
 aggregate id, name and the fields the fold reads (see :mod:`aidledger.projections.events`).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -29,7 +32,6 @@ from aidledger.merkle import MerkleAccumulator
 from aidledger.projections import events
 from aidledger.projections.fold import (
     BASE_COLUMNS,
-    COLUMN_INDEX,
     DisbursementRecord,
     Fact,
     LedgerFold,
@@ -54,66 +56,135 @@ __all__ = [
     "segment_digest",
 ]
 
-FORMAT = "aidledger-fold/1"
+FORMAT = "aidledger-fold/2"
 
 Entry = tuple[int, str, str, Any]
 """A folded event as a delta keeps it: log position, aggregate id, event name, decoded record."""
 
+FACT_EVENTS = (
+    "Pledge.Made",
+    "Pledge.Signed",
+    "Pledge.Amended",
+    "Pledge.Withdrawn",
+    "Disbursement.Made",
+    "Disbursement.Confirmed",
+    "Disbursement.Reversed",
+    "Disbursement.Returned",
+)
+"""The events that give facts; a snapshot names them by their index here."""
+_EVENT_CODES = {name: code for code, name in enumerate(FACT_EVENTS)}
+_COLUMN_CODES = {name: code for code, name in enumerate(BASE_COLUMNS)}
+
+StoredFact = tuple[int, int, int, int, int, date, datetime, int, int]
+"""A fact in a snapshot: position, event code, pledge index, column code, amount, effective on,
+recorded at, year, disbursement index (-1 for none). Indexes count the snapshot's pledges and
+disbursements in their order: ids are not repeated in every fact."""
+
 
 class Snapshot(msgspec.Struct, array_like=True, gc=False):
-    """The whole fold at ``position``."""
+    """The whole fold at ``position``: what reports of the ledger as it stands need first, then the
+    disbursements and facts, which are decoded only when asked for."""
 
     format: str
     position: int
     organizations: list[OrganizationRecord]
     projects: list[ProjectRecord]
     pledges: list[PledgeRecord]
-    disbursements: list[DisbursementRecord]
-    facts: list[Fact]
+    lines: list[list[int]]
+    """Each pledge's base columns, in the order of ``pledges``."""
+    fact_count: int
+    disbursements: msgspec.Raw
+    facts: msgspec.Raw
 
 
-_SNAPSHOT_ENCODER = msgspec.json.Encoder()
-_SNAPSHOT_DECODER = msgspec.json.Decoder(Snapshot)
+_ENCODER = msgspec.msgpack.Encoder()
+_SNAPSHOT_DECODER = msgspec.msgpack.Decoder(Snapshot)
+_DISBURSEMENTS_DECODER = msgspec.msgpack.Decoder(list[DisbursementRecord])
+_FACTS_DECODER = msgspec.msgpack.Decoder(list[StoredFact])
 _DELTA_DECODER = msgspec.json.Decoder(list[tuple[int, str, str, msgspec.Raw]])
 
 
 def encode_snapshot(fold: LedgerFold) -> bytes:
-    """The fold as snapshot bytes (the same fold always gives the same bytes)."""
+    """The fold as snapshot bytes (MessagePack; the same fold always gives the same bytes)."""
+    pledge_index = {pledge_id: index for index, pledge_id in enumerate(fold.pledges)}
+    disbursement_index = {disbursement_id: index for index, disbursement_id in enumerate(fold.disbursements)}
+    events, columns = _EVENT_CODES, _COLUMN_CODES
+    facts = [
+        (
+            f.position,
+            events[f.event],
+            pledge_index[f.pledge_id],
+            columns[f.column],
+            f.amount,
+            f.effective_on,
+            f.recorded_at,
+            f.year,
+            -1 if f.disbursement_id is None else disbursement_index[f.disbursement_id],
+        )
+        for f in fold.facts
+    ]
     snapshot = Snapshot(
         FORMAT,
         fold.position,
         list(fold.organizations.values()),
         list(fold.projects.values()),
         list(fold.pledges.values()),
-        list(fold.disbursements.values()),
-        fold.facts,
+        [fold.lines.get(pledge_id, []) for pledge_id in fold.pledges],
+        len(facts),
+        msgspec.Raw(_ENCODER.encode(list(fold.disbursements.values()))),
+        msgspec.Raw(_ENCODER.encode(facts)),
     )
-    return _SNAPSHOT_ENCODER.encode(snapshot)
+    return _ENCODER.encode(snapshot)
+
+
+class _Unread:
+    """A snapshot's disbursements and facts, decoded on first use."""
+
+    def __init__(self, disbursements: bytes, facts: bytes) -> None:
+        self.disbursements = disbursements
+        self.facts = facts
+
+    def read(self, fold: LedgerFold) -> tuple[dict[str, DisbursementRecord], list[Fact]]:
+        disbursements = {record.id: record for record in _DISBURSEMENTS_DECODER.decode(self.disbursements)}
+        pledge_ids = list(fold.pledges)
+        disbursement_ids = list(disbursements)
+        events, columns = FACT_EVENTS, BASE_COLUMNS
+        facts = [
+            Fact(
+                position,
+                events[event],
+                pledge_ids[pledge],
+                columns[column],
+                amount,
+                effective_on,
+                recorded_at,
+                year,
+                None if disbursement < 0 else disbursement_ids[disbursement],
+            )
+            for position, event, pledge, column, amount, effective_on, recorded_at, year, disbursement in (
+                _FACTS_DECODER.decode(self.facts)
+            )
+        ]
+        return disbursements, facts
 
 
 def decode_snapshot(payload: bytes) -> LedgerFold:
-    """The fold a snapshot holds; its running lines are summed again from its facts."""
-    snapshot = _SNAPSHOT_DECODER.decode(payload)
+    """The fold a snapshot holds (its disbursements and facts are decoded when first asked for)."""
+    try:
+        snapshot = _SNAPSHOT_DECODER.decode(payload)
+    except msgspec.DecodeError as error:
+        raise ValueError(str(error)) from None
     if snapshot.format != FORMAT:
         raise ValueError(f"format {snapshot.format!r}, not {FORMAT!r}")
+    if len(snapshot.lines) != len(snapshot.pledges):
+        raise ValueError(f"{len(snapshot.lines)} pledge lines for {len(snapshot.pledges)} pledges")
     fold = LedgerFold()
     fold.position = snapshot.position
     fold.organizations = {record.id: record for record in snapshot.organizations}
     fold.projects = {record.id: record for record in snapshot.projects}
     fold.pledges = {record.id: record for record in snapshot.pledges}
-    fold.disbursements = {record.id: record for record in snapshot.disbursements}
-    fold.facts = snapshot.facts
-    lines, year_lines, index = fold.lines, fold.year_lines, COLUMN_INDEX
-    for fact in fold.facts:
-        line = lines.get(fact.pledge_id)
-        if line is None:
-            line = lines[fact.pledge_id] = [0, 0, 0, 0, 0, 0, 0]
-        line[index[fact.column]] += fact.amount
-        key = (fact.pledge_id, fact.year)
-        line = year_lines.get(key)
-        if line is None:
-            line = year_lines[key] = [0, 0, 0, 0, 0, 0, 0]
-        line[index[fact.column]] += fact.amount
+    fold.lines = {record.id: line for record, line in zip(snapshot.pledges, snapshot.lines, strict=True) if line}
+    fold.keep_unread(_Unread(bytes(snapshot.disbursements), bytes(snapshot.facts)), snapshot.fact_count)
     return fold
 
 
@@ -322,7 +393,7 @@ def _grand(fold: LedgerFold) -> dict[str, list[int]]:
     sums: dict[str, list[int]] = {}
     for pledge_id, line in fold.lines.items():
         pledge = fold.pledges.get(pledge_id)
-        currency = pledge.terms.amount.currency if pledge is not None else "?"
+        currency = pledge.currency if pledge is not None else "?"
         total = sums.setdefault(currency, [0] * len(BASE_COLUMNS))
         for index, amount in enumerate(line):
             total[index] += amount

@@ -34,8 +34,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from aidledger.errors import InvalidInput
-from aidledger.projections.columns import COLUMNS, DERIVED, counts, derive_columns
-from aidledger.projections.fold import COLUMN_INDEX, AsOf, Fact, LedgerFold, PledgeRecord
+from aidledger.projections.columns import COLUMNS, DERIVED, derive_columns
+from aidledger.projections.fold import COLUMN_INDEX, AsOf, BeneficiaryReport, Fact, LedgerFold, PledgeRecord
+from aidledger.projections.grouping import Group, table_for
 from aidledger.projections.report import Report, coordinates_of
 from aidledger.projections.running import CurrencyFigures, RunningTotals
 
@@ -65,14 +66,14 @@ DimensionValues = Callable[[LedgerFold, PledgeRecord, int, AsOf], Sequence[str]]
 
 
 def _donor_profile(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> Any:
-    record = fold.organizations.get(pledge.terms.donor_id)
+    record = fold.organizations.get(pledge.donor_id)
     found = record.at(as_of) if record else None
     return found[0] if found else None
 
 
 def _region_level(digits: int) -> DimensionValues:
     def values(fold: LedgerFold, pledge: PledgeRecord, _: int, __: AsOf) -> Sequence[str]:
-        project = fold.projects.get(pledge.terms.project_id)
+        project = fold.projects.get(pledge.project_id)
         region = project.plan.region if project and not project.plan.pooled_fund else None
         if region is None:
             return ("(pooled fund)",)
@@ -94,7 +95,7 @@ def _donor_attribute(name: str) -> DimensionValues:
 
 def _plan_attribute(name: str) -> DimensionValues:
     def values(fold: LedgerFold, pledge: PledgeRecord, _: int, __: AsOf) -> Sequence[str]:
-        value = getattr(fold.projects[pledge.terms.project_id].plan, name)
+        value = getattr(fold.projects[pledge.project_id].plan, name)
         if isinstance(value, tuple):
             return tuple(str(v) for v in value) or (NONE,)
         return (str(value),)
@@ -107,13 +108,13 @@ def _optional(value: str | None) -> Sequence[str]:
 
 
 DIMENSIONS: dict[str, DimensionValues] = {
-    "donor": lambda fold, p, y, a: (ANONYMOUS if p.terms.anonymous else p.terms.donor_id,),
+    "donor": lambda fold, p, y, a: (ANONYMOUS if p.anonymous else p.donor_id,),
     "donor_level": _donor_attribute("level"),
     "donor_kind": _donor_attribute("kind"),
     "donor_province": _donor_attribute("home_region"),
-    "channel": lambda fold, p, y, a: _optional(p.terms.channel_id),
+    "channel": lambda fold, p, y, a: _optional(p.channel_id),
     "implementer": _plan_attribute("implementing_organization_id"),
-    "project": lambda fold, p, y, a: (p.terms.project_id,),
+    "project": lambda fold, p, y, a: (p.project_id,),
     "category": _plan_attribute("category"),
     "field": _plan_attribute("field"),
     "campaign": _plan_attribute("campaigns"),
@@ -121,10 +122,10 @@ DIMENSIONS: dict[str, DimensionValues] = {
     "city": _region_level(4),
     "province": _region_level(2),
     "year": lambda fold, p, y, a: (str(y),),
-    "form": lambda fold, p, y, a: ("in_kind" if p.terms.items else "cash",),
-    "origin": lambda fold, p, y, a: ("regrant" if p.terms.funded_from else "new",),
+    "form": lambda fold, p, y, a: ("in_kind" if p.items else "cash",),
+    "origin": lambda fold, p, y, a: ("regrant" if p.funded_from else "new",),
     "destination": lambda fold, p, y, a: (
-        "pooled_fund" if fold.projects[p.terms.project_id].plan.pooled_fund else "project",
+        "pooled_fund" if fold.projects[p.project_id].plan.pooled_fund else "project",
     ),
 }
 """Every dimension a report can group by. Anonymous pledges share one ``donor`` key, ANONYMOUS.
@@ -221,8 +222,25 @@ def totals(
         )
         fast_result: TotalsReport = report.sealed()
         return fast_result
-    grand = _grand_rows(fold, as_of)
-    rows = _grouped_rows(fold, names, as_of) if names else grand
+    by_year = "year" in names
+    lines = None if as_of.now else pledge_lines(fold, as_of, by_year=by_year)
+    table = table_for(fold, as_of, by_year=by_year, lines=lines)
+    latest = fold.latest_reports() if as_of.now else _latest_reports(fold, as_of)
+    if as_of.now and fast:
+        if fold.running is None:
+            fold.running = RunningTotals(fold)
+        grand = [_running_row(figures) for figures in fold.running.figures()]
+    else:
+        grand_table = table if not by_year else table_for(fold, as_of, by_year=False, lines=pledge_lines(fold, as_of))
+        grand = [_totals_row({}, group) for group in grand_table.groups((), (), as_of, latest)]
+    rows = (
+        [
+            _totals_row(dict(zip(names, group.key, strict=True)), group)
+            for group in table.groups(names, [DIMENSIONS[name] for name in names], as_of, latest)
+        ]
+        if names
+        else grand
+    )
     report = TotalsReport(
         coordinates=coordinates_of(fold, as_of),
         group_by=names,
@@ -234,85 +252,31 @@ def totals(
     return result
 
 
-def _grand_rows(fold: LedgerFold, as_of: AsOf) -> list[TotalsRow]:
-    by_currency: dict[str, list[tuple[PledgeRecord, Line]]] = {}
-    pledges = fold.pledges
-    for pledge_id, line in pledge_lines(fold, as_of).items():
-        pledge = pledges[pledge_id]
-        by_currency.setdefault(pledge.terms.amount.currency, []).append((pledge, line))
-    return [_row(fold, {}, currency, members, as_of) for currency, members in sorted(by_currency.items())]
+def _latest_reports(fold: LedgerFold, as_of: AsOf) -> dict[str, BeneficiaryReport]:
+    """Each project's latest beneficiary report in effect at the coordinates."""
+    found = {}
+    for project in fold.projects.values():
+        if project.beneficiaries:
+            report = project.beneficiaries_at(as_of)
+            if report is not None:
+                found[project.id] = report
+    return found
 
 
-def _grouped_rows(fold: LedgerFold, names: tuple[str, ...], as_of: AsOf) -> list[TotalsRow]:
-    by_year = "year" in names
-    dimensions = [DIMENSIONS[name] for name in names]
-    groups: dict[tuple[tuple[str, ...], str], list[tuple[PledgeRecord, Line]]] = {}
-    pledges = fold.pledges
-    keys_of: dict[Any, list[tuple[str, ...]]] = {}
-    for key, line in pledge_lines(fold, as_of, by_year=by_year).items():
-        pledge_id, year = key if by_year else (key, 0)
-        pledge = pledges[pledge_id]
-        cache_key = (pledge_id, year)
-        keys = keys_of.get(cache_key)
-        if keys is None:
-            keys = keys_of[cache_key] = list(product(*(values(fold, pledge, year, as_of) for values in dimensions)))
-        member = (pledge, line)
-        currency = pledge.terms.amount.currency
-        for group_key in keys:
-            members = groups.get((group_key, currency))
-            if members is None:
-                groups[(group_key, currency)] = [member]
-            else:
-                members.append(member)
-    return [
-        _row(fold, dict(zip(names, group_key, strict=True)), currency, members, as_of)
-        for (group_key, currency), members in sorted(groups.items(), key=lambda item: item[0])
-    ]
-
-
-def _row(
-    fold: LedgerFold, key: dict[str, str], currency: str, members: list[tuple[PledgeRecord, Line]], as_of: AsOf
-) -> TotalsRow:
-    """One group's row from its pledges' lines (a pledge appears once per group, several lines summed
-    when the group spans years)."""
-    summed: dict[str, tuple[PledgeRecord, Line]] = {}
-    for pledge, line in members:
-        seen = summed.get(pledge.id)
-        if seen is None:
-            summed[pledge.id] = (pledge, line)
-        else:
-            summed[pledge.id] = (pledge, [a + b for a, b in zip(seen[1], line, strict=True)])
-    base = [0, 0, 0, 0, 0, 0, 0]
-    regranted = [0, 0, 0, 0, 0, 0, 0]
-    projects: set[str] = set()
-    donors: set[str] = set()
-    counted = 0
-    for pledge, line in summed.values():
-        for index, amount in enumerate(line):
-            base[index] += amount
-        if pledge.terms.funded_from is not None:
-            for index, amount in enumerate(line):
-                regranted[index] += amount
-        if counts(line):
-            counted += 1
-            projects.add(pledge.terms.project_id)
-            donors.add(pledge.terms.donor_id)
-    records = [fold.projects[p] for p in projects]
-    counties = {r.plan.region for r in records if not r.plan.pooled_fund and r.plan.region is not None}
-    reports = [r.beneficiaries_at(as_of) for r in records]
+def _totals_row(key: dict[str, str], group: Group) -> TotalsRow:
     return TotalsRow(
         key=key,
-        currency=currency,
-        columns=derive_columns(base),
-        new_money=derive_columns([b - r for b, r in zip(base, regranted, strict=True)]),
-        passed_through=derive_columns(regranted),
-        pledges=counted,
-        projects=len(projects),
-        organizations=len(donors),
-        counties=len(counties),
-        person_times=sum(r.person_times for r in reports if r),
-        households=sum(r.households or 0 for r in reports if r),
-        persons=sum(r.persons or 0 for r in reports if r),
+        currency=group.currency,
+        columns=derive_columns(group.base),
+        new_money=derive_columns([b - r for b, r in zip(group.base, group.regranted, strict=True)]),
+        passed_through=derive_columns(group.regranted),
+        pledges=group.pledges,
+        projects=group.projects,
+        organizations=group.organizations,
+        counties=group.counties,
+        person_times=group.person_times,
+        households=group.households,
+        persons=group.persons,
     )
 
 

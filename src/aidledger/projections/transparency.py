@@ -148,11 +148,11 @@ def _uuid(subject: str | UUID) -> UUID:
 
 
 def _donor_name(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> tuple[str, UUID | None]:
-    if pledge.terms.anonymous:
+    if pledge.anonymous:
         return ANONYMOUS, None
-    record = fold.organizations.get(pledge.terms.donor_id)
+    record = fold.organizations.get(pledge.donor_id)
     found = record.at(as_of) if record else None
-    return (found[0].name if found else pledge.terms.donor_id), UUID(pledge.terms.donor_id)
+    return (found[0].name if found else pledge.donor_id), UUID(pledge.donor_id)
 
 
 def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> list[PledgeLine]:
@@ -168,11 +168,11 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> li
                 pledge_id=UUID(pledge.id),
                 donor=donor,
                 donor_id=donor_id,
-                project_id=UUID(pledge.terms.project_id),
-                project=fold.projects[pledge.terms.project_id].plan.title,
+                project_id=UUID(pledge.project_id),
+                project=fold.projects[pledge.project_id].plan.title,
                 stage=_stage(columns[pledge.id]),
-                form="in_kind" if pledge.terms.items else "cash",
-                currency=pledge.terms.amount.currency,
+                form="in_kind" if pledge.items else "cash",
+                currency=pledge.currency,
                 columns=columns[pledge.id],
             )
         )
@@ -212,7 +212,7 @@ def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectPage
     """The public page of one project."""
     project = _project(fold, project_id, as_of)
     plan = project.plan
-    lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id == project.id), as_of)
+    lines = _lines(fold, (p for p in fold.pledges.values() if p.project_id == project.id), as_of)
     implementer = fold.organizations[plan.implementing_organization_id].at(as_of)
     latest = project.beneficiaries_at(as_of)
     page = ProjectPage(
@@ -284,11 +284,11 @@ def _money_entries(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> lis
     seen: set[tuple[int, str]] = set()
     for fact in fold.matching_facts(as_of):
         pledge = fold.pledges[fact.pledge_id]
-        if pledge.terms.project_id != project.id or fact.amount <= 0 or (fact.position, fact.column) in seen:
+        if pledge.project_id != project.id or fact.amount <= 0 or (fact.position, fact.column) in seen:
             continue
         seen.add((fact.position, fact.column))
         donor, _ = _donor_name(fold, pledge, as_of)
-        entries.append(_money_entry(fact, donor, pledge.terms.amount.currency))
+        entries.append(_money_entry(fact, donor, pledge.currency))
     return entries
 
 
@@ -316,7 +316,7 @@ def organization_page(
         raise NotFound(f"organization {organization_id} is not in the ledger at these coordinates")
     profile, deregistered_on = found
     wanted = str(organization_id)
-    own = (p for p in fold.pledges.values() if p.terms.donor_id == wanted and not p.terms.anonymous)
+    own = (p for p in fold.pledges.values() if p.donor_id == wanted and not p.anonymous)
     lines = _lines(fold, own, as_of)
     record_counts: Counter[str] = Counter()
     if on is not None:
@@ -357,15 +357,15 @@ def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
         key=lambda p: (p.plan.title, p.id),
     )
     ids = {p.id for p in projects}
-    lines = _lines(fold, (p for p in fold.pledges.values() if p.terms.project_id in ids), as_of)
+    lines = _lines(fold, (p for p in fold.pledges.values() if p.project_id in ids), as_of)
     by_level: dict[str, list[PledgeLine]] = defaultdict(list)
     by_kind: dict[str, list[PledgeLine]] = defaultdict(list)
     by_donor: dict[str, list[PledgeLine]] = defaultdict(list)
     for line in lines:
         pledge = fold.pledges[str(line.pledge_id)]
-        donor = fold.organizations[pledge.terms.donor_id].at(as_of)
+        donor = fold.organizations[pledge.donor_id].at(as_of)
         level, kind = (donor[0].level, donor[0].kind) if donor else ("(none)", "(none)")
-        if pledge.terms.anonymous:  # in a county with few donors, level or kind could name them
+        if pledge.anonymous:  # in a county with few donors, level or kind could name them
             level = kind = ANONYMOUS
         by_level[level].append(line)
         by_kind[kind].append(line)

@@ -351,9 +351,9 @@ def check_pools_cover_regrants(source: AidLedger | LedgerFold, effective_on: dat
     columns = pledge_columns(fold, AsOf(effective_on=effective_on))
     passed_on: dict[str, Decimal] = {}
     for pledge in fold.pledges.values():
-        if pledge.terms.funded_from is not None:
+        if pledge.funded_from is not None:
             pledged = columns.get(pledge.id, {}).get("pledged", ZERO)
-            passed_on[pledge.terms.funded_from] = passed_on.get(pledge.terms.funded_from, ZERO) + pledged
+            passed_on[pledge.funded_from] = passed_on.get(pledge.funded_from, ZERO) + pledged
     for source_id, regranted in passed_on.items():
         received = columns.get(source_id, {}).get("net_disbursed", ZERO)
         if regranted > received:

@@ -227,6 +227,12 @@ class ModelPledge:
     returned: Decimal = ZERO
     allocations: dict[UUID, Decimal] = dataclasses.field(default_factory=dict)
     """What each regrant funded from this pledge currently draws from it."""
+    changes: list[tuple[date, Decimal]] = dataclasses.field(default_factory=list)
+    """Each change of net disbursed and the date it counts from (a reversal: its disbursement's value date)."""
+
+    def net_as_of(self, day: date) -> Decimal:
+        """Net disbursed as of ``day``."""
+        return sum((change for on, change in self.changes if on <= day), ZERO)
 
     @property
     def net_disbursed(self) -> Decimal:
@@ -947,9 +953,13 @@ class LedgerModel:
             raise Refused(errors.PledgeNotSigned, f"pledge {pledge.id} is only intended")
         if amount > pledge.outstanding:
             raise Refused(errors.OverDisbursement, f"{amount} is more than {pledge.outstanding} outstanding")
+        later = {on for on, _ in pledge.changes if on > day}
+        if any(pledge.net_as_of(on) + amount > pledge.amount for on in {day, *later}):
+            raise Refused(errors.OverDisbursement, f"{amount} dated {day} would exceed the pledge as of a later date")
         disbursement_id = derive_id("disbursement", command_id)
         self.disbursements[disbursement_id] = ModelDisbursement(disbursement_id, pledge.id, amount, day)
         pledge.disbursed += amount
+        pledge.changes.append((day, amount))
         pledge.money_on = max(pledge.money_on or day, day)
         self._entry(pledge, "disbursed", amount, day, day.year)
         return disbursement_id
@@ -981,6 +991,7 @@ class LedgerModel:
         self._pool_covers(pledge, disbursement.amount)
         disbursement.reversed = True
         pledge.reversed += disbursement.amount
+        pledge.changes.append((disbursement.value_date, -disbursement.amount))
         pledge.money_on = max(pledge.money_on or day, day)
         # A reversal says the disbursement never happened: it counts from the disbursement's own
         # value date (and takes back a confirmation from the confirmation's date), so that no
@@ -1005,6 +1016,7 @@ class LedgerModel:
         self._pool_covers(pledge, amount)
         disbursement.returned += amount
         pledge.returned += amount
+        pledge.changes.append((day, -amount))
         pledge.money_on = max(pledge.money_on or day, day)
         self._entry(pledge, "returned", amount, day, disbursement.value_date.year)
         return disbursement.id
