@@ -20,9 +20,9 @@ import pytest
 
 import aidledger
 from aidledger import AidLedger, projections
+from aidledger.canonical import canonical_json
 from aidledger.demo import history
 from aidledger.interchange.commands import run_command
-from aidledger.canonical import canonical_json
 
 AS_OF = "2018-08-31"
 """DESIGN §9's "as of August 2018": effective on the last day of that month."""

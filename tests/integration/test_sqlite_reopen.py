@@ -30,13 +30,13 @@ from tests.ledger_fixtures import (
 
 import aidledger
 from aidledger import AidLedger, errors
+from aidledger.application.mapper import LedgerMapper
+from aidledger.canonical import canonical_json
 from aidledger.domain.base import Envelope, LedgerAggregate, LedgerEvent
 from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project
-from aidledger.application.mapper import LedgerMapper
-from aidledger.canonical import canonical_json
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.audit_support import change_byte, checkpoint_file, edit, rows, story_ledger, verify_file
 
-from aidledger.audit.checkpoint import make_checkpoint, sidecar_path, write_checkpoint
+from aidledger.audit.checkpoint import sidecar_path, write_checkpoint
 from aidledger.audit.verification import Finding, Verification
 from aidledger.errors import IntegrityFailure
 

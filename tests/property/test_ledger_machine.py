@@ -31,9 +31,9 @@ from tests.property.budget import examples
 
 import aidledger
 from aidledger import projections
+from aidledger.application.views import Receipt
 from aidledger.testing import invariants, strategies
 from aidledger.testing.model import LedgerModel, resolve
-from aidledger.application.views import Receipt
 
 PUBLISHED_GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("county",), ("donor", "year"))
 

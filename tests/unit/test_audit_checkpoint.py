@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from tests.audit_support import record_story
 
-from aidledger import AidLedger
-from aidledger import merkle
+from aidledger import AidLedger, merkle
 from aidledger.audit.checkpoint import (
     Checkpoint,
     default_origin,

@@ -16,9 +16,9 @@ import aidledger
 from aidledger import AidLedger
 from aidledger.audit.checkpoint import make_checkpoint
 from aidledger.audit.leaves import StoredRow, event_object, leaf_bytes, read_rows
-from aidledger.storage.rows import canonical_id
-from aidledger.errors import IntegrityFailure, InvalidInput
 from aidledger.canonical import canonical_json
+from aidledger.errors import IntegrityFailure, InvalidInput
+from aidledger.storage.rows import canonical_id
 
 
 def test_leaf_bytes_are_canonical_json_of_id_version_state_and_topic(ledger: AidLedger) -> None:

@@ -14,8 +14,8 @@ from tests.ledger_fixtures import OpenStore
 import aidledger
 from aidledger import AidLedger, projections
 from aidledger.errors import InvalidInput, OverDisbursement
-from aidledger.interchange.commands import COMMAND_CLASSES
 from aidledger.interchange import importer as importer_module
+from aidledger.interchange.commands import COMMAND_CLASSES
 from aidledger.interchange.importer import Importer, derived_command_id, import_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
