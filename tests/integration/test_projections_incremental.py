@@ -8,6 +8,7 @@ maintained fold with those from a fold rebuilt from the whole log.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -101,7 +102,7 @@ def test_every_write_stores_the_state_of_exactly_the_events_it_wrote(tmp_path: P
         stored = segments(path)
         assert stored[0][0] == "snapshot"
         assert [kind for kind, _, _ in stored[1:]] == ["delta"] * (len(stored) - 1)
-        assert all(first == before[2] + 1 for before, (_, first, _) in zip(stored, stored[1:], strict=False))
+        assert all(first == before[2] + 1 for before, (_, first, _) in itertools.pairwise(stored))
         assert (
             stored[-1][1:]
             == (receipt.positions[0], receipt.positions[-1])
