@@ -85,7 +85,7 @@ MoneyInput = Annotated[Money, BeforeValidator(_money_from_plain)]
 class Command(BaseModel):
     """Base of every command: the idempotency key and the audit envelope."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     command_name: ClassVar[str] = "command"
 
     command_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -132,7 +132,7 @@ class RegisterOrganization(Command):
     public_fundraising_from: EffectiveDate | None = None
     public_fundraising_until: EffectiveDate | None = None
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     def domain_value(self) -> Any:
         """See :meth:`profile`."""
@@ -161,7 +161,7 @@ class UpdateOrganization(Command):
     public_fundraising_from: EffectiveDate | None = None
     public_fundraising_until: EffectiveDate | None = None
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     def changes(self) -> dict[str, Any]:
         """The profile fields this command changes."""

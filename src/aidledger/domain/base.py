@@ -35,7 +35,7 @@ def derive_id(kind: str, command_id: str) -> UUID:
 class Envelope(BaseModel):
     """The audit envelope a caller supplies with every command."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     recorded_by: Annotated[str, Field(min_length=1, max_length=200)]
     effective_on: EffectiveDate
@@ -49,7 +49,7 @@ class Envelope(BaseModel):
 class LedgerEvent(BaseModel, CanMutateAggregate[UUID]):
     """Base of every stored event: the aggregate's position plus the audit envelope."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     originator_id: UUID
     originator_version: int

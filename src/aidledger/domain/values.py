@@ -99,7 +99,7 @@ def _trusted(info: ValidationInfo | None) -> bool:
 class FrozenModel(BaseModel):
     """Base of every value object and event payload: immutable, no unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class OrganizationKind(StrEnum):

@@ -344,6 +344,7 @@ class LedgerFold:
         self._year_lines: dict[tuple[str, int], list[int]] | None = None
         self._stored: Any = None
         self._stored_facts = 0
+        self._unread_records: dict[str, Callable[[], dict[str, Any]]] = {}
         """Disbursements and facts of a loaded snapshot not decoded yet (see :meth:`keep_unread`)."""
         self.beneficiary_log: list[str] = []
         """Projects in the order their beneficiary reports were folded (for running totals)."""
@@ -399,6 +400,20 @@ class LedgerFold:
         self.position = position
 
     # -- what a loaded snapshot decodes only when it is asked for ------------------------------
+
+    def keep_unread_records(self, name: str, read: Callable[[], dict[str, Any]]) -> None:
+        """Leave a collection of records (``organizations``, say) undecoded until it is first used."""
+        delattr(self, name)
+        self._unread_records[name] = read
+
+    def __getattr__(self, name: str) -> Any:
+        """Decode a collection kept unread, on first use (only called when the attribute is missing)."""
+        unread = self.__dict__.get("_unread_records")
+        if unread is None or name not in unread:
+            raise AttributeError(name)
+        records = unread.pop(name)()
+        setattr(self, name, records)
+        return records
 
     def keep_unread(self, stored: Any, fact_count: int) -> None:
         """Keep a snapshot's disbursements and facts undecoded until they are needed: the figures of

@@ -149,6 +149,14 @@ class LineTable:
             for name in DONOR_DIMENSIONS:
                 self.dimensions.pop(name, None)
 
+    def counted(self) -> npt.NDArray[np.bool_]:
+        """Which lines count in a row: their pledged or net disbursed amount is not zero."""
+        lines = self.lines
+        counted: npt.NDArray[np.bool_] = (lines[:, 0] + lines[:, 1] != 0) | (
+            lines[:, 3] - lines[:, 5] - lines[:, 6] != 0
+        )
+        return counted
+
     def dimension(self, name: str, values: Values, as_of: AsOf) -> _Dimension:
         """Every line's values of a dimension (kept between reports, extended for new lines)."""
         found = self.dimensions.get(name)
@@ -170,7 +178,7 @@ class LineTable:
         base = _sums(lines, group, count)
         regrant = self.regrant[rows]
         regranted = _sums(lines[regrant], group[regrant], count)
-        counted = (lines[:, 0] + lines[:, 1] != 0) | (lines[:, 3] - lines[:, 5] - lines[:, 6] != 0)
+        counted = self.counted()[rows]
         counted_group = group[counted]
         pledges = np.bincount(counted_group, minlength=count)
         projects_of = _distinct(counted_group, self.project[rows][counted])

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
+from itertools import compress
 from typing import Any
+
+import numpy as np
 
 from aidledger.projections.columns import counts
 from aidledger.projections.fold import COLUMN_INDEX, AsOf, LedgerFold
+from aidledger.projections.grouping import table_for
 
 __all__ = ["CurrencyFigures", "RunningTotals"]
 
@@ -36,6 +39,12 @@ class CurrencyFigures:
     beneficiaries: list[int] = field(default_factory=lambda: [0, 0, 0])
 
 
+def _counter(codes: Any, values: list[Any]) -> Counter[Any]:
+    """How often each value appears, from the codes of its appearances."""
+    found, counts = np.unique(codes, return_counts=True)
+    return Counter(dict(zip((values[code] for code in found.tolist()), counts.tolist(), strict=True)))
+
+
 def _bump(counter: Counter[Any], key: object, step: int) -> bool:
     """Add ``step`` to a reference count; True when the key appeared or disappeared."""
     count = counter.get(key, 0) + step
@@ -52,41 +61,25 @@ class RunningTotals:
     def __init__(self, fold: LedgerFold) -> None:
         self.fold = fold
         self.currencies: dict[str, CurrencyFigures] = {}
-        self.counted: set[str] = set()
-        self.latest: dict[str, tuple[int, int, int]] = {}
+        self.latest: dict[str, tuple[int, int, int]] = {
+            project_id: (report.person_times, report.households or 0, report.persons or 0)
+            for project_id, report in fold.latest_reports().items()
+        }
         """Per project, the latest beneficiary report: person-times, households, persons."""
-        by_currency: dict[str, list[tuple[Any, list[int]]]] = {}
-        pledges = fold.pledges
-        for pledge_id, line in fold.lines.items():
-            pledge = pledges[pledge_id]
-            by_currency.setdefault(pledge.currency, []).append((pledge, line))
-        for currency, members in by_currency.items():
-            self.currencies[currency] = self._start(currency, members)
-        for project_id, report in fold.latest_reports().items():
-            self.latest[project_id] = (report.person_times, report.households or 0, report.persons or 0)
-        for figures in self.currencies.values():
-            figures.beneficiaries = [sum(self.latest.get(p, (0, 0, 0))[i] for p in figures.projects) for i in range(3)]
+        table = table_for(fold, NOW, by_year=False)
         self.facts_seen = fold.fact_count
         self.reports_seen = len(fold.beneficiary_log)
-
-    def _start(self, currency: str, members: list[tuple[Any, list[int]]]) -> CurrencyFigures:
-        """A currency's figures from its pledges' lines, summed a column at a time."""
-        figures = CurrencyFigures(currency)
-        figures.base = [sum(map(itemgetter(index), (line for _, line in members))) for index in range(7)]
-        regrants = [line for pledge, line in members if pledge.funded_from is not None]
-        figures.regranted = [sum(map(itemgetter(index), regrants)) for index in range(7)]
-        counted = [pledge for pledge, line in members if counts(line)]
-        self.counted.update(pledge.id for pledge in counted)
-        figures.pledges = len(counted)
-        figures.projects = Counter(map(attrgetter("project_id"), counted))
-        figures.donors = Counter(map(attrgetter("donor_id"), counted))
-        projects = self.fold.projects
-        figures.counties = Counter(
-            plan.region
-            for plan in (projects[pledge.project_id].plan for pledge in counted)
-            if not plan.pooled_fund and plan.region is not None
-        )
-        return figures
+        counted = table.counted()
+        self.counted: set[str] = set(compress(table.keys, counted.tolist()))
+        for group in table.groups((), (), NOW, fold.latest_reports()):
+            figures = self.currencies[group.currency] = CurrencyFigures(group.currency, group.base, group.regranted)
+            figures.pledges = group.pledges
+            mine = counted & (table.currency == table.codes["currency"].index[group.currency])
+            figures.projects = _counter(table.project[mine], table.codes["project"].values)
+            figures.donors = _counter(table.donor[mine], table.codes["donor"].values)
+            in_county = table.county[mine]
+            figures.counties = _counter(in_county[in_county >= 0], table.codes["county"].values)
+            figures.beneficiaries = [group.person_times, group.households, group.persons]
 
     def _figures(self, pledge_id: str) -> CurrencyFigures:
         currency = self.fold.pledges[pledge_id].currency

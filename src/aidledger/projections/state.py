@@ -87,7 +87,8 @@ class Snapshot(msgspec.Struct, array_like=True, gc=False):
 
     format: str
     position: int
-    organizations: list[OrganizationRecord]
+    organizations: msgspec.Raw
+    """Decoded when first used: most reports of the ledger as it stands never name an organization."""
     projects: list[ProjectRecord]
     pledges: list[PledgeRecord]
     lines: list[list[int]]
@@ -100,6 +101,7 @@ class Snapshot(msgspec.Struct, array_like=True, gc=False):
 _ENCODER = msgspec.msgpack.Encoder()
 _SNAPSHOT_DECODER = msgspec.msgpack.Decoder(Snapshot)
 _DISBURSEMENTS_DECODER = msgspec.msgpack.Decoder(list[DisbursementRecord])
+_ORGANIZATIONS_DECODER = msgspec.msgpack.Decoder(list[OrganizationRecord])
 _FACTS_DECODER = msgspec.msgpack.Decoder(list[StoredFact])
 _DELTA_DECODER = msgspec.json.Decoder(list[tuple[int, str, str, msgspec.Raw]])
 
@@ -126,7 +128,7 @@ def encode_snapshot(fold: LedgerFold) -> bytes:
     snapshot = Snapshot(
         FORMAT,
         fold.position,
-        list(fold.organizations.values()),
+        msgspec.Raw(_ENCODER.encode(list(fold.organizations.values()))),
         list(fold.projects.values()),
         list(fold.pledges.values()),
         [fold.lines.get(pledge_id, []) for pledge_id in fold.pledges],
@@ -180,7 +182,10 @@ def decode_snapshot(payload: bytes) -> LedgerFold:
         raise ValueError(f"{len(snapshot.lines)} pledge lines for {len(snapshot.pledges)} pledges")
     fold = LedgerFold()
     fold.position = snapshot.position
-    fold.organizations = {record.id: record for record in snapshot.organizations}
+    organizations = bytes(snapshot.organizations)
+    fold.keep_unread_records(
+        "organizations", lambda: {record.id: record for record in _ORGANIZATIONS_DECODER.decode(organizations)}
+    )
     fold.projects = {record.id: record for record in snapshot.projects}
     fold.pledges = {record.id: record for record in snapshot.pledges}
     fold.lines = {record.id: line for record, line in zip(snapshot.pledges, snapshot.lines, strict=True) if line}

@@ -226,9 +226,7 @@ def totals(
     lines = None if as_of.now else pledge_lines(fold, as_of, by_year=by_year)
     table = table_for(fold, as_of, by_year=by_year, lines=lines)
     latest = fold.latest_reports() if as_of.now else _latest_reports(fold, as_of)
-    if as_of.now and fast:
-        if fold.running is None:
-            fold.running = RunningTotals(fold)
+    if as_of.now and fast and fold.running is not None:  # kept up to date since an ungrouped report
         grand = [_running_row(figures) for figures in fold.running.figures()]
     else:
         grand_table = table if not by_year else table_for(fold, as_of, by_year=False, lines=pledge_lines(fold, as_of))

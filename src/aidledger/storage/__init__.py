@@ -7,17 +7,13 @@ package, and nothing above it writes SQL.
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from pathlib import Path
 
 from aidledger.application.ports import Store
 from aidledger.errors import InvalidInput
 from aidledger.storage.sqlite import SQLiteStore
-
-try:
-    from aidledger.storage.postgres import PostgresStore
-except ImportError:  # the ``postgres`` extra (psycopg) is not installed
-    PostgresStore = None  # type: ignore[assignment,misc]
 
 __all__ = ["open_store"]
 
@@ -34,11 +30,15 @@ def open_store(db: str | Path, *, read_only: bool = False) -> Store:
     if not location:
         raise InvalidInput("db", db, ACCEPTED)
     if location.startswith(("postgres://", "postgresql://")):
-        if PostgresStore is None:
-            raise InvalidInput(
-                "db", location.split("@")[-1], "an SQLite file: install aidledger[postgres] for PostgreSQL"
-            )
-        return PostgresStore(location, read_only=read_only)
+        # Loaded only for a PostgreSQL ledger: psycopg is an optional extra, and loading it would cost
+        # every command on an embedded ledger a sixth of a second.
+        try:
+            postgres = importlib.import_module("aidledger.storage.postgres")
+        except ImportError:
+            accepted = "an SQLite file: install aidledger[postgres] for PostgreSQL"
+            raise InvalidInput("db", location.split("@")[-1], accepted) from None
+        store: Store = postgres.PostgresStore(location, read_only=read_only)
+        return store
     if location == ":memory:":
         name = f"file:aidledger-{uuid.uuid4().hex}?mode=memory&cache=shared"
         return SQLiteStore(name, location=name, read_only=read_only)
