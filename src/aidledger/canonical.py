@@ -10,9 +10,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["canonical_json"]
+import msgspec
+
+__all__ = ["canonical_bytes", "canonical_json"]
 
 
 def canonical_json(data: Any) -> bytes:
     """Serialise JSON-ready data canonically: sorted keys, no spaces, UTF-8, no NaN."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+
+
+def canonical_bytes(data: Any) -> bytes:
+    """The same bytes as :func:`canonical_json` of the JSON form of ``data``, faster, for data made of
+    strings, whole numbers, booleans, ``None``, ``Decimal`` (written as its string), dates, aware times,
+    UUIDs, string enums, lists, tuples and string-keyed dicts: what commands and events hold. Floats
+    are refused (they are never stored)."""
+    return _ENCODER.encode(_no_floats(data))
+
+
+def _no_floats(data: Any) -> Any:
+    if isinstance(data, float):
+        raise TypeError(f"{data!r} is a float: amounts are exact decimals, never floats")
+    if isinstance(data, dict):
+        for value in data.values():
+            _no_floats(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            _no_floats(value)
+    return data

@@ -17,6 +17,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 from tests.audit_support import record_story
@@ -27,7 +28,7 @@ from aidledger.audit.checkpoint import make_checkpoint
 from aidledger.audit.verification import PROJECTION_KINDS, verify
 from aidledger.cli import main
 from aidledger.errors import IntegrityFailure
-from aidledger.projections.state import segment_digest
+from aidledger.projections.state import FACT_EVENTS, segment_digest
 
 STORES = ("sqlite-file", "postgres")
 
@@ -68,15 +69,17 @@ def raw(address: str) -> Iterator[Callable[..., list[Any]]]:
 
 
 def forge_amount(address: str, *, recompute_digest: bool) -> None:
-    """Inflate one pledge's fact in the stored snapshot by 542,489,999.00, as a forger would."""
+    """Inflate one pledge's first fact, and the line reports print from, by 542,489,999.00, as a forger would."""
     with raw(address) as sql:
         ((seq, payload),) = sql("SELECT seq, payload FROM aidledger_fold WHERE kind = 'snapshot'")
         payload = bytes(payload)
-        fact = b'"Pledge.Made",'
-        at = payload.index(fact)
-        amount_at = payload.index(b",", payload.index(b",", payload.index(b",", at) + 1) + 1) + 1
-        end = payload.index(b",", amount_at)
-        forged = payload[:amount_at] + str(int(payload[amount_at:end]) + 54248999900).encode() + payload[end:]
+        snapshot = msgspec.msgpack.decode(payload)
+        assert msgspec.msgpack.encode(snapshot) == payload  # the forger can rewrite it byte for byte
+        _format, _position, _organizations, _projects, _pledges, lines, _count, _disbursements, facts = snapshot
+        made = next(fact for fact in facts if fact[1] == FACT_EVENTS.index("Pledge.Made"))
+        made[4] += 54248999900
+        lines[made[2]][made[3]] += 54248999900
+        forged = msgspec.msgpack.encode(snapshot)
         sql("UPDATE aidledger_fold SET payload = ? WHERE seq = ?", forged, seq)
         if recompute_digest:
             (row,) = sql(

@@ -16,15 +16,16 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from aidledger.canonical import canonical_json
+from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import Envelope
 from aidledger.domain.disbursement import DisbursementTerms
 from aidledger.domain.organization import OrganizationProfile
 from aidledger.domain.pledge import PledgeTerms
 from aidledger.domain.project import Disclosure, ProjectPlan
 from aidledger.domain.values import (
+    TRUSTED,
     Category,
     CreditCode,
     DisbursementMethod,
@@ -97,17 +98,25 @@ class Command(BaseModel):
         """SHA-256 of the command's name and payload (all but the command id and who recorded it)."""
         # Who recorded it is audit metadata, not the command: another clerk repeating the same
         # command (re-running an import, say) repeats it, and gets the first receipt back.
-        payload = self.model_dump(mode="json", exclude={"command_id", "recorded_by"})
-        return hashlib.sha256(canonical_json({"command": self.command_name, "payload": payload})).hexdigest()
+        payload = self.model_dump(exclude={"command_id", "recorded_by"})
+        return hashlib.sha256(canonical_bytes({"command": self.command_name, "payload": payload})).hexdigest()
+
+    _value: Any = PrivateAttr(default=None)
 
     def domain_value(self) -> Any:
-        """The domain value the command carries (plan, terms, ...), validated; ``None`` if none."""
+        """The domain value the command carries (plan, terms, ...), validated once; ``None`` if none."""
+        if self._value is None:
+            self._value = self._domain_value()
+        return self._value
+
+    def _domain_value(self) -> Any:
         return None
 
     def envelope(self) -> Envelope:
         """The audit envelope that goes on every event this command stores."""
         assert self.command_id is not None and self.recorded_by is not None
-        return Envelope(
+        # Every field was validated by the command itself: the envelope only gathers them.
+        return Envelope.model_construct(
             recorded_by=self.recorded_by,
             effective_on=self.effective_on,
             source=self.source,
@@ -134,14 +143,14 @@ class RegisterOrganization(Command):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
-    def domain_value(self) -> Any:
-        """See :meth:`profile`."""
-        return self.profile()
+    def _domain_value(self) -> Any:
+        data = self.model_dump(exclude={"command_id", "recorded_by", "effective_on", "source", "organization_name"})
+        return OrganizationProfile.model_validate({"name": self.organization_name, **data}, context=TRUSTED)
 
     def profile(self) -> OrganizationProfile:
         """The profile this command registers."""
-        data = self.model_dump(exclude={"command_id", "recorded_by", "effective_on", "source", "organization_name"})
-        return OrganizationProfile(name=self.organization_name, **data)
+        profile: OrganizationProfile = self.domain_value()
+        return profile
 
 
 class UpdateOrganization(Command):
@@ -199,15 +208,14 @@ class RegisterProject(Command):
     planned_end: EffectiveDate
     budget: MoneyInput | None = None
 
-    def domain_value(self) -> Any:
-        """See :meth:`plan`."""
-        return self.plan()
+    def _domain_value(self) -> Any:
+        data = self.model_dump(exclude={"command_id", "recorded_by", "effective_on", "source"})
+        return ProjectPlan.model_validate(data | {"budget": self.budget}, context=TRUSTED)
 
     def plan(self) -> ProjectPlan:
         """The plan this command registers."""
-        return ProjectPlan.model_validate(
-            self.model_dump(exclude={"command_id", "recorded_by", "effective_on", "source"}) | {"budget": self.budget}
-        )
+        plan: ProjectPlan = self.domain_value()
+        return plan
 
 
 class StartProject(Command):
@@ -242,15 +250,14 @@ class RecordDisclosure(Command):
     url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
     content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
-    def domain_value(self) -> Any:
-        """See :meth:`disclosure`."""
-        return self.disclosure()
+    def _domain_value(self) -> Any:
+        data = self.model_dump(include={"kind", "period_start", "period_end", "channel", "url", "content_sha256"})
+        return Disclosure.model_validate(data, context=TRUSTED)
 
     def disclosure(self) -> Disclosure:
         """The disclosure this command records."""
-        return Disclosure.model_validate(
-            self.model_dump(include={"kind", "period_start", "period_end", "channel", "url", "content_sha256"})
-        )
+        disclosure: Disclosure = self.domain_value()
+        return disclosure
 
 
 class CompleteProject(Command):
@@ -284,16 +291,14 @@ class MakePledge(Command):
     funded_from: UUID | None = None
     anonymous: bool = False
 
-    def domain_value(self) -> Any:
-        """See :meth:`terms`."""
-        return self.terms()
+    def _domain_value(self) -> Any:
+        data = self.model_dump(include={"donor_id", "project_id", "channel_id", "funded_from", "anonymous"})
+        return PledgeTerms.model_validate(data | {"amount": self.amount, "items": self.items}, context=TRUSTED)
 
     def terms(self) -> PledgeTerms:
         """The terms this command pledges."""
-        return PledgeTerms.model_validate(
-            self.model_dump(include={"donor_id", "project_id", "items", "channel_id", "funded_from", "anonymous"})
-            | {"amount": self.amount}
-        )
+        terms: PledgeTerms = self.domain_value()
+        return terms
 
 
 class SignPledge(Command):
@@ -333,15 +338,14 @@ class Disburse(Command):
     items: tuple[InKindItem, ...] = ()
     method: DisbursementMethod = DisbursementMethod.bank_transfer
 
-    def domain_value(self) -> Any:
-        """See :meth:`terms`."""
-        return self.terms()
+    def _domain_value(self) -> Any:
+        data = {"pledge_id": self.pledge_id, "method": self.method, "amount": self.amount, "items": self.items}
+        return DisbursementTerms.model_validate(data, context=TRUSTED)
 
     def terms(self) -> DisbursementTerms:
         """The terms of this disbursement."""
-        return DisbursementTerms.model_validate(
-            self.model_dump(include={"pledge_id", "items", "method"}) | {"amount": self.amount}
-        )
+        terms: DisbursementTerms = self.domain_value()
+        return terms
 
 
 class ConfirmDisbursement(Command):

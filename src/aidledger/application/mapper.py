@@ -15,7 +15,7 @@ from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
-from aidledger.canonical import canonical_json
+from aidledger.canonical import canonical_bytes
 from aidledger.domain.values import TRUSTED
 from aidledger.errors import UnreadableEvent
 
@@ -36,7 +36,7 @@ class LedgerMapper(Mapper[Any]):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         """Turn a domain event into a stored event with canonical JSON state."""
         assert isinstance(domain_event, BaseModel), domain_event
-        state = domain_event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        state = domain_event.model_dump(exclude={"originator_id", "originator_version"})
         version = class_version(type(domain_event))
         if version > 1:
             state["class_version"] = version
@@ -44,7 +44,7 @@ class LedgerMapper(Mapper[Any]):
             originator_id=domain_event.originator_id,  # type: ignore[attr-defined]
             originator_version=domain_event.originator_version,  # type: ignore[attr-defined]
             topic=get_topic(type(domain_event)),
-            state=canonical_json(state),
+            state=canonical_bytes(state),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:

@@ -8,6 +8,7 @@ caller's command id; ``timestamp`` (transaction time, UTC) is set by the library
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID, uuid5
 
@@ -23,6 +24,7 @@ ID_NAMESPACE = UUID("6f0c2a4e-1d3b-5c8e-9a47-2b1e0d6c4f18")
 """Namespace of the uuid5 ids aidledger derives from command ids."""
 
 
+@lru_cache(maxsize=65536)
 def derive_id(kind: str, command_id: str) -> UUID:
     """The aggregate id that the creating command ``command_id`` gives an object of ``kind``.
 
