@@ -31,7 +31,7 @@ import hmac
 import json
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any, Protocol
 
 __all__ = [

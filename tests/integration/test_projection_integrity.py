@@ -37,7 +37,7 @@ STORES = ("sqlite-file", "postgres")
 def address(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a ledger holding the story is: an SQLite file or a PostgreSQL database (closed)."""
     if request.param == "postgres":
-        location = request.getfixturevalue("postgres_database")
+        location: str = request.getfixturevalue("postgres_database")
     else:
         location = str(tmp_path / "ledger.db")
     with aidledger.open(location, recorded_by="auditor-test") as ledger:
@@ -50,10 +50,10 @@ def address(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def raw(address: str) -> Iterator[Callable[..., list[Any]]]:
     """Run SQL on the ledger's database with a plain connection, behind the library's back."""
     if address.startswith("postgres"):
-        with psycopg.connect(address, autocommit=True) as connection:
+        with psycopg.connect(address, autocommit=True) as pg:
 
             def run_pg(statement: str, *parameters: Any) -> list[Any]:
-                cursor = connection.execute(statement.replace("?", "%s"), parameters)
+                cursor = pg.execute(statement.replace("?", "%s"), parameters)
                 return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
             yield run_pg

@@ -101,7 +101,7 @@ def test_the_planted_bugs_are_absent_from_the_real_projection() -> None:
     assert {k: v for k, v in real.items() if k != "outstanding"} == {
         k: v for k, v in planted.items() if k != "outstanding"
     }
-    assert fold_module.LedgerFold._disbursement_reversed is not reversal_keeping_confirmation  # type: ignore[comparison-overlap]
+    assert fold_module.LedgerFold._disbursement_reversed is not reversal_keeping_confirmation
 
 
 def test_the_third_party_example_catches_a_dashboard_that_forgets_returns(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -150,7 +150,16 @@ class AidLedger(Application[UUID]):
         stored = [self.mapper.to_stored_event(event) for event in events]
         positions = self.store_batch([], stored)
         return [
-            Recording(event, Notification(position, s.originator_id, s.originator_version, s.topic, s.state))
+            Recording(
+                event,
+                Notification(
+                    id=position,
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                ),
+            )
             for position, event, s in zip(positions, events, stored, strict=True)
         ]
 

@@ -180,8 +180,14 @@ class Follower(Protocol):
 class Store(LogReader, Protocol):
     """Where the ledger keeps its events, the commands index and derived state."""
 
-    factory: InfrastructureFactory[Any]
-    recorder: ApplicationRecorder
+    @property
+    def factory(self) -> InfrastructureFactory[Any]:
+        """The ``eventsourcing`` factory of the store (what ``Application.factory`` gives)."""
+
+    @property
+    def recorder(self) -> ApplicationRecorder:
+        """The ``eventsourcing`` recorder of the events table."""
+
     read_only: bool
     contiguous_positions: bool
     """Whether positions run 1, 2, 3 … with no gaps, so a gap means a deleted row (SQLite); a store

@@ -132,7 +132,7 @@ class LineTable:
     def keep_up(self) -> None:
         """Bring the table of the ledger as it stands up to the fold: new lines, changed lines, profiles."""
         fold = self.fold
-        source = fold.year_lines if self.by_year else fold.lines
+        source: dict[Any, list[int]] = fold.year_lines if self.by_year else fold.lines
         if source is not self.source:  # the fold's lines were made anew: start again
             self.__init__(fold, by_year=self.by_year)  # type: ignore[misc]
             self.source = source

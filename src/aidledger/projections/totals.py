@@ -191,7 +191,7 @@ def pledge_lines(fold: LedgerFold, as_of: AsOf, *, by_year: bool = False) -> dic
     For the ledger as it stands these are the fold's own running lines: read them, never change them.
     """
     if as_of.now:
-        return fold.year_lines if by_year else fold.lines  # type: ignore[return-value]
+        return fold.year_lines if by_year else fold.lines
     lines: dict[Any, Line] = {}
     index = COLUMN_INDEX
     for fact in fold.matching_facts(as_of):

@@ -279,7 +279,7 @@ class SQLiteStore:
         """The derived state and the facts about the log that check it, in one read transaction."""
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type='table' AND name='{FOLD}'")
-            segments = ()
+            segments: tuple[FoldSegment, ...] = ()
             if cursor.fetchone()[0]:
                 cursor.execute(SELECT_SEGMENTS)
                 segments = tuple(_segment(tuple(row)) for row in cursor.fetchall())
