@@ -13,10 +13,11 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import Envelope
@@ -101,13 +102,15 @@ class Command(BaseModel):
         payload = self.model_dump(exclude={"command_id", "recorded_by"})
         return hashlib.sha256(canonical_bytes({"command": self.command_name, "payload": payload})).hexdigest()
 
-    _value: Any = PrivateAttr(default=None)
-
     def domain_value(self) -> Any:
         """The domain value the command carries (plan, terms, ...), validated once; ``None`` if none."""
-        if self._value is None:
-            self._value = self._domain_value()
-        return self._value
+        return self._validated_value
+
+    @cached_property
+    def _validated_value(self) -> Any:
+        # Made of the command's own fields, never of its envelope (id, who, when, source): a copy
+        # with another envelope carries the same value.
+        return self._domain_value()
 
     def _domain_value(self) -> Any:
         return None

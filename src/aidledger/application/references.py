@@ -6,6 +6,7 @@ file of command records can name a pledge by ``"pl-1"`` instead of its UUID.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,7 @@ CREATES = {
 ``derive_id(kind, command_id)``)."""
 
 
+@lru_cache(maxsize=65536)
 def resolve_reference(kind: str, value: str) -> UUID:
     """The id a reference names: the UUID itself, or the id the command ``value`` gave a ``kind``."""
     text = value.strip()

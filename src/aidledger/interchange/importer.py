@@ -32,6 +32,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -732,6 +733,7 @@ def _a(noun: str) -> str:
     return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
+@cache
 def _field_keys(name: str) -> frozenset[str]:
     return frozenset({"command"} | {f.alias or n for n, f in COMMAND_CLASSES[name].model_fields.items()})
 

@@ -7,7 +7,6 @@ that were decided be stored later in bounded batches, in file order, exactly as 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,8 +18,8 @@ from aidledger.application.ports import CommandEntry, StagedCommand
 
 __all__ = ["SQLiteStaging"]
 
-COMMIT_EVERY = 5000
-"""Staged rows are committed in batches of this many."""
+WRITE_EVERY = 2000
+"""Staged rows are kept in memory and written in batches of this many."""
 
 Problem = tuple[str, str | None, str]
 
@@ -41,7 +40,9 @@ class SQLiteStaging:
             "CREATE TABLE events (line INTEGER NOT NULL, seq INTEGER NOT NULL, originator_id BLOB NOT NULL, "
             "version INTEGER NOT NULL, topic TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (line, seq));"
         )
-        self.pending = 0
+        self._rows: list[tuple[object, ...]] = []
+        self._events: list[tuple[object, ...]] = []
+        self._problems: list[tuple[object, ...]] = []
 
     def add_row(
         self,
@@ -55,8 +56,7 @@ class SQLiteStaging:
         problems: Sequence[Problem] = (),
     ) -> None:
         """Keep one row: its status, the row as written, and its command, events and problems."""
-        self.db.execute(
-            "INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?)",
+        self._rows.append(
             (
                 line,
                 status,
@@ -67,42 +67,43 @@ class SQLiteStaging:
                 command.aggregate_id if command else None,
                 command.events if command else None,
                 payload,
-            ),
-        )
-        if events:
-            self.db.executemany(
-                "INSERT INTO events VALUES (?,?,?,?,?,?)",
-                [
-                    (line, seq, _id_bytes(e.originator_id), e.originator_version, e.topic, e.state)
-                    for seq, e in enumerate(events)
-                ],
             )
-        if problems:
-            self._add_problems(line, problems)
-        self.pending += 1
-        if self.pending >= COMMIT_EVERY:
-            self.db.commit()
-            self.pending = 0
-
-    def _add_problems(self, line: int, problems: Sequence[Problem]) -> None:
-        self.db.executemany(
-            "INSERT INTO problems VALUES (?,?,?,?)",
-            [(line, column, value, message) for column, value, message in problems],
         )
+        self._events.extend(
+            (line, seq, _id_bytes(e.originator_id), e.originator_version, e.topic, e.state)
+            for seq, e in enumerate(events)
+        )
+        self._problems.extend((line, column, value, message) for column, value, message in problems)
+        if len(self._rows) >= WRITE_EVERY:
+            self._write()
+
+    def _write(self) -> None:
+        """Write the rows kept in memory, in one transaction."""
+        with self.db:
+            self.db.executemany("INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?)", self._rows)
+            self.db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", self._events)
+            self.db.executemany("INSERT INTO problems VALUES (?,?,?,?)", self._problems)
+        self._rows, self._events, self._problems = [], [], []
 
     def reject(self, line: int, problems: Sequence[Problem]) -> None:
         """Mark a kept row rejected, with more problems."""
-        self.db.execute("UPDATE rows SET status='rejected' WHERE line=?", (line,))
-        self._add_problems(line, problems)
+        self._write()
+        with self.db:
+            self.db.execute("UPDATE rows SET status='rejected' WHERE line=?", (line,))
+            self.db.executemany(
+                "INSERT INTO problems VALUES (?,?,?,?)",
+                [(line, column, value, message) for column, value, message in problems],
+            )
 
     def count(self, *statuses: str) -> int:
         """How many rows have one of ``statuses``."""
+        self._write()
         marks = ",".join("?" * len(statuses))
         return int(self.db.execute(f"SELECT count(*) FROM rows WHERE status IN ({marks})", statuses).fetchone()[0])
 
     def commands(self, from_line: int = 0) -> Iterator[StagedCommand]:
         """The rows to store (status ``new``), from ``from_line`` on, in file order, with their events."""
-        self.db.commit()
+        self._write()
         cursor = self.db.cursor()
         cursor.execute(
             "SELECT r.line, r.name, r.command_id, r.digest, r.aggregate_id, r.events, r.payload, "
@@ -124,7 +125,7 @@ class SQLiteStaging:
 
     def rejected(self) -> Iterator[tuple[int, str, list[Problem]]]:
         """Rejected rows in file order: line, the row as written, its problems."""
-        self.db.commit()
+        self._write()
         cursor = self.db.cursor()
         cursor.execute("SELECT line, raw FROM rows WHERE status='rejected' ORDER BY line")
         for line, raw in cursor:
@@ -135,6 +136,7 @@ class SQLiteStaging:
 
     def problems(self, limit: int) -> tuple[list[tuple[int, str, str | None, str]], int]:
         """The first ``limit`` problems in file order, and how many more there are."""
+        self._write()
         rows = self.db.execute(
             "SELECT line, column_name, value, message FROM problems ORDER BY line, rowid LIMIT ?", (limit,)
         ).fetchall()
@@ -154,6 +156,3 @@ def _staged(row: list[object], events: list[StoredEvent]) -> StagedCommand:
     line, name, command_id, digest, aggregate_id, count, payload = row
     entry = CommandEntry(str(command_id), str(name), str(digest), str(aggregate_id), int(count or 0))  # type: ignore[call-overload]
     return StagedCommand(int(line), entry, str(payload), tuple(events))  # type: ignore[call-overload]
-
-
-_ = json  # rows are kept as the JSON the importer wrote
