@@ -6,8 +6,7 @@ Every figure it reports is a deterministic fold of immutable history. Start with
 
 from __future__ import annotations
 
-from aidledger.application.ledger import AidLedger
-from aidledger.application.views import DisbursementView, OrganizationView, PledgeView, ProjectView, Receipt
+from aidledger.application import AidLedger, DisbursementView, OrganizationView, PledgeView, ProjectView, Receipt
 from aidledger.bootstrap import open_ledger
 from aidledger.domain.base import derive_id
 from aidledger.domain.values import Money

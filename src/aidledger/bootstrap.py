@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aidledger.application.ledger import AidLedger
-from aidledger.projections.runner import Projections
+from aidledger.application import AidLedger
+from aidledger.projections import Projections
 from aidledger.storage import open_store
 
 __all__ = ["open_ledger"]
