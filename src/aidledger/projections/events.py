@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 from eventsourcing.utils import get_topic
 
-from aidledger.application.mapper import upcast
+from aidledger.application.mapper import class_version, upcast
 from aidledger.application.ports import StoredRow
 from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization
@@ -231,7 +231,7 @@ def _decode(domain_class: type, decoder: msgspec.json.Decoder[Any], state: Any, 
     try:
         if not isinstance(state, bytes):  # only a hand-edited row holds TEXT
             state = bytes(state) if isinstance(state, memoryview | bytearray) else str(state).encode()
-        if b'"class_version"' in state:  # an older version of the event: bring it up to date first
+        if class_version(domain_class) > 1 or b'"class_version"' in state:  # bring an older version up to date
             data = msgspec.json.decode(state)
             upcast(domain_class, data)
             state = _ENCODER.encode(data)
