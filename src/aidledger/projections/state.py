@@ -344,7 +344,7 @@ def _record_difference(kind: str, record_id: str, mine: Any, theirs: Any) -> Dif
         return None, f"{kind} {record_id} is in the stored state but no event made it"
     fields = [name for name in mine.__struct_fields__ if getattr(mine, name) != getattr(theirs, name)]
     shown = ", ".join(
-        f"{name}: stored {_shown(getattr(mine, name))}, events give {_shown(getattr(theirs, name))}"
+        f"{name}: stored {_shown(getattr(mine, name), name)}, events give {_shown(getattr(theirs, name), name)}"
         for name in fields[:3]
     )
     return None, f"{kind} {record_id} differs ({shown})"
