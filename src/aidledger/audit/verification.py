@@ -106,7 +106,8 @@ class Verification(BaseModel):
     def summary(self) -> str:
         """One line: verified, or the number of findings and the first of them."""
         if self.ok and not self.checkpoints:
-            return f"verified: {self.size} events, root {self.root} (no checkpoint given: the root was compared with none)"
+            unchecked = "no checkpoint given: the root was compared with none"
+            return f"verified: {self.size} events, root {self.root} ({unchecked})"
         if self.ok:
             return f"verified: {self.size} events, root {self.root}, {len(self.checkpoints)} checkpoint(s) match"
         # The events first: a changed event also makes the projections differ, as a consequence.
