@@ -34,7 +34,10 @@ from aidledger.projections.state import (
     segment,
 )
 
-__all__ = ["COMPACT_AFTER", "Folded", "Inspection", "Projections", "fold_rows"]
+__all__ = ["COMPACT_AFTER", "MARK_EVERY", "Folded", "Inspection", "Projections", "fold_rows"]
+
+MARK_EVERY = 8192
+"""How often (in leaves) ``root_of`` keeps the frontier of the prefix it hashed."""
 
 COMPACT_AFTER = 20_000
 """Deltas covering more log positions than this (and than a tenth of the snapshot's) are merged
@@ -111,6 +114,9 @@ class Projections:
         """The stored segment the fold in memory reflects (its payload is not kept)."""
         self._snapshot_position = 0
         self._pending: tuple[FoldSegment, Folded, int] | None = None
+        self._marks: dict[int, tuple[int, bytes]] = {0: (0, b"")}
+        """Log position -> (tree size, frontier) of prefixes hashed in this process, every
+        ``MARK_EVERY`` leaves: an as-of report's root is hashed on from the nearest one."""
 
     # -- the follower: called by the store inside its write transaction -----------------------
 
@@ -350,11 +356,22 @@ class Projections:
         return inspection
 
     def root_of(self, position: int) -> str:
-        """The hex Merkle root of the events at or before ``position``."""
+        """The hex Merkle root of the events at or before ``position``.
+
+        Hashed from the events, from the nearest earlier prefix this process has hashed (the first
+        as-of report at a late position reads the log up to it; later ones only what follows a mark).
+        """
         current = self._current
         if current is not None and position == current.fold.position:
             return current.merkle.root().hex()
-        return MerkleAccumulator(leaf_hash_of(row) for row in self.store.read_rows(1, position)).root().hex()
+        start = max(p for p in self._marks if p <= position)
+        size, frontier = self._marks[start]
+        accumulator = MerkleAccumulator.resume(size, frontier)
+        for row in self.store.read_rows(start + 1, position):
+            accumulator.append(leaf_hash_of(row))
+            if accumulator.size % MARK_EVERY == 0:
+                self._marks[row.position] = (accumulator.size, accumulator.frontier())
+        return accumulator.root().hex()
 
     def close(self) -> None:
         """Merge long deltas into a new snapshot, when this process holds the current fold."""
