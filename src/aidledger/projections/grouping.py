@@ -328,7 +328,8 @@ def _distinct(group: Ints, attribute: Ints) -> Ints:
     if not len(group):
         return np.zeros((0, 2), dtype=np.int64)
     width = int(attribute.max()) + 1
-    pairs = np.unique(group * width + attribute)
+    keys = np.sort(group * width + attribute)  # sorting and comparing neighbours beats np.unique's hashing
+    pairs = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
     return np.column_stack(np.divmod(pairs, width))
 
 
