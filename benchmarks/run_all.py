@@ -1,12 +1,14 @@
 """Run every benchmark and print each figure beside its baseline, with its target and PASS/MISS.
 
 ``make bench`` runs this (``.venv/bin/python benchmarks/run_all.py``). Each benchmark runs as its
-own process (``python -m benchmarks.<name>``) from the repository root; their figures are
-collected and printed again at the end as one summary. The national ledger file is built once and
-cached in ``bench-output/`` (gitignored). Every history is SYNTHETIC.
+own process (``python -m benchmarks.<name>``) from the repository root; the figures they print are
+collected and printed again at the end as one table. The national ledger is built once (with
+``import_file``: at the import rate measured, about seven minutes more) and cached in
+``bench-output/`` (gitignored), or in the folder ``--output`` or ``$AIDLEDGER_BENCH_OUTPUT`` names.
+Every history is SYNTHETIC.
 
-    .venv/bin/python benchmarks/run_all.py                 # full size: about 10 minutes, 3 more the first time
-    .venv/bin/python benchmarks/run_all.py --scale 0.02    # a quick try: about 2 minutes
+    .venv/bin/python benchmarks/run_all.py                 # full size: about 8 minutes once cached (2 cores)
+    .venv/bin/python benchmarks/run_all.py --scale 0.05    # a quick try: about a minute
 """
 
 from __future__ import annotations
@@ -19,20 +21,24 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "bench-output"
-BENCHMARKS = ("import", "rebuild", "latency", "asof", "writers", "verify")
+BENCHMARKS = ("import", "rebuild", "report", "export", "latency", "verify", "asof", "writers")
+OUTPUT_ENV = "AIDLEDGER_BENCH_OUTPUT"
 
 
 def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
-    """The benchmark processes to run, in order (rebuild makes the file latency and asof use)."""
+    """The benchmark processes to run, in order."""
     scale = ["--factor", str(args.scale)]
     postgres = ["--postgres-factor", str(0.2 * args.scale), "--durable-factor", str(0.03 * args.scale)]
     plan = [
         ("import", ["benchmarks.bench_import", *scale, *(["--no-postgres"] if args.skip_postgres else postgres)]),
         ("rebuild", ["benchmarks.bench_rebuild", *scale]),
+        ("report", ["benchmarks.bench_report", *scale]),
+        ("export", ["benchmarks.bench_export", *scale]),
         ("latency", ["benchmarks.bench_latency", *scale, "--commands", str(args.commands)]),
+        ("verify", ["benchmarks.bench_verify", *scale]),
         ("asof", ["benchmarks.bench_asof", *scale]),
     ]
     if not args.skip_postgres:
@@ -40,57 +46,62 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
             ("writers", ["benchmarks.bench_pg_writers", "--commands", str(args.writer_commands)]),
             ("writers", ["benchmarks.bench_pg_writers", "--commands", str(args.writer_commands // 4), "--durable"]),
         ]
-    if (ROOT / "benchmarks" / "bench_verify.py").exists():  # written separately; prints its own figures
-        events = str(max(10_000, round(1_000_000 * args.scale)))
-        plan.append(("verify", ["benchmarks.bench_verify", "--events", events]))
-    if args.national_import:
-        target = OUTPUT / f"national{'' if args.scale == 1 else f'-x{args.scale:g}'}-commands.db"
-        plan.insert(
-            0,
-            ("import", ["benchmarks.build_ledger", *scale, "--method", "commands", "--db", str(target)]),
-        )
     wanted = set(args.only or BENCHMARKS)
     return [(name, command) for name, command in plan if name in wanted]
 
 
+def _cell(value: float | None) -> str:
+    if value is None:
+        return ""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
+
+
 def summary(results: Path) -> None:
-    """Print every collected figure again, grouped, with the count of misses."""
+    """Print every collected figure again as one table, with the count of targets met."""
     if not results.exists():
         return
-    figures = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
+    figures: list[dict[str, Any]] = [
+        json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     print("\n== summary ==")
+    print("| verdict | figure | ours | baseline (same run) | ratio | target |")
+    print("|---|---|---|---|---|---|")
     for figure in figures:
+        unit = figure["unit"]
         baseline = ""
         if figure["baseline"] is not None:
-            baseline = f" | baseline {figure['baseline_name']}: {figure['baseline']:,.4g}"
-        target = f" | target {figure['target']}" if figure["target"] else ""
+            baseline = f"{_cell(figure['baseline'])} {unit} ({figure['baseline_name']})"
+        ratio = f"{figure['ratio']:.3f}" if figure["ratio"] is not None else ""
         print(
-            f"{figure['verdict']:>4}  [{figure['benchmark']}] {figure['name']}: "
-            f"{figure['value']:,.4g} {figure['unit']}{baseline}{target}"
+            f"| {figure['verdict']} | [{figure['benchmark']}] {figure['name']} | {_cell(figure['value'])} {unit} "
+            f"| {baseline} | {ratio} | {figure['target']} |"
         )
-    judged = [f for f in figures if f["verdict"] != "-"]
-    misses = [f for f in judged if f["verdict"] == "MISS"]
-    print(f"{len(judged) - len(misses)} of {len(judged)} targets met; see docs/performance.md for why any is missed.")
+    judged = [figure for figure in figures if figure["verdict"] != "-"]
+    missed = [figure for figure in judged if figure["verdict"] == "MISS"]
+    print(f"\n{len(judged) - len(missed)} of {len(judged)} targets met, {len(missed)} missed.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of full size, e.g. 0.02 for a quick try")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of full size, e.g. 0.05 for a quick try")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
     parser.add_argument("--skip-postgres", action="store_true", help="leave out every PostgreSQL figure")
     parser.add_argument("--commands", type=int, default=50, help="commands timed by the latency benchmark")
     parser.add_argument("--writer-commands", type=int, default=400, help="commands per PostgreSQL writer")
     parser.add_argument(
-        "--national-import",
-        action="store_true",
-        help="also import the whole national history through the command API (slow: see docs/performance.md)",
+        "--output",
+        type=Path,
+        help="folder for cached files and ledgers (default $AIDLEDGER_BENCH_OUTPUT or bench-output)",
     )
     args = parser.parse_args(argv)
-    OUTPUT.mkdir(exist_ok=True)
-    results = OUTPUT / "results.jsonl"
+    output = (args.output or Path(os.environ.get(OUTPUT_ENV, ROOT / "bench-output"))).resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    results = output / "results.jsonl"
     results.unlink(missing_ok=True)
-    environment = os.environ | {"AIDLEDGER_BENCH_RESULTS": str(results)}
+    environment = os.environ | {"AIDLEDGER_BENCH_RESULTS": str(results), OUTPUT_ENV: str(output)}
     subprocess.run([sys.executable, "-c", _MACHINE], cwd=ROOT, env=environment, check=True)
     started = time.perf_counter()
     failed = []
