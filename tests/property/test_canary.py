@@ -43,6 +43,22 @@ HUNT = settings(
 )
 
 
+MONEY_FLOW = (
+    "register_organization",
+    "register_project",
+    "make_pledge",
+    "sign_pledge",
+    "disburse",
+    "confirm_disbursement",
+    "reverse_disbursement",
+    "return_disbursement",
+)
+"""The commands a bug in reversals or returns lives among. Over every kind few histories reverse
+confirmed money or return some, and a search of a few hundred examples missed them for some seeds
+(hypothesis derives its seed in part from the modules loaded before it, so the outcome depended on
+what the suite had run first); among these kinds the search finds them within about a hundred."""
+
+
 def derive_columns_forgetting_returns(base: Sequence[int]) -> dict[str, Decimal]:
     """A copy of ``derive_columns`` with a planted bug: ``outstanding`` ignores money returned."""
     intended, signed, withdrawn, disbursed, confirmed, reversed_, returned = base
@@ -70,11 +86,17 @@ def reversal_keeping_confirmation(fold: Any, position: int, originator_id: str, 
     # BUG: the confirmed amount is not taken back
 
 
+class MoneyFlowMachine(LedgerMachine):
+    """The property suite's state machine, drawing only the commands that move money."""
+
+    kinds = MONEY_FLOW
+
+
 def test_the_state_machine_finds_a_bug_planted_in_derive_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     """With ``outstanding`` forgetting returns, the stateful test fails (and says where)."""
     monkeypatch.setattr(totals_module, "derive_columns", derive_columns_forgetting_returns)
     with pytest.raises(InvariantViolation, match="outstanding"):
-        run_state_machine_as_test(LedgerMachine, settings=HUNT)
+        run_state_machine_as_test(MoneyFlowMachine, settings=HUNT)
 
 
 def test_random_histories_find_a_bug_planted_in_the_folds_reversals(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,7 +104,7 @@ def test_random_histories_find_a_bug_planted_in_the_folds_reversals(monkeypatch:
     monkeypatch.setattr(fold_module.LedgerFold, "_disbursement_reversed", reversal_keeping_confirmation)
 
     @HUNT
-    @given(history=strategies.histories(max_size=40))
+    @given(history=strategies.histories(max_size=40, kinds=MONEY_FLOW))
     def ledger_agrees_with_the_model(history: list[dict[str, Any]]) -> None:
         with closing(aidledger.open(":memory:")) as ledger:
             model = invariants.run_history(ledger, history)

@@ -450,7 +450,13 @@ def _disburse(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
 def _disbursement_change(draw: Draw, model: LedgerModel, name: str, cid: str, day: str) -> Record:
     """``confirm_disbursement``, ``reverse_disbursement`` or ``return_disbursement`` (amounts at the edges)."""
     standing = _ids(model, "disbursement", lambda d: not d.reversed)
-    ref = _pick(draw, model, "disbursement", standing)
+    aimed = {  # the states where a correction is easiest to get wrong
+        "confirm_disbursement": lambda d: not d.reversed and not d.confirmed,
+        "reverse_disbursement": lambda d: not d.reversed and (d.confirmed or d.returned > 0),
+        "return_disbursement": lambda d: not d.reversed and d.returned < d.amount,
+    }[name]
+    targets = _ids(model, "disbursement", aimed)
+    ref = _pick(draw, model, "disbursement", targets if targets and _chance(draw, 2) else standing)
     record = _envelope(name, cid, day) | {"disbursement_id": ref}
     if name == "reverse_disbursement":
         record["reason"] = "录入错误"
