@@ -110,6 +110,7 @@ def test_show_county_page_is_json(demo_db: str, capsys: pytest.CaptureFixture[st
         (["explain", "pledged", "--key", "category"], 2, ["--key", "DIMENSION=VALUE"]),
         (["disclosure", "--on", "2018-02-30"], 2, ["effective_on", "2018-02-30"]),
         (["report", "--position", "-1"], 2, ["position", "-1"]),
+        (["disclosure", "--on", "2018-12-31", "--status", "bogus"], 2, ["--status", "bogus", "overdue", "met_late"]),
         (["show", "project", "prj-none"], 4, ["project"]),
     ],
 )

@@ -23,6 +23,7 @@ from aidledger.cli.common import add_command, as_of_options, coordinates, open_l
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.projections.columns import COLUMNS
+from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TotalsReport
 
 __all__ = ["register", "totals_csv"]
@@ -198,6 +199,10 @@ def _label(report: TotalsReport, value: str) -> str:
 
 def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
     """Print obligations and their status on --on."""
+    statuses = [state.value for state in ObligationState]
+    for status in args.status:
+        if status not in statuses:
+            raise InvalidInput("--status", status, "one of " + ", ".join(statuses))
     policy = None
     if args.campaign:
         policy = projections.DisclosurePolicy.campaign(args.campaign)
