@@ -110,8 +110,12 @@ def test_show_county_page_is_json(demo_db: str, capsys: pytest.CaptureFixture[st
         (["explain", "pledged", "--key", "category"], 2, ["--key", "DIMENSION=VALUE"]),
         (["disclosure", "--on", "2018-02-30"], 2, ["effective_on", "2018-02-30"]),
         (["report", "--position", "-1"], 2, ["position", "-1"]),
+        (["report", "--position", "999999"], 2, ["position", "999999", "from 0 to"]),
+        (["restatement", "--from", "999999"], 2, ["position", "999999", "from 0 to"]),
+        (["restatement", "--from", "2000", "--to", "1000"], 2, ["from position", "2000", "second point"]),
         (["disclosure", "--on", "2018-12-31", "--status", "bogus"], 2, ["--status", "bogus", "overdue", "met_late"]),
         (["show", "project", "prj-none"], 4, ["project"]),
+        (["show", "county", "abc"], 2, ["county", "'abc'", "6-digit"]),
     ],
 )
 def test_user_mistakes_print_one_line_and_exit_non_zero(

@@ -115,6 +115,7 @@ def test_export_to_standard_output_and_as_of_options(db: str, capsys: pytest.Cap
         (["export", "--format", "iati", "--subject", "prj-school"], "--subject"),
         (["export", "--view", "county", "--by", "donor"], "grouping only with --view totals"),
         (["export", "--format", "iati", "--reporting-org", "org-404"], "reporting organization 'org-404'"),
+        (["export", "--format", "iati", "--view", "totals"], "--view: got 'totals'; accepted: project"),
     ],
 )
 def test_export_mistakes_are_one_line_errors(

@@ -22,6 +22,7 @@ from tests.projection_helpers import FromScratch, RandomHistory, rebuilt_totals
 
 import aidledger
 from aidledger import AidLedger, projections
+from aidledger.errors import InvalidInput
 from aidledger.projections import LedgerFold, projections_of
 
 CHEAP_GROUPING: tuple[str, ...] = ("donor_level", "category")
@@ -212,11 +213,13 @@ def test_long_deltas_are_merged_into_a_snapshot_when_a_ledger_holding_the_fold_c
 
 
 def test_reports_of_a_fold_name_the_position_it_reached(file_ledger: AidLedger) -> None:
-    """A report from a fold carries that fold's log position; an as-of position beyond it is capped to it."""
+    """A report from a fold carries that fold's log position; an as-of position beyond it is refused."""
     pledged = set_up_pledge(file_ledger)
     fold = rebuilt(file_ledger)
     make_pledge(file_ledger, pledged.organization_id, pledged.project_id, "5.00")
-    stale = projections.totals(fold, position=10_000)
+    with pytest.raises(InvalidInput, match=f"position: got 10000; accepted: a log position from 0 to {fold.position}"):
+        projections.totals(fold, position=10_000)
+    stale = projections.totals(fold)
     assert stale.coordinates.position == fold.position < file_ledger.position()
     assert stale.totals[0].columns["signed"] == 1000
     assert projections.totals(file_ledger).coordinates.position == file_ledger.position()

@@ -136,6 +136,7 @@ def test_csv_exports_name_effective_on_coordinates(ledger: AidLedger) -> None:
         ({"view": "totals", "group_by": ["colour"]}, "one of"),
         ({"view": "totals", "file_format": "xlsx"}, "one of json, csv, iati"),
         ({"view": "organization", "file_format": "iati"}, "project (IATI activities are projects)"),
+        ({"view": "totals", "file_format": "iati"}, "project (IATI activities are projects)"),
         ({"view": "totals", "reporting_org": "org-hub"}, "only with --format iati"),
     ],
 )

@@ -52,6 +52,8 @@ BAD_ROWS = [
     ("amounts.csv", 9, "amount", "-0", "is not positive"),
     ("dates.csv", 5, "effective_on", "2018/8/1", "write 2018-08-01"),
     ("dates.csv", 6, "effective_on", "2018-02-30", "not a real calendar date in the form YYYY-MM-DD"),
+    ("far-dates.csv", 5, "effective_on", "0001-01-01", "outside the accepted dates 1900-01-01 to 2199-12-31"),
+    ("far-dates.csv", 6, "planned_end", "9999-12-31", "outside the accepted dates 1900-01-01 to 2199-12-31"),
     ("unknown-references.csv", 5, "donor_id", "org-404", "names no organization in the ledger or in an earlier row"),
     ("unknown-references.csv", 6, "pledge_id", "pl-404", "names no pledge in the ledger or in an earlier row"),
     ("unknown-references.csv", 7, "pledge_id", "prj-1", "names no pledge"),
@@ -87,6 +89,7 @@ BAD_ROWS = [
 BAD_LINES = {
     "amounts.csv": [5, 6, 7, 8, 9],
     "dates.csv": [5, 6],
+    "far-dates.csv": [5, 6],
     "unknown-references.csv": [5, 6, 7, 8, 10],
     "duplicate-ids.csv": [5, 7],
     "over-disbursement.csv": [6],

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aidledger import projections
 from aidledger.application.ledger import AidLedger
+from aidledger.errors import InvalidInput
 from aidledger.projections.columns import COLUMNS, DERIVED
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
 from aidledger.projections.report import Coordinates, Report, coordinates_of
@@ -85,6 +86,10 @@ def restatement(
     """Every figure of totals grouped by ``group_by`` that differs from ``before`` to ``after``."""
     fold = projections.fold_of(source)
     names = check_dimensions(group_by)
+    start, end = coordinates_of(fold, before), coordinates_of(fold, after)
+    if before.position is not None and start.position > end.position:
+        accepted = f"a position at or before the second point's, {end.position}"
+        raise InvalidInput("from position", start.position, accepted)
     first, second = totals_of(fold, names, before), totals_of(fold, names, after)
     amounts, row_events = _attribute(fold, names, before, after)
     rows_first, rows_second = _rows(first, names), _rows(second, names)
@@ -92,8 +97,8 @@ def restatement(
     for group in sorted(rows_first.keys() | rows_second.keys(), key=_order):
         figures += _changes(group, names, rows_first.get(group), rows_second.get(group), amounts, row_events)
     report = Restatement(
-        coordinates=coordinates_of(fold, after),
-        restated_from=coordinates_of(fold, before),
+        coordinates=end,
+        restated_from=start,
         group_by=names,
         figures=tuple(figures),
         labels={**first.labels, **second.labels},

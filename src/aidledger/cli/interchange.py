@@ -143,7 +143,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     view = args.view or ("project" if args.export_format == "iati" else "totals")
     options: dict[str, Any] = {
         "file_format": args.export_format,
-        "view": view,
+        "view": args.view,
         "group_by": args.by,
         "subject": args.subject,
         "on": args.on,

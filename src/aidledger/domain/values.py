@@ -18,6 +18,8 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 __all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
     "MAX_AMOUNT",
     "TRUSTED",
     "Category",
@@ -327,11 +329,27 @@ CreditCode = Annotated[str, BeforeValidator(_strip_text), AfterValidator(_check_
 """A unified social credit code (统一社会信用代码), validated by its check digit."""
 
 
+EARLIEST_DATE = date(1900, 1, 1)
+"""The earliest world date a command may carry (an organization's ``charity_since`` can be old)."""
+LATEST_DATE = date(2199, 12, 31)
+"""The latest world date a command may carry; later years are typing mistakes or sentinels."""
+
+
 def parse_effective_date(raw: Any) -> date:
     """Read a world date: a ``date``, an ISO ``YYYY-MM-DD`` string, or a timezone-aware datetime.
 
     A datetime without a timezone is refused: its day would depend on where the ledger runs.
+    A date outside ``EARLIEST_DATE``..``LATEST_DATE`` is refused: year 0001 or 9999 is a typing
+    mistake or a sentinel, never a day on which money moved.
     """
+    day = _calendar_date(raw)
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        msg = f"{day.isoformat()!r} is outside the accepted dates {EARLIEST_DATE} to {LATEST_DATE}"
+        raise ValueError(msg)
+    return day
+
+
+def _calendar_date(raw: Any) -> date:
     if isinstance(raw, datetime):
         if raw.tzinfo is None or raw.utcoffset() is None:
             msg = f"{raw.isoformat()!r} is a datetime with no timezone; give a date or an aware datetime"

@@ -244,7 +244,7 @@ def export(
     out: TextIO,
     *,
     file_format: str = "json",
-    view: str = "totals",
+    view: str | None = None,
     group_by: Iterable[str] = (),
     subject: str | None = None,
     on: date | str | None = None,
@@ -253,11 +253,14 @@ def export(
     effective_on: date | str | None = None,
     reporting_org: str | None = None,
 ) -> Coordinates:
-    """Write a view of ``ledger`` to ``out`` as ``json``, ``csv`` or ``iati``; returns its coordinates."""
+    """Write a view of ``ledger`` to ``out`` as ``json``, ``csv`` or ``iati``; returns its coordinates.
+
+    ``view`` defaults to ``totals``, and to ``project`` (the only one IATI has) for ``iati``.
+    """
     if file_format not in FORMATS:
         raise InvalidInput("--format", file_format, "one of " + ", ".join(FORMATS))
     if file_format == "iati":
-        if view not in ("totals", "project"):
+        if view not in (None, "project"):
             raise InvalidInput("--view", view, "project (IATI activities are projects)")
         return write_iati(
             ledger,
@@ -271,7 +274,7 @@ def export(
         raise InvalidInput("--reporting-org", reporting_org, "a reporting organization only with --format iati")
     job = Export(
         ledger,
-        view=view,
+        view=view or "totals",
         group_by=group_by,
         subject=subject,
         on=on,

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from aidledger.canonical import canonical_json
+from aidledger.errors import InvalidInput
 from aidledger.projections.fold import AsOf, LedgerFold
 
 __all__ = ["Coordinates", "Report", "coordinates_of"]
@@ -40,7 +41,9 @@ class Coordinates(BaseModel):
 
 def coordinates_of(fold: LedgerFold, as_of: AsOf) -> Coordinates:
     """The coordinates a report computed from ``fold`` at ``as_of`` names."""
-    position = fold.position if as_of.position is None else min(as_of.position, fold.position)
+    if as_of.position is not None and as_of.position > fold.position:
+        raise InvalidInput("position", as_of.position, f"a log position from 0 to {fold.position}, the last one stored")
+    position = fold.position if as_of.position is None else as_of.position
     root_of = fold.root_of
     return Coordinates(
         position=position,

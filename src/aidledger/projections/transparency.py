@@ -15,8 +15,9 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from aidledger.domain.values import RegionCode
 from aidledger.errors import InvalidInput, NotFound
 from aidledger.projections.columns import derive_columns
 from aidledger.projections.disclosure import project_obligations
@@ -136,8 +137,18 @@ def transparency(
     if kind == "organization":
         return organization_page(fold, _uuid(subject), as_of, on=on, campaign_policy=campaign_policy)
     if kind == "county":
-        return county_page(fold, str(subject), as_of)
+        return county_page(fold, _county(subject), as_of)
     raise InvalidInput("kind", kind, "project, organization or county")
+
+
+_REGION_CODE: TypeAdapter[str] = TypeAdapter(RegionCode)
+
+
+def _county(subject: str | UUID) -> str:
+    try:
+        return _REGION_CODE.validate_python(str(subject))
+    except ValidationError:
+        raise InvalidInput("county", subject, "a 6-digit GB/T 2260 county code such as 130722") from None
 
 
 def _uuid(subject: str | UUID) -> UUID:
