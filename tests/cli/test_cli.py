@@ -57,14 +57,20 @@ def test_report_json_groups_by_every_requested_dimension(demo_db: str, capsys: p
 
 
 def test_report_csv_has_one_line_per_row_and_the_total_last(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """CSV rows add up to the total line for every money column shown."""
+    """CSV group rows add up to the total new money plus what passed through (none in the demo)."""
     code, out, _ = run(
         capsys, "--db", demo_db, "report", "--by", "donor_level", "--csv", "--effective-on", "2018-08-31"
     )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    *levels, total = rows
-    assert total["donor_level"] == "(total)"
+    *levels, total, passed = rows
+    assert {r["row"] for r in levels} == {"group"}
+    assert (total["row"], total["donor_level"]) == ("total_new_money", "(total new money)")
+    assert (passed["row"], passed["donor_level"], passed["pledged"]) == (
+        "total_passed_through",
+        "(passed through)",
+        "0.00",
+    )
     assert sum(Decimal(r["pledged"]) for r in levels) == Decimal(total["pledged"]) == Decimal("446000000.00")
 
 

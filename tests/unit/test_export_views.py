@@ -69,10 +69,11 @@ def test_totals_csv_has_the_figures_of_the_totals_report(ledger: AidLedger) -> N
     """Rows per group with names for id dimensions, then the grand total, with the report's digest."""
     report = projections.totals(ledger, ["donor", "category"])
     rows = csv_rows(exported(ledger, "csv", "totals", group_by=["donor", "category"]))
-    grand = [row for row in rows if row["donor"] == "(total)"]
-    assert len(grand) == 1
-    assert Decimal(grand[0]["pledged"]) == report.totals[0].columns["pledged"]
-    assert Decimal(grand[0]["net_disbursed"]) == report.totals[0].columns["net_disbursed"]
+    grand = [row for row in rows if row["donor"] == "(total new money)"]
+    assert len(grand) == 1 and grand[0]["row"] == "total_new_money"
+    assert Decimal(grand[0]["pledged"]) == report.totals[0].new_money["pledged"]
+    assert Decimal(grand[0]["net_disbursed"]) == report.totals[0].new_money["net_disbursed"]
+    assert [row["row"] for row in rows if row["donor"] == "(passed through)"] == ["total_passed_through"]
     assert {row["#report_digest"] for row in rows} == {report.digest}
     assert "河北省示例慈善基金会（虚构）" in {row["donor_name"] for row in rows}
 

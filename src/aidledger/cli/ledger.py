@@ -24,7 +24,7 @@ from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
-from aidledger.projections.totals import DIMENSIONS, TotalsReport
+from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, published_rows
 
 __all__ = ["register", "totals_csv"]
 
@@ -96,9 +96,11 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     console.print(_design_table(by_category, "category", "By category, as of 2018-08-31 (signed + intended)"))
     console.print(_design_table(by_level, "donor_level", "By donor level, as of 2018-08-31 (signed + intended)"))
     grand = by_category.totals[0]
+    new_money, passed = grand.new_money, grand.passed_through
     console.print(
-        f"Total: {grand.projects} projects, {yuan(grand.columns['pledged'])} yuan pledged "
-        f"({yuan(grand.columns['signed'])} signed, {yuan(grand.columns['intended'])} intended)"
+        f"Total: {grand.projects} projects, {yuan(new_money['pledged'])} yuan of new money pledged, counted once "
+        f"({yuan(new_money['signed'])} signed, {yuan(new_money['intended'])} intended); "
+        f"{yuan(passed['pledged'])} passed through pooled funds, not added"
     )
     verdict = "[green]reproduces DESIGN §9 exactly[/green]" if matches else "[red]DOES NOT match DESIGN §9[/red]"
     console.print(f"Check: {verdict}\n")
@@ -166,16 +168,29 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
-    """A totals report as CSV: one line per row, the grand totals last."""
+    """A totals report as CSV: one line per group, then the headline (new money) and, apart, pass-through.
+
+    The ``row`` column says which is which (``PUBLISHED_ROWS``): only ``group`` rows add up.
+    """
     columns = list(columns)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"])
-    for row in [*report.rows, *report.totals]:
-        key = [row.key.get(name, "(total)") for name in report.group_by]
-        counts = [row.pledges, row.projects, row.organizations, row.counties]
-        writer.writerow([*key, row.currency, *(row.columns[c] for c in columns), *counts])
+    writer.writerow(["row", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"])
+    for kind, row, figures in published_rows(report):
+        key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
+        counts = [row.pledges, row.projects, row.organizations, row.counties] if kind != "total_passed_through" else []
+        writer.writerow([kind, *key, row.currency, *(figures[c] for c in columns), *counts])
     return out.getvalue()
+
+
+_TOTAL_LABELS = {
+    "total_new_money": "total new money (counted once)",
+    "total_passed_through": "passed through (not in total)",
+}
+_HEADLINE_LABELS = {
+    "total_new_money": "new money (counted once)",
+    "total_passed_through": "passed through pools (not added)",
+}
 
 
 def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
@@ -184,11 +199,17 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     if coordinates.effective_on:
         title += f", effective on or before {coordinates.effective_on}"
     table = Table(title=title, title_justify="left")
-    for name in [*report.group_by, "currency", *columns, "projects"]:
-        table.add_column(name.replace("_", " "), justify="left" if name in report.group_by else "right")
-    for row in [*(report.rows if report.group_by else ()), *report.totals]:  # no grouping: the total once
-        key = [_label(report, row.key.get(name, "total")) for name in report.group_by]
-        table.add_row(*key, row.currency, *(yuan(row.columns[c]) for c in columns), str(row.projects))
+    keys = list(report.group_by) or ["money"]
+    for name in [*keys, "currency", *columns, "projects"]:
+        table.add_column(name.replace("_", " "), justify="left" if name in keys else "right")
+    for kind, row, figures in published_rows(report):
+        if kind == "group":
+            key = [_label(report, row.key[name]) for name in keys]
+        else:
+            labels = _TOTAL_LABELS if report.group_by else _HEADLINE_LABELS
+            key = [labels[kind], *([""] * (len(keys) - 1))]
+        projects = "" if kind == "total_passed_through" else str(row.projects)
+        table.add_row(*key, row.currency, *(yuan(figures[c]) for c in columns), projects)
     return table
 
 

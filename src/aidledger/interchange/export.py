@@ -34,7 +34,7 @@ from aidledger.interchange.iati import write_iati
 from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.fold import AsOf, LedgerFold
 from aidledger.projections.report import Coordinates, Report, coordinates_of
-from aidledger.projections.totals import TotalsReport
+from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, published_rows
 from aidledger.projections.transparency import CountyPage, CurrencyTotals, OrganizationPage, ProjectPage
 
 __all__ = [
@@ -145,6 +145,7 @@ class Export:
         counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
         writer.writerow(
             [
+                "row",
                 *report.group_by,
                 *(f"{n}_name" for n in labelled),
                 "currency",
@@ -154,11 +155,12 @@ class Export:
             ]
         )
         notes = self._coordinate_cells(digest=report.digest)
-        for row in [*report.rows, *report.totals]:
-            key = [row.key.get(name, "(total)") for name in report.group_by]
+        for kind, row, shown in published_rows(report):
+            key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
             names = [report.labels.get(row.key.get(name, ""), "") for name in labelled]
-            figures = [_text(row.columns[c]) for c in STAGE_COLUMNS]
-            writer.writerow([*key, *names, row.currency, *figures, *(getattr(row, c) for c in counts), *notes])
+            figures = [_text(shown[c]) for c in STAGE_COLUMNS]
+            numbers = [getattr(row, c) for c in counts] if kind != "total_passed_through" else [""] * len(counts)
+            writer.writerow([kind, *key, *names, row.currency, *figures, *numbers, *notes])
 
     # -- the views ----------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ __all__ = [
     "COLUMNS",
     "DERIVED",
     "DIMENSIONS",
+    "PUBLISHED_ROWS",
+    "TOTAL_KEYS",
     "ZERO",
     "TotalsReport",
     "TotalsRow",
@@ -53,6 +55,7 @@ __all__ = [
     "fact_keys",
     "pledge_columns",
     "pledge_lines",
+    "published_rows",
     "totals",
 ]
 
@@ -164,6 +167,32 @@ class TotalsReport(Report):
     totals: tuple[TotalsRow, ...]
     labels: dict[str, str]
     """Names for the organization and project ids that appear in keys."""
+
+
+PUBLISHED_ROWS: dict[str, str] = {
+    "group": "a group's money, where it lands (a regrant counts in the group it reaches)",
+    "total_new_money": "total new money, counted once where it enters (pledges without funded_from)",
+    "total_passed_through": "money passed through pooled funds (regrants): in the groups it reaches, not in the total",
+}
+"""The kinds of row a published totals report has, and what each counts (DESIGN §3 rule 7)."""
+
+
+TOTAL_KEYS = {"group": "", "total_new_money": "(total new money)", "total_passed_through": "(passed through)"}
+"""What the grouping columns of a published grand-total row hold (CSV and workbook exports)."""
+
+
+def published_rows(report: TotalsReport) -> list[tuple[str, TotalsRow, dict[str, Decimal]]]:
+    """The rows of ``report`` as it is published: (kind of row, row, the figures it shows).
+
+    Each group shows its ``columns``; then, per currency, the headline — the grand total of new
+    money, counted once — and, apart and labelled, the money passed through pooled funds, which
+    the groups count where it lands and the headline never adds.
+    """
+    rows = [("group", row, row.columns) for row in report.rows] if report.group_by else []
+    for grand in report.totals:
+        rows.append(("total_new_money", grand, grand.new_money))
+        rows.append(("total_passed_through", grand, grand.passed_through))
+    return rows
 
 
 def check_dimensions(group_by: Iterable[str]) -> tuple[str, ...]:
