@@ -36,8 +36,8 @@ def pooled_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         fund = register_pooled_fund(ledger, hub)
         donors = [register_organization(ledger, name=f"捐赠企业{n}", kind="enterprise") for n in range(5)]
         sources = [make_pledge(ledger, donor, fund, "100000.00") for donor in donors]
-        for source in sources:
-            disburse(ledger, source, "100000.00", effective_on="2018-03-20")
+        for pledge in sources:
+            disburse(ledger, pledge, "100000.00", effective_on="2018-03-20")
         counties = [
             register_project(ledger, hub, title=f"项目{n}", region=region)
             for n, region in enumerate(("130722", "130723", "130724"))
