@@ -68,8 +68,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedDemo]:
 
 
 def table(ledger: AidLedger, dimension: str) -> dict[str, tuple[int, Decimal]]:
-    """Projects and pledged yuan per value of ``dimension``, as of DESIGN §9's date."""
-    report = projections.totals(ledger, (dimension,), effective_on=AS_OF)
+    """Projects and pledged yuan per value of ``dimension``, as of DESIGN §9's date.
+
+    §9 counts every pledge under its donor's level, anonymous ones too: the keeper's view.
+    """
+    report = projections.totals(ledger, (dimension,), effective_on=AS_OF, keeper_view=True)
     assert {row.currency for row in report.rows} == {"CNY"}
     return {row.key[dimension]: (row.projects, row.columns["pledged"]) for row in report.rows}
 
@@ -108,7 +111,9 @@ def test_explain_of_each_design_section_9_figure_adds_up_to_it(
 ) -> None:
     """For every row, explain("pledged") lists pledge events dated by 2018-08-31 that sum to the figure."""
     for value, (_, pledged) in expected.items():
-        explanation = projections.explain(demo.ledger, "pledged", {dimension: value}, effective_on=AS_OF)
+        explanation = projections.explain(
+            demo.ledger, "pledged", {dimension: value}, effective_on=AS_OF, keeper_view=True
+        )
         assert explanation.value == pledged
         assert sum((c.amount for c in explanation.contributions), Decimal("0.00")) == pledged
         assert {c.event for c in explanation.contributions} <= MONEY_EVENTS
@@ -128,7 +133,7 @@ def test_explain_of_the_grand_total_adds_up_to_446_million_yuan(demo: LoadedDemo
 
 def test_demo_category_by_level_cells_add_up_to_both_tables(demo: LoadedDemo) -> None:
     """Grouped by category and donor level together, the cells add up to each §9 row (one donor per project)."""
-    report = projections.totals(demo.ledger, ("category", "donor_level"), effective_on=AS_OF)
+    report = projections.totals(demo.ledger, ("category", "donor_level"), effective_on=AS_OF, keeper_view=True)
     for dimension, expected in (("category", BY_CATEGORY), ("donor_level", BY_DONOR_LEVEL)):
         for value, (projects, pledged) in expected.items():
             cells = [row for row in report.rows if row.key[dimension] == value]

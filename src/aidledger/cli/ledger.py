@@ -37,6 +37,11 @@ def register(commands: Any) -> None:
     report.add_argument("--by", action="append", default=[], metavar="DIMENSION", help=", ".join(DIMENSIONS))
     report.add_argument("--csv", action="store_true", help="print CSV")
     report.add_argument(
+        "--keeper-view",
+        action="store_true",
+        help="file anonymous pledges under their donor's level, kind and province (not for publication)",
+    )
+    report.add_argument(
         "--columns", default="pledged,signed,intended,net_disbursed,outstanding", help="columns to show"
     )
     as_of_options(report)
@@ -72,7 +77,7 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         before = ledger.position()
         _load_with_progress(ledger, records, console, quiet=args.json)
         by_category = projections.totals(ledger, ["category"], effective_on=demo_history.AS_OF)
-        by_level = projections.totals(ledger, ["donor_level"], effective_on=demo_history.AS_OF)
+        by_level = projections.totals(ledger, ["donor_level"], effective_on=demo_history.AS_OF, keeper_view=True)
         disclosure = projections.disclosure_status(ledger, demo_history.DISCLOSURE_ON)
         position = ledger.position()
     matches = _matches_design(by_category, "category") and _matches_design(by_level, "donor_level")
@@ -94,7 +99,7 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     )
     console.print(f"{len(records)} commands; {position - before} new events stored in {args.db}\n")
     console.print(_design_table(by_category, "category", "By category, as of 2018-08-31 (signed + intended)"))
-    console.print(_design_table(by_level, "donor_level", "By donor level, as of 2018-08-31 (signed + intended)"))
+    console.print(_design_table(by_level, "donor_level", "By donor level, as of 2018-08-31 (signed + intended; the keeper's view)"))
     grand = by_category.totals[0]
     new_money, passed = grand.new_money, grand.passed_through
     console.print(
@@ -156,7 +161,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         if column not in COLUMNS:
             raise InvalidInput("--columns", column, "a comma-separated list of " + ", ".join(COLUMNS))
     with open_ledger(args) as ledger:
-        report = projections.totals(ledger, args.by, **coordinates(args))
+        report = projections.totals(ledger, args.by, keeper_view=args.keeper_view, **coordinates(args))
     if args.json:
         print_json(report)
     elif args.csv:
@@ -198,6 +203,8 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     title = f"Totals at position {coordinates.position}"
     if coordinates.effective_on:
         title += f", effective on or before {coordinates.effective_on}"
+    if report.keeper_view:
+        title += " (keeper's view: anonymous pledges under their donors' attributes; not for publication)"
     table = Table(title=title, title_justify="left")
     keys = list(report.group_by) or ["money"]
     for name in [*keys, "currency", *columns, "projects"]:

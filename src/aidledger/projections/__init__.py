@@ -102,10 +102,16 @@ def totals(
     position: int | None = None,
     recorded_before: datetime | str | None = None,
     effective_on: date | str | None = None,
+    keeper_view: bool = False,
 ) -> TotalsReport:
-    """Totals of every stage column grouped by ``group_by`` (see ``DIMENSIONS``)."""
+    """Totals of every stage column grouped by ``group_by`` (see ``DIMENSIONS``).
+
+    Anonymous pledges are filed under ``anonymous (匿名)`` in every donor attribute, so a report
+    can be published; ``keeper_view=True`` files them under their donor's level, kind and province
+    instead, for the ledger's keeper only.
+    """
     coordinates = as_of(position, recorded_before, effective_on)
-    return _totals.totals(fold_of(source), group_by, coordinates)
+    return _totals.totals(fold_of(source), group_by, coordinates, keeper_view=keeper_view)
 
 
 def disclosure_status(
@@ -152,7 +158,8 @@ def explain(
     position: int | None = None,
     recorded_before: datetime | str | None = None,
     effective_on: date | str | None = None,
+    keeper_view: bool = False,
 ) -> Explanation:
-    """The events whose contributions add up to one figure of a totals report."""
+    """The events whose contributions add up to one figure of a totals report (``keeper_view`` as there)."""
     coordinates = as_of(position, recorded_before, effective_on)
-    return _explain.explain(fold_of(source), column, key, currency, coordinates)
+    return _explain.explain(fold_of(source), column, key, currency, coordinates, keeper_view=keeper_view)

@@ -148,6 +148,7 @@ class LineTable:
             self.profile_changes = fold.profile_changes
             for name in DONOR_DIMENSIONS:
                 self.dimensions.pop(name, None)
+                self.dimensions.pop(f"{name}@keeper", None)
 
     def counted(self) -> npt.NDArray[np.bool_]:
         """Which lines count in a row: their pledged or net disbursed amount is not zero."""

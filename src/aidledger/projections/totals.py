@@ -45,6 +45,7 @@ __all__ = [
     "COLUMNS",
     "DERIVED",
     "DIMENSIONS",
+    "KEEPER_DIMENSIONS",
     "PUBLISHED_ROWS",
     "TOTAL_KEYS",
     "ZERO",
@@ -85,8 +86,10 @@ def _region_level(digits: int) -> DimensionValues:
     return values
 
 
-def _donor_attribute(name: str) -> DimensionValues:
+def _donor_attribute(name: str, *, keeper: bool = False) -> DimensionValues:
     def values(fold: LedgerFold, pledge: PledgeRecord, _: int, as_of: AsOf) -> Sequence[str]:
+        if pledge.anonymous and not keeper:  # a lone anonymous pledge's level or kind could name its donor
+            return (ANONYMOUS,)
         profile = _donor_profile(fold, pledge, as_of)
         if profile is None:
             return (NONE,)
@@ -131,9 +134,19 @@ DIMENSIONS: dict[str, DimensionValues] = {
         "pooled_fund" if fold.projects[p.project_id].plan.pooled_fund else "project",
     ),
 }
-"""Every dimension a report can group by. Anonymous pledges share one ``donor`` key, ANONYMOUS.
+"""Every dimension a report can group by. Anonymous pledges share one ``donor`` key, ANONYMOUS,
+and are filed under ANONYMOUS in every donor attribute (level, kind, province) too.
 ``campaign`` is multi-valued: a pledge to a project in two campaigns appears in both rows, so
 that column need not add up (as DESIGN §9 says of levels)."""
+
+
+KEEPER_DIMENSIONS: dict[str, DimensionValues] = {
+    "donor_level": _donor_attribute("level", keeper=True),
+    "donor_kind": _donor_attribute("kind", keeper=True),
+    "donor_province": _donor_attribute("home_region", keeper=True),
+}
+"""The keeper's view of the donor attributes: anonymous pledges filed under their donor's level,
+kind and province. For the ledger's keeper (DESIGN §9 counts levels so), never for publication."""
 
 
 class TotalsRow(BaseModel):
@@ -167,6 +180,9 @@ class TotalsReport(Report):
     totals: tuple[TotalsRow, ...]
     labels: dict[str, str]
     """Names for the organization and project ids that appear in keys."""
+    keeper_view: bool = False
+    """Whether anonymous pledges are filed under their donor's attributes (``KEEPER_DIMENSIONS``):
+    a report for the ledger's keeper, not for publication. Anonymous donors are never named."""
 
 
 PUBLISHED_ROWS: dict[str, str] = {
@@ -233,15 +249,22 @@ def pledge_lines(fold: LedgerFold, as_of: AsOf, *, by_year: bool = False) -> dic
 
 
 def totals(
-    fold: LedgerFold, group_by: Iterable[str] = (), as_of: AsOf | None = None, *, fast: bool = True
+    fold: LedgerFold,
+    group_by: Iterable[str] = (),
+    as_of: AsOf | None = None,
+    *,
+    fast: bool = True,
+    keeper_view: bool = False,
 ) -> TotalsReport:
     """Totals grouped by ``group_by`` at the coordinates ``as_of``.
 
     The ungrouped totals of the whole log come from the fold's running totals unless ``fast``
-    is false; both ways give the same report, byte for byte.
+    is false; both ways give the same report, byte for byte. ``keeper_view`` files anonymous
+    pledges under their donor's level, kind and province (``KEEPER_DIMENSIONS``).
     """
     as_of = as_of or AsOf()
     names = check_dimensions(group_by)
+    keeper_view = keeper_view and any(name in KEEPER_DIMENSIONS for name in names)
     if not names and as_of.now and fast:  # the latest grand totals: kept running, no refold
         if fold.running is None:
             fold.running = RunningTotals(fold)
@@ -263,7 +286,12 @@ def totals(
     rows = (
         [
             _totals_row(dict(zip(names, group.key, strict=True)), group)
-            for group in table.groups(names, [DIMENSIONS[name] for name in names], as_of, latest)
+            for group in table.groups(
+                [f"{name}@keeper" if keeper_view and name in KEEPER_DIMENSIONS else name for name in names],
+                [(KEEPER_DIMENSIONS if keeper_view else DIMENSIONS).get(name, DIMENSIONS[name]) for name in names],
+                as_of,
+                latest,
+            )
         ]
         if names
         else grand
@@ -274,6 +302,7 @@ def totals(
         rows=tuple(rows),
         totals=tuple(grand),
         labels=_labels(fold, rows, as_of),
+        keeper_view=keeper_view,
     )
     result: TotalsReport = report.sealed()
     return result

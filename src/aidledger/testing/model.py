@@ -1115,6 +1115,8 @@ def _region_at(digits: int) -> Callable[[LedgerModel, ModelPledge, Entry], tuple
 
 def _donor(attribute: str) -> Callable[[LedgerModel, ModelPledge, Entry], tuple[str, ...]]:
     def values(model: LedgerModel, pledge: ModelPledge, _: Entry) -> tuple[str, ...]:
+        if pledge.anonymous:  # published reports never tell what kind of donor gave anonymously
+            return (ANONYMOUS,)
         value = str(model.organizations[pledge.donor].profile[attribute])
         return (value[:2] + "0000",) if attribute == "home_region" else (value,)
 
