@@ -99,7 +99,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     )
     console.print(f"{len(records)} commands; {position - before} new events stored in {args.db}\n")
     console.print(_design_table(by_category, "category", "By category, as of 2018-08-31 (signed + intended)"))
-    console.print(_design_table(by_level, "donor_level", "By donor level, as of 2018-08-31 (signed + intended; the keeper's view)"))
+    level_title = "By donor level, as of 2018-08-31 (signed + intended; the keeper's view)"
+    console.print(_design_table(by_level, "donor_level", level_title))
     grand = by_category.totals[0]
     new_money, passed = grand.new_money, grand.passed_through
     console.print(
