@@ -253,10 +253,8 @@ class _Case:
         elif keyword == "recipient-country|recipient-region":
             missing = [t for t in _nodes(self.element, "transaction") if not t.xpath(keyword)]
         elif keyword == "currency":
-            missing = [
-                n for n in _nodes(self.element, "descendant::value | descendant::forecast | descendant::loan-status")
-            ]
-            missing = [n for n in missing if not n.xpath("@currency")]
+            amounts = _nodes(self.element, "descendant::value | descendant::forecast | descendant::loan-status")
+            missing = [n for n in amounts if not n.xpath("@currency")]
         else:
             raise UnknownRule(f"one_or_all keyword {keyword!r} is not implemented")
         return None if not missing else f"no {case['one']} and {len(missing)} elements without {keyword}"
