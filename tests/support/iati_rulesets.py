@@ -3,12 +3,15 @@
 The rules are IATI-Rulesets' ``standard.json`` for IATI 2.03, vendored with its licence in
 ``tests/data/iati-rulesets/`` (its README names the commit). Each rule kind follows the
 specification (SPEC.rst of the same commit) and, where the specification is silent, IATI's
-reference implementation (IATI/js-validator-api, ``services/rulesValidator.js``), with three
+reference implementation (IATI/js-validator-api, ``services/rulesValidator.js``), with four
 deliberate differences, each stricter than the reference:
 
 - a date rule compares every date its paths match, not only the first one;
 - a date that cannot be read fails its rule instead of being skipped;
-- ``if_then``'s ``then`` is an XPath boolean (the reference returns a node set, which never fails).
+- ``if_then``'s ``then`` is an XPath boolean (the reference returns a node set, which never fails);
+- a ``loop`` puts its value for ``$1`` in every key of a case, not only the keys ``subs`` lists:
+  rule 2.1.2 lists only ``paths``, so in the reference its ``condition`` keeps a literal ``$1`` and
+  the rule never applies to a vocabulary other than DAC's.
 
 A rule kind, a case key, a ``one_or_all`` keyword or an ``idCondition`` this runner does not know
 raises ``UnknownRule``: a rule is never skipped silently.
@@ -355,7 +358,7 @@ def _nodes(element: Node, path: str) -> list[Node]:
 
 def _text(node: Node) -> str:
     if isinstance(node, etree._Element):
-        return "".join(node.itertext())
+        return "".join(str(text) for text in node.itertext())
     return str(node)
 
 
@@ -373,7 +376,7 @@ def _date(text: str) -> datetime | None:
 
 def _substitute(case: Mapping[str, Any], keys: list[str], value: str) -> dict[str, Any]:
     done = dict(case)
-    for key in keys:
+    for key in set(keys) | {k for k, v in case.items() if k not in _METADATA and "$1" in json.dumps(v)}:
         if key not in done:
             continue
         if isinstance(done[key], str):
