@@ -207,7 +207,10 @@ def _reporting(fold: LedgerFold, as_of: AsOf, given: str | None) -> ReportingOrg
     record = fold.organizations.get(organization_id)
     found = record.at(as_of) if record else None
     if found is None:
-        raise NotFound(f"reporting organization {given!r} is not in the ledger")
+        raise NotFound(
+            f"--reporting-org: reporting organization {given!r} is not in the ledger (at the export's coordinates); "
+            f"accepted: {REPORTING_ORG_ACCEPTED}"
+        )
     profile = found[0]
     ref = organization_ref(profile.credit_code)
     if ref is None:
