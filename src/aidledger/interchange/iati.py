@@ -115,7 +115,7 @@ class ReportingOrg:
     type: str
 
 
-REPORTING_ORG_ACCEPTED = (
+_REPORTING_ORG_ACCEPTED = (
     "the publishing organization, required with --format iati: the id or command id of an organization "
     "in the ledger with a unified social credit code (its IATI ref is CN-USCI-<code>)"
 )
@@ -202,14 +202,14 @@ def iati_activities(
 
 def _reporting(fold: LedgerFold, as_of: AsOf, given: str | None) -> ReportingOrg:
     if given is None:
-        raise InvalidInput("--reporting-org", None, REPORTING_ORG_ACCEPTED)
+        raise InvalidInput("--reporting-org", None, _REPORTING_ORG_ACCEPTED)
     organization_id = str(resolve_reference("organization", given))
     record = fold.organizations.get(organization_id)
     found = record.at(as_of) if record else None
     if found is None:
         raise NotFound(
             f"--reporting-org: reporting organization {given!r} is not in the ledger (at the export's coordinates); "
-            f"accepted: {REPORTING_ORG_ACCEPTED}"
+            f"accepted: {_REPORTING_ORG_ACCEPTED}"
         )
     profile = found[0]
     ref = organization_ref(profile.credit_code)
