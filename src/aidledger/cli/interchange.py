@@ -54,7 +54,9 @@ def register(commands: Any) -> None:
     exports.add_argument("--on", metavar="DATE", help="date of the organizations' disclosure record")
     exports.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
     exports.add_argument(
-        "--reporting-org", metavar="ORG", help="IATI: the publishing organization (its id or command id)"
+        "--reporting-org",
+        metavar="ORG",
+        help="IATI, required: the publishing organization (its id or command id; it needs a credit code)",
     )
     as_of_options(exports)
 

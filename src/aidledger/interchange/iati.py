@@ -12,6 +12,11 @@ disbursements; signing an intended pledge shows as a negative pledge and a commi
 that passes through a pooled fund is traced: a regrant's transactions name the pooled fund's
 activity as ``provider-activity-id``, and every transaction names its own activity as
 ``receiver-activity-id``. New money is therefore the transactions with no provider activity.
+
+The reporting organization must be named: an organization of the ledger with a unified social
+credit code, whose ref is ``CN-USCI-<code>``; no placeholder identifier is ever written. It is a
+secondary reporter (``secondary-reporter="1"``) of every activity in which it is not a named
+participant. A budget is split into calendar years (IATI rule 7.5.3: no budget period over a year).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -27,19 +32,19 @@ from aidledger import projections
 from aidledger.application.ledger import AidLedger
 from aidledger.application.references import resolve_reference
 from aidledger.errors import InvalidInput, NotFound
-from aidledger.projections.fold import AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord, money
+from aidledger.projections.fold import AsOf, Fact, Item, LedgerFold, PledgeRecord, ProjectRecord, money
 from aidledger.projections.report import Coordinates, coordinates_of
 from aidledger.projections.totals import pledge_columns
 
 __all__ = [
     "ACTIVITY_STATUS",
     "DAC_SECTORS",
-    "DEFAULT_REPORTING_ORG",
     "NAMESPACE",
     "ORGANIZATION_TYPES",
     "SECTOR_VOCABULARY_URI",
     "TRANSACTION_TYPES",
     "ReportingOrg",
+    "budget_periods",
     "dac_sector",
     "iati_activities",
     "organization_ref",
@@ -104,15 +109,16 @@ _EVENT_LABELS = {
 class ReportingOrg:
     """The organization that publishes the file: IATI requires its ref and type."""
 
+    organization_id: str
     ref: str
     name: str
     type: str
 
 
-DEFAULT_REPORTING_ORG = ReportingOrg(
-    ref="XX-AIDLEDGER", name="aidledger ledger operator (name it with --reporting-org)", type="90"
+_REPORTING_ORG_ACCEPTED = (
+    "the publishing organization, required with --format iati: the id or command id of an organization "
+    "in the ledger with a unified social credit code (its IATI ref is CN-USCI-<code>)"
 )
-"""Used when no reporting organization is named; replace it for a real publication."""
 
 
 def dac_sector(category: str, field: str) -> tuple[str, str]:
@@ -120,6 +126,27 @@ def dac_sector(category: str, field: str) -> tuple[str, str]:
     if field == "other":
         return _OTHER_BY_CATEGORY[category]
     return DAC_SECTORS[field]
+
+
+def budget_periods(start: date, end: date, value: Decimal) -> list[tuple[date, date, Decimal]]:
+    """A budget over ``start..end`` as one period per calendar year, none longer than a year.
+
+    Each period's share is pro rata by days, rounded down to the budget's own smallest unit (the
+    fen for ``"300000.00"``); the last period takes the remainder, so the shares add up to the
+    budget exactly and none is negative.
+    """
+    spans = []
+    first = start
+    while first <= end:
+        last = min(end, date(first.year, 12, 31))
+        spans.append((first, last))
+        first = last + timedelta(days=1)
+    places = max(0, -int(value.as_tuple().exponent))
+    units = int(value.scaleb(places))
+    total_days = (end - start).days + 1
+    shares = [units * ((last - first).days + 1) // total_days for first, last in spans[:-1]]
+    shares.append(units - sum(shares))
+    return [(a, b, Decimal(share).scaleb(-places)) for (a, b), share in zip(spans, shares, strict=True)]
 
 
 def organization_ref(credit_code: str | None) -> str | None:
@@ -131,12 +158,15 @@ def write_iati(
     ledger: AidLedger,
     out: TextIO,
     *,
-    reporting_org: str | None = None,
+    reporting_org: str | None,
     position: int | None = None,
     recorded_before: datetime | str | None = None,
     effective_on: date | str | None = None,
 ) -> Coordinates:
-    """Write the ledger's projects as IATI 2.03 activity XML; returns the coordinates."""
+    """Write the ledger's projects as IATI 2.03 activity XML; returns the coordinates.
+
+    ``reporting_org`` (the id or command id of an organization with a credit code) is required.
+    """
     as_of = projections.as_of(position, recorded_before, effective_on)
     fold = projections.fold_of(ledger)
     coordinates = coordinates_of(fold, as_of)
@@ -149,7 +179,7 @@ def write_iati(
 
 
 def iati_activities(
-    fold: LedgerFold, as_of: AsOf, *, reporting_org: str | None = None, coordinates: Coordinates | None = None
+    fold: LedgerFold, as_of: AsOf, *, reporting_org: str | None, coordinates: Coordinates | None = None
 ) -> ET.Element:
     """The ``iati-activities`` element of every project known at the coordinates."""
     projects = [p for p in fold.projects.values() if as_of.knows(p.position, p.recorded_at)]
@@ -172,21 +202,31 @@ def iati_activities(
 
 def _reporting(fold: LedgerFold, as_of: AsOf, given: str | None) -> ReportingOrg:
     if given is None:
-        return DEFAULT_REPORTING_ORG
+        raise InvalidInput("--reporting-org", None, _REPORTING_ORG_ACCEPTED)
     organization_id = str(resolve_reference("organization", given))
     record = fold.organizations.get(organization_id)
     found = record.at(as_of) if record else None
     if found is None:
-        raise NotFound(f"reporting organization {given!r} is not in the ledger")
+        raise NotFound(
+            f"--reporting-org: reporting organization {given!r} is not in the ledger (at the export's coordinates); "
+            f"accepted: {_REPORTING_ORG_ACCEPTED}"
+        )
     profile = found[0]
     ref = organization_ref(profile.credit_code)
     if ref is None:
         raise InvalidInput(
             "--reporting-org",
             given,
-            "an organization with a unified social credit code (IATI needs the reporter's ref)",
+            "an organization with a unified social credit code (IATI needs the reporter's ref; "
+            "an organization without one is never given an invented identifier)",
         )
-    return ReportingOrg(ref=ref, name=profile.name, type=ORGANIZATION_TYPES[profile.kind])
+    return ReportingOrg(
+        organization_id=organization_id, ref=ref, name=profile.name, type=ORGANIZATION_TYPES[profile.kind]
+    )
+
+
+def _items_text(items: tuple[Item, ...]) -> str:
+    return ", ".join(f"{i.description} × {i.quantity} {i.unit}" for i in items) or "not recorded"
 
 
 def _narrative(parent: ET.Element, text: str, lang: str | None = None) -> ET.Element:
@@ -208,6 +248,15 @@ class _Party:
     ref: str | None
     name: str
     type: str | None
+    organization_id: str | None = None
+    """``None`` for an anonymous donor: it is not named, so it is no participant of record."""
+
+
+@dataclass(frozen=True)
+class _Participant:
+    role: str
+    party: _Party
+    activity_id: str | None
 
 
 class _Builder:
@@ -236,9 +285,10 @@ class _Builder:
         record = self.fold.organizations.get(organization_id)
         found = record.at(self.as_of) if record else None
         if found is None:
-            return _Party(None, str(organization_id), None)
+            return _Party(None, str(organization_id), None, str(organization_id))
         profile = found[0]
-        return _Party(organization_ref(profile.credit_code), profile.name, ORGANIZATION_TYPES[profile.kind])
+        kind = ORGANIZATION_TYPES[profile.kind]
+        return _Party(organization_ref(profile.credit_code), profile.name, kind, str(organization_id))
 
     def donor(self, pledge: PledgeRecord) -> _Party:
         if pledge.anonymous:
@@ -255,11 +305,28 @@ class _Builder:
         if updated is not None:
             activity.set("last-updated-datetime", updated.isoformat())
         ET.SubElement(activity, "iati-identifier").text = self.identifier(project.id)
-        reporting = _child(activity, "reporting-org", ref=self.reporting.ref, type=self.reporting.type)
+        participants = self._participants(project)
+        named = {p.party.organization_id for p in participants}
+        reporting = _child(
+            activity,
+            "reporting-org",
+            ref=self.reporting.ref,
+            type=self.reporting.type,
+            secondary_reporter="0" if self.reporting.organization_id in named else "1",
+        )
         _narrative(reporting, self.reporting.name)
         _narrative(ET.SubElement(activity, "title"), plan.title)
         _narrative(_child(activity, "description", type="1"), self._description(project), "en")
-        self._participants(activity, project)
+        for participant in participants:
+            element = _child(
+                activity,
+                "participating-org",
+                ref=participant.party.ref,
+                type=participant.party.type,
+                role=participant.role,
+                activity_id=participant.activity_id,
+            )
+            _narrative(element, participant.party.name)
         status, dates = project.status_at(self.as_of)
         _child(activity, "activity-status", code=ACTIVITY_STATUS[status])
         self._dates(activity, plan.planned_start, plan.planned_end, dates)
@@ -294,7 +361,8 @@ class _Builder:
         campaigns = f" Campaigns: {', '.join(plan.campaigns)}." if plan.campaigns else ""
         return f"{where} Category {plan.category}, field {plan.field}.{campaigns} Recorded in aidledger."
 
-    def _participants(self, activity: ET.Element, project: ProjectRecord) -> None:
+    def _participants(self, project: ProjectRecord) -> list[_Participant]:
+        """Funding (1) donors and extending (3) channels of the pledges that count; implementing (4)."""
         funders: dict[tuple[str | None, str, str | None], _Party] = {}
         channels: dict[tuple[str | None, str], _Party] = {}
         for pledge in self.pledges.get(project.id, []):
@@ -307,18 +375,13 @@ class _Builder:
             if pledge.channel_id is not None:
                 channel = self.party(pledge.channel_id)
                 channels[(channel.ref, channel.name)] = channel
-        for (_, _, source), party in sorted(funders.items(), key=lambda item: (item[0][1], item[0][2] or "")):
-            self._participant(activity, "1", party, source)
-        for _, party in sorted(channels.items(), key=lambda item: item[0][1]):
-            self._participant(activity, "3", party, None)
-        implementer = self.party(project.plan.implementing_organization_id)
-        self._participant(activity, "4", implementer, None)
-
-    def _participant(self, activity: ET.Element, role: str, party: _Party, activity_id: str | None) -> None:
-        element = _child(
-            activity, "participating-org", ref=party.ref, type=party.type, role=role, activity_id=activity_id
-        )
-        _narrative(element, party.name)
+        participants = [
+            _Participant("1", party, source)
+            for (_, _, source), party in sorted(funders.items(), key=lambda item: (item[0][1], item[0][2] or ""))
+        ]
+        participants += [_Participant("3", party, None) for _, party in sorted(channels.items(), key=lambda i: i[0][1])]
+        participants.append(_Participant("4", self.party(project.plan.implementing_organization_id), None))
+        return participants
 
     def _source_activity(self, pledge: PledgeRecord) -> str | None:
         """The pooled fund's activity a regrant's money comes from."""
@@ -359,10 +422,11 @@ class _Builder:
 
     @staticmethod
     def _budget(activity: ET.Element, start: date, end: date, value: Decimal, currency: str) -> None:
-        budget = _child(activity, "budget", type="1", status="1")
-        _child(budget, "period-start", iso_date=start.isoformat())
-        _child(budget, "period-end", iso_date=end.isoformat())
-        _child(budget, "value", currency=currency, value_date=start.isoformat()).text = str(value)
+        for first, last, share in budget_periods(start, end, value):
+            budget = _child(activity, "budget", type="1", status="1")
+            _child(budget, "period-start", iso_date=first.isoformat())
+            _child(budget, "period-end", iso_date=last.isoformat())
+            _child(budget, "value", currency=currency, value_date=first.isoformat()).text = str(share)
 
     def _transaction(self, activity: ET.Element, project: ProjectRecord, fact: Fact) -> None:
         pledge = self.fold.pledges[fact.pledge_id]
@@ -402,14 +466,25 @@ class _Builder:
             parts.append(
                 f"receipt confirmed by the recipient (到位) on {confirmed}" if confirmed else "not yet confirmed"
             )
-        if pledge.items:
-            items = ", ".join(f"{i.description} × {i.quantity} {i.unit}" for i in pledge.items)
-            parts.append(f"in kind: {items} (assessed value)")
+        parts += self._goods_note(pledge, fact)
         if pledge.channel_id is not None:
             parts.append(f"handled by {self.party(pledge.channel_id).name}")
         if pledge.funded_from is not None:
             parts.append("regranted from a pooled fund")
         return "; ".join(parts)
+
+    def _goods_note(self, pledge: PledgeRecord, fact: Fact) -> list[str]:
+        """The goods of this fact: a delivery's own quantities, never the pledge's total."""
+        if fact.disbursement_id is None:
+            return [f"in kind: {_items_text(pledge.items)} (assessed value)"] if pledge.items else []
+        delivered = self.fold.disbursements[fact.disbursement_id].items
+        if fact.column == "returned" and (delivered or pledge.items):
+            return [f"value of goods given back; quantity not recorded (delivered: {_items_text(delivered)})"]
+        if delivered:
+            return [f"in kind: {_items_text(delivered)} (assessed value)"]
+        if pledge.items:
+            return [f"in kind; quantity of this delivery not recorded (pledged: {_items_text(pledge.items)})"]
+        return []
 
     def _documents(self, activity: ET.Element, project: ProjectRecord) -> None:
         for entry in project.disclosures:
