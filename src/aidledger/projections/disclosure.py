@@ -118,14 +118,18 @@ def disclosure_status(
     campaign_policy: DisclosurePolicy | None = None,
     as_of: AsOf | None = None,
 ) -> DisclosureReport:
-    """Every project's obligations evaluated on ``on`` (only what was effective by then counts)."""
+    """Every project's obligations evaluated on ``on`` (only what was effective by then counts).
+
+    A project registered (effective) after ``on`` is not listed: its duties begin with it.
+    """
     given = as_of or AsOf()
     effective = on if given.effective_on is None else min(on, given.effective_on)
     as_of = AsOf(position=given.position, recorded_before=given.recorded_before, effective_on=effective)
     rows: list[DisclosureRow] = []
     findings: list[str] = []
     for project in sorted(fold.projects.values(), key=lambda p: (p.plan.title, p.id)):
-        if not as_of.knows(project.position, project.recorded_at):
+        # A project counts from its registration's effective date: before it, it owes nothing.
+        if not as_of.includes(project.position, project.recorded_at, project.registered_on):
             continue
         try:
             statuses = project_obligations(fold, project, on, as_of, campaign_policy)
