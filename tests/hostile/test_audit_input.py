@@ -54,6 +54,14 @@ TABLE: list[Entry] = [
     ("amount-infinity.jsonl", IMPORT, EXIT_INVALID, ("line 3", "column amount", "'Infinity'", "not a JSON number")),
     ("amount-three-places.jsonl", IMPORT, EXIT_INVALID, ("line 3", "amount", "100.125", "rounded")),
     ("person-times-exponent.jsonl", IMPORT, EXIT_INVALID, ("line 3", "column person_times", "'3.2e2'", "exponent")),
+    # -- item 14: a checkpoint's origin is always compared with the ledger's name -------------------
+    ("origin-edited.json", VERIFY, EXIT_INTEGRITY,
+     ("verification failed", "names ledger 'aidledger/00000000-0000-0000-0000-000000000000'", "--origin")),
+    ("origin-renamed.json", VERIFY, EXIT_INTEGRITY, ("verification failed", "names ledger 'hebei-campaign'")),
+    ("origin-renamed.json", (*VERIFY, "--origin", "hebei-campaign"), EXIT_OK, ("verified", "1 checkpoint(s) match")),
+    # -- item 14: a damaged leaf sidecar is ignored, and verify says so ------------------------------
+    ("truncated.leaves", VERIFY, EXIT_OK, ("note:", "cp.json.leaves ignored", "0.96875 leaf hashes, not 44")),
+    ("text.leaves", VERIFY, EXIT_OK, ("note:", "cp.json.leaves ignored", "not 44")),
 ]  # fmt: skip
 
 
@@ -83,7 +91,7 @@ def checkpointed_ledger(capsys: pytest.CaptureFixture[str], db: Path, hostile: P
         shutil.copyfile(hostile, checkpoint.with_name(checkpoint.name + ".leaves"))
 
 
-@pytest.mark.parametrize(("name", "argv", "code", "words"), TABLE, ids=[f"{e[0]}{len(e[1])}" for e in TABLE])
+@pytest.mark.parametrize(("name", "argv", "code", "words"), TABLE, ids=[e[0] + ("+origin" if "--origin" in e[1] else "") for e in TABLE])
 def test_hostile_input_gets_its_exit_code_and_one_line_naming_it_and_stores_nothing(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,

@@ -325,9 +325,7 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
         counts_from = str(entry.counts_from) if entry.counts_from else "-"
         recorded_at = entry.recorded_at.isoformat(timespec="seconds")
         cells = (entry.event, recorded_at, entry.recorded_by, str(entry.effective_on), counts_from)
-        table.add_row(
-            str(entry.position), *(escape(c) for c in (*cells, evidence, command, entry.reason or "-"))
-        )
+        table.add_row(str(entry.position), *(escape(c) for c in (*cells, evidence, command, entry.reason or "-")))
     console.print(table)
     return 0
 

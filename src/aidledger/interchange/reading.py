@@ -217,9 +217,7 @@ class RowReader:
             raise file_error("the file is empty", "one JSON object per line, one command per object")
 
 
-JSON_NUMBER_ACCEPTED = (
-    "a number written out in digits, e.g. 1234 or 1234.50 (or the string \"1234.50\"), as in CSV"
-)
+JSON_NUMBER_ACCEPTED = 'a number written out in digits, e.g. 1234 or 1234.50 (or the string "1234.50"), as in CSV'
 
 
 class _NumberText(str):
@@ -244,9 +242,7 @@ class _StrictJson:
 
     def loads(self, text: str) -> Any:
         """The decoded value; raises :class:`json.JSONDecodeError` for text that is not JSON."""
-        return json.loads(
-            text, parse_float=self._number, parse_constant=_NumberText, object_pairs_hook=self._object
-        )
+        return json.loads(text, parse_float=self._number, parse_constant=_NumberText, object_pairs_hook=self._object)
 
     @staticmethod
     def _number(text: str) -> Decimal | _NumberText:
