@@ -64,6 +64,8 @@ TABLE: list[Entry] = [
     ("text.leaves", VERIFY, EXIT_OK, ("note:", "cp.json.leaves ignored", "not 44")),
 ]  # fmt: skip
 
+IDS = [name + ("+origin" if "--origin" in argv else "") for name, argv, _, _ in TABLE]
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run the CLI in-process; return its exit code, stdout and stderr."""
@@ -91,7 +93,7 @@ def checkpointed_ledger(capsys: pytest.CaptureFixture[str], db: Path, hostile: P
         shutil.copyfile(hostile, checkpoint.with_name(checkpoint.name + ".leaves"))
 
 
-@pytest.mark.parametrize(("name", "argv", "code", "words"), TABLE, ids=[e[0] + ("+origin" if "--origin" in e[1] else "") for e in TABLE])
+@pytest.mark.parametrize(("name", "argv", "code", "words"), TABLE, ids=IDS)
 def test_hostile_input_gets_its_exit_code_and_one_line_naming_it_and_stores_nothing(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
