@@ -26,7 +26,7 @@ from aidledger.projections.disclosure_rules import (
 from aidledger.projections.fold import AsOf, LedgerFold, ProjectRecord
 from aidledger.projections.report import Report, coordinates_of
 
-__all__ = ["DisclosureReport", "DisclosureRow", "disclosure_status", "project_obligations"]
+__all__ = ["DisclosureReport", "DisclosureRow", "disclosure_status", "owes_disclosures", "project_obligations"]
 
 
 class DisclosureRow(BaseModel):
@@ -111,6 +111,15 @@ def project_obligations(
     return evaluate(derive_obligations(facts, policy_for(project, campaign_policy)), facts, on)
 
 
+def owes_disclosures(project: ProjectRecord, on: date, as_of: AsOf) -> bool:
+    """Whether the project is in the ledger at the coordinates and registered (effective) by ``on``.
+
+    A project counts from its registration's effective date: before it, it owes nothing, whatever
+    its planned dates say.
+    """
+    return project.registered_on <= on and as_of.includes(project.position, project.recorded_at, project.registered_on)
+
+
 def disclosure_status(
     fold: LedgerFold,
     on: date,
@@ -128,8 +137,7 @@ def disclosure_status(
     rows: list[DisclosureRow] = []
     findings: list[str] = []
     for project in sorted(fold.projects.values(), key=lambda p: (p.plan.title, p.id)):
-        # A project counts from its registration's effective date: before it, it owes nothing.
-        if not as_of.includes(project.position, project.recorded_at, project.registered_on):
+        if not owes_disclosures(project, on, as_of):
             continue
         try:
             statuses = project_obligations(fold, project, on, as_of, campaign_policy)
