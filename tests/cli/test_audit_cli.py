@@ -185,7 +185,7 @@ def test_restatement_names_the_backdated_correction(db: str, capsys: pytest.Capt
     code, out, _ = run(capsys, "--db", db, "restatement", "--from", "11", "--effective-on", "2018-05-31")
     assert code == 0
     assert "12 Disbursement.Reversed -400.00 (backdated correction)" in out
-    reversal = next(e for e in figure["events"])  # type: ignore[attr-defined]
+    (reversal,) = figure["events"]
     assert (reversal["effective_on"], reversal["dated_on"]) == ("2018-04-10", "2018-04-25")
     assert "12 Disbursement.Reversed: effective 2018-04-10, dated 2018-04-25, recorded 20" in out
     assert "重复录入：银行未实际转账" in out

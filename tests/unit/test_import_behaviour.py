@@ -13,6 +13,7 @@ from tests.ledger_fixtures import OpenStore
 
 import aidledger
 from aidledger import AidLedger, projections
+from aidledger.domain.pledge import Pledge
 from aidledger.errors import InvalidInput, OverDisbursement
 from aidledger.interchange import importer as importer_module
 from aidledger.interchange.commands import COMMAND_CLASSES
@@ -322,5 +323,5 @@ def test_a_json_number_amount_written_in_digits_is_kept_exactly(
     source = tmp_path / "numbers.jsonl"
     source.write_text("\n".join([*lines[:8], text]) + "\n", encoding="utf-8")
     assert import_file(ledger, source).stored == 9
-    (_, event), *_ = [(p, e) for p, e in ledger.read_log() if type(e).__qualname__ == "Pledge.Made"]
-    assert str(event.terms.amount.value) == stored
+    (made,) = [e for _, e in ledger.read_log() if isinstance(e, Pledge.Made)]
+    assert str(made.terms.amount.value) == stored
