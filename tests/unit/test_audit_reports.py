@@ -188,3 +188,16 @@ def test_a_reversal_in_a_restatement_shows_the_date_it_counts_from_its_own_date_
         _day("2018-04-10"),
         None,
     )
+
+
+def test_a_restatement_of_a_bare_fold_leaves_a_reversal_s_own_date_and_reason_unknown(
+    ledger: AidLedger, story: Story
+) -> None:
+    """The fold keeps the date a reversal counts from, not its own date or reason: those are null."""
+    published_at = ledger.position()
+    add_backdated_reversal(ledger, story)
+    fold = LedgerFold()
+    fold.apply_rows(ledger.store.read_rows())
+    result = restatement(fold, AsOf(position=published_at), AsOf())
+    (reversal,) = next(f for f in result.figures if f.key == {} and f.column == "reversed").events
+    assert (reversal.effective_on, reversal.dated_on, reversal.reason) == (_day("2018-04-10"), None, None)
