@@ -185,6 +185,10 @@ def test_restatement_names_the_backdated_correction(db: str, capsys: pytest.Capt
     code, out, _ = run(capsys, "--db", db, "restatement", "--from", "11", "--effective-on", "2018-05-31")
     assert code == 0
     assert "12 Disbursement.Reversed -400.00 (backdated correction)" in out
+    (reversal,) = figure["events"]
+    assert (reversal["effective_on"], reversal["dated_on"]) == ("2018-04-10", "2018-04-25")
+    assert "12 Disbursement.Reversed: effective 2018-04-10, dated 2018-04-25, recorded 20" in out
+    assert "重复录入：银行未实际转账" in out
 
 
 def test_history_lists_every_event_oldest_first(db: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -198,6 +202,24 @@ def test_history_lists_every_event_oldest_first(db: str, capsys: pytest.CaptureF
     assert code == 0
     assert "confirm_disbursement" in out
     assert "auditor-test" in out
+
+
+def test_history_shows_a_reversal_s_own_date_the_date_it_counts_from_and_its_reason(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reversal dated 2018-04-25 of the disbursement of 2018-04-10 shows both dates and why."""
+    with aidledger.open(db, recorded_by="auditor-test") as ledger:
+        add_backdated_reversal(ledger, known_story())
+    code, data = run_json(capsys, "--db", db, "history", "pay-1")
+    assert code == 0
+    reversal = data["events"][-1]  # type: ignore[index]
+    assert (reversal["effective_on"], reversal["counts_from"]) == ("2018-04-25", "2018-04-10")
+    code, out, _ = run(capsys, "--db", db, "history", "pay-1")
+    assert code == 0
+    assert "counts from" in out
+    (line,) = [line for line in out.splitlines() if "Disbursement.Reversed" in line]
+    assert line.index("2018-04-25") < line.index("2018-04-10")
+    assert "重复录入：银行未实际转账" in out
 
 
 @pytest.mark.parametrize(

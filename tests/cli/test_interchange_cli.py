@@ -171,6 +171,18 @@ def test_load_still_runs_json_lines_and_skips_note_records(
     assert "35 rows read, 0 stored, 35 already present, 0 rejected; log position 44 -> 44" in out
 
 
+@pytest.mark.parametrize("template", ["import-template.csv", "import-template.jsonl"])
+def test_loading_the_shipped_template_twice_stores_nothing_the_second_time(
+    db: str, template: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11 item 12 (regression): records without command_id get stable ids, so a second load is a no-op."""
+    code, out, _ = run(capsys, "--db", db, "load", str(EXAMPLES / template))
+    assert (code, "35 stored, 0 already present, 0 rejected; log position 0 -> 44" in out) == (0, True)
+    code, out, err = run(capsys, "--db", db, "load", str(EXAMPLES / template))
+    assert (code, err) == (0, "")
+    assert "35 rows read, 0 stored, 35 already present, 0 rejected; log position 44 -> 44" in out
+
+
 def test_the_real_command_fails_cleanly_on_a_semicolon_file(db: str) -> None:
     """As a process: exit status 2, an error line on stderr, no traceback."""
     result = subprocess.run(

@@ -47,6 +47,7 @@ def test_a_disbursement_history_shows_who_when_evidence_and_why(ledger: AidLedge
         date(2018, 4, 25),
     )
     assert reversed_.recorded_at > confirmed.recorded_at > made.recorded_at
+    assert (made.counts_from, confirmed.counts_from, reversed_.counts_from) == (None, None, date(2018, 4, 10))
     assert reversed_.recorded_at.date() >= started.date()  # recorded now, effective in 2018
     assert made.details["terms"]["amount"] == {"currency": "CNY", "value": "400.00"}
     assert "reason" not in made.details and "recorded_by" not in made.details

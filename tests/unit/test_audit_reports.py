@@ -161,3 +161,43 @@ def test_a_restatement_carries_a_digest_and_both_coordinates(ledger: AidLedger, 
     result = restatement(ledger, AsOf(position=5), AsOf())
     assert result.digest and result.sealed().digest == result.digest
     assert result.restated_from.root == make_checkpoint(ledger, size=5)[0].root
+
+
+def test_a_reversal_in_a_restatement_shows_the_date_it_counts_from_its_own_date_and_its_reason(
+    ledger: AidLedger, story: Story
+) -> None:
+    """Reversed on 04-25 a disbursement of 04-10 confirmed 04-20: counted from 04-10 (and 04-20), dated 04-25."""
+    published_at = ledger.position()
+    (reversal, *_) = add_backdated_reversal(ledger, story)
+    result = restatement(ledger, AsOf(position=published_at), AsOf())
+    changed = {f.column: f for f in result.figures if f.key == {}}
+    (reversed_,) = changed["reversed"].events
+    (unconfirmed,) = changed["confirmed"].events
+    assert (reversed_.position, reversed_.effective_on, reversed_.dated_on) == (
+        reversal,
+        _day("2018-04-10"),
+        _day("2018-04-25"),
+    )
+    assert (unconfirmed.effective_on, unconfirmed.dated_on) == (_day("2018-04-20"), _day("2018-04-25"))
+    assert reversed_.reason == unconfirmed.reason == "重复录入：银行未实际转账"
+    first = restatement(ledger, AsOf(position=0), AsOf(position=published_at))
+    made = next(e for f in first.figures if f.column == "disbursed" and f.key == {} for e in f.events)
+    assert (made.event, made.effective_on, made.dated_on, made.reason) == (
+        "Disbursement.Made",
+        _day("2018-04-10"),
+        _day("2018-04-10"),
+        None,
+    )
+
+
+def test_a_restatement_of_a_bare_fold_leaves_a_reversal_s_own_date_and_reason_unknown(
+    ledger: AidLedger, story: Story
+) -> None:
+    """The fold keeps the date a reversal counts from, not its own date or reason: those are null."""
+    published_at = ledger.position()
+    add_backdated_reversal(ledger, story)
+    fold = LedgerFold()
+    fold.apply_rows(ledger.store.read_rows())
+    result = restatement(fold, AsOf(position=published_at), AsOf())
+    (reversal,) = next(f for f in result.figures if f.key == {} and f.column == "reversed").events
+    assert (reversal.effective_on, reversal.dated_on, reversal.reason) == (_day("2018-04-10"), None, None)

@@ -107,6 +107,35 @@ def test_checkpoints_of_different_ledgers_are_a_finding(ledger: AidLedger) -> No
     assert "'hebei-campaign'" in result.findings[0].message
 
 
+def test_a_sound_sidecar_beside_a_matching_checkpoint_gives_no_note(ledger: AidLedger, tmp_path: Path) -> None:
+    """The sidecar as written agrees with the stored leaves: nothing to say."""
+    record_story(ledger)
+    checkpoint, hashes = make_checkpoint(ledger)
+    write_checkpoint(checkpoint, tmp_path / "cp.json", hashes)
+    result = verify(ledger, [tmp_path / "cp.json"])
+    assert (result.ok, result.notes) == (True, ())
+
+
+def test_an_edited_origin_is_a_finding_without_being_asked_for(ledger: AidLedger, tmp_path: Path) -> None:
+    """The root does not cover the origin: it is compared with this ledger's name, given or by default."""
+    record_story(ledger)
+    checkpoint, _ = make_checkpoint(ledger)
+    edited = checkpoint.model_copy(update={"origin": "aidledger/00000000-0000-0000-0000-000000000000"})
+    result = verify(ledger, [edited])
+    assert (result.ok, [f.kind for f in result.findings]) == (False, ["origin"])
+    assert f"not {checkpoint.origin!r}" in result.findings[0].message
+    assert "--origin" in result.findings[0].message
+    assert verify(ledger, [checkpoint]).ok
+
+
+def test_a_checkpoint_named_by_choice_verifies_when_the_name_is_given(ledger: AidLedger) -> None:
+    """A checkpoint written with origin='hebei-campaign' needs that name; without it, it is a finding."""
+    record_story(ledger)
+    named, _ = make_checkpoint(ledger, origin="hebei-campaign")
+    assert verify(ledger, [named], origin="hebei-campaign").ok
+    assert [f.kind for f in verify(ledger, [named]).findings] == ["origin"]
+
+
 def test_two_checkpoints_of_one_size_with_different_roots_are_a_fork(ledger: AidLedger) -> None:
     """The store matches one of them; the other cannot be the same history."""
     record_story(ledger)
@@ -136,14 +165,17 @@ def test_a_later_checkpoint_that_rewrites_the_earlier_is_a_fork_from_sidecars_al
 
 
 def test_a_damaged_sidecar_is_set_aside_with_a_note(ledger: AidLedger, tmp_path: Path) -> None:
-    """A sidecar is read only to locate a difference; a damaged one is noted and not believed."""
+    """A damaged sidecar is noted and not believed, beside a matching checkpoint as beside one that differs."""
     record_story(ledger)
     path = tmp_path / "cp.json"
     checkpoint, hashes = make_checkpoint(ledger)
     write_checkpoint(checkpoint, path, hashes)
     sidecar_path(path).write_bytes(b"\0" * len(hashes))
     untouched = verify(ledger, [path])
-    assert (untouched.ok, untouched.notes, untouched.checkpoints[0].sidecar) == (True, (), True)
+    assert (untouched.ok, untouched.checkpoints[0].sidecar) == (True, True)
+    (note,) = untouched.notes
+    assert f"{sidecar_path(path)} ignored" in note
+    assert "not those of the 11 checkpointed events" in note
     forged = checkpoint.model_copy(update={"root": "3" * 64})
     write_checkpoint(forged, tmp_path / "forged.json", hashes)
     sidecar_path(tmp_path / "forged.json").write_bytes(b"\0" * len(hashes))

@@ -302,3 +302,16 @@ def test_disclosure_report_is_reproducible_byte_for_byte(ledger: AidLedger) -> N
     second = projections.disclosure_status(ledger, date(2019, 8, 1))
     assert first.canonical() == second.canonical()
     assert len(first.digest) == 64
+
+
+def test_a_project_owes_nothing_on_dates_before_its_registration(ledger: AidLedger) -> None:
+    """Registered (effective) 2025-03-01 for 2019-2020 work: absent on 2019-12-15 and 2025-02-28, listed from 03-01."""
+    charity = register_charity(ledger)
+    project = register_project(
+        ledger, charity, planned_start="2019-07-01", planned_end="2020-06-30", effective_on="2025-03-01"
+    )
+    for on in ("2019-12-15", "2025-02-28"):
+        report = projections.disclosure_status(ledger, on)
+        assert (report.rows, report.summary, report.findings) == ((), {}, ()), on
+    registered = projections.disclosure_status(ledger, "2025-03-01")
+    assert [kind for kind, _, _, _ in rows_of(registered, project)] == ["progress"] * 3 + ["final"]

@@ -13,6 +13,7 @@ from tests.ledger_fixtures import OpenStore
 
 import aidledger
 from aidledger import AidLedger, projections
+from aidledger.domain.pledge import Pledge
 from aidledger.errors import InvalidInput, OverDisbursement
 from aidledger.interchange import importer as importer_module
 from aidledger.interchange.commands import COMMAND_CLASSES
@@ -308,3 +309,19 @@ def test_a_missing_file_and_an_unknown_extension_are_refused(ledger: AidLedger, 
     other.write_bytes(b"PK")
     with pytest.raises(InvalidInput, match=r"a \.csv or \.jsonl file"):
         import_file(ledger, other)
+
+
+@pytest.mark.parametrize(("written", "stored"), [("100", "100.00"), ("100.5", "100.50"), ("100.50", "100.50")])
+def test_a_json_number_amount_written_in_digits_is_kept_exactly(
+    ledger: AidLedger, tmp_path: Path, written: str, stored: str
+) -> None:
+    """The edge beside the refused 1e3: integers and plain decimals as JSON numbers read as their digits."""
+    lines = TEMPLATE_JSONL.read_text(encoding="utf-8").splitlines()
+    pledge = json.loads(lines[8])
+    assert pledge["command"] == "make_pledge"
+    text = json.dumps(pledge | {"amount": "AMOUNT"}, ensure_ascii=False).replace('"AMOUNT"', written)
+    source = tmp_path / "numbers.jsonl"
+    source.write_text("\n".join([*lines[:8], text]) + "\n", encoding="utf-8")
+    assert import_file(ledger, source).stored == 9
+    (made,) = [e for _, e in ledger.read_log() if isinstance(e, Pledge.Made)]
+    assert str(made.terms.amount.value) == stored

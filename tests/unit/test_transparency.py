@@ -234,3 +234,17 @@ def test_organization_page_with_a_disclosure_record_survives_impossible_project_
     page = projections.transparency(ledger, "organization", charity, on="2019-12-31")
     assert isinstance(page, OrganizationPage)
     assert page.disclosure_record == {"unreadable": 1}
+
+
+def test_an_organization_s_disclosure_record_leaves_out_projects_not_yet_registered(ledger: AidLedger) -> None:
+    """As in the disclosure report, a project registered (effective) 2025-03-01 owes nothing on 2019-12-15."""
+    charity = register_organization(
+        ledger, charity=True, charity_since="2017-01-01", public_fundraising=True, public_fundraising_from="2017-06-01"
+    )
+    register_project(ledger, charity, planned_start="2019-07-01", planned_end="2020-06-30", effective_on="2025-03-01")
+    page = projections.transparency(ledger, "organization", charity, on="2019-12-15")
+    assert isinstance(page, OrganizationPage)
+    assert page.disclosure_record == {}
+    later = projections.transparency(ledger, "organization", charity, on="2025-03-01")
+    assert isinstance(later, OrganizationPage)
+    assert sum(later.disclosure_record.values()) == 4

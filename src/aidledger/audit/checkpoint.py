@@ -19,7 +19,10 @@ and still verify.
 
 Beside ``FILE`` a *sidecar* ``FILE.leaves`` may hold the leaf hashes themselves: ``size`` × 32 raw
 bytes, leaf 0 first. It is optional and untrusted: it is used only when its own root equals the
-checkpoint's, and it lets ``verify`` name the exact first position that differs.
+checkpoint's, and it lets ``verify`` name the exact first position that differs. A sidecar that
+cannot be used (unreadable, of the wrong length, or not the checkpoint's leaves) is ignored with a
+note in the verification's result, never silently; it fails nothing, as the checkpoint's root is
+the claim.
 """
 
 from __future__ import annotations
@@ -173,14 +176,28 @@ def read_checkpoint(path: Path) -> Checkpoint:
         raise InvalidInput("checkpoint", str(path), f"{accepted} ({where}: {problem['msg']})") from None
 
 
-def read_sidecar(path: Path, checkpoint: Checkpoint) -> tuple[bytes | None, str | None]:
-    """The sidecar's leaf hashes if it exists and matches the checkpoint; else ``None`` and why."""
+def read_sidecar(
+    path: Path, checkpoint: Checkpoint, stored: bytes | bytearray | memoryview | None = None
+) -> tuple[bytes | None, str | None]:
+    """The sidecar's leaf hashes if it exists and matches the checkpoint; else ``None`` and why.
+
+    ``stored`` are the leaf hashes of the checkpointed events when the store matches the
+    checkpoint: the sidecar must then equal them, which is cheaper to check than its root.
+    """
     sidecar = sidecar_path(path)
     if not sidecar.is_file():
         return None, None
-    hashes = sidecar.read_bytes()
+    try:
+        hashes = sidecar.read_bytes()
+    except OSError as error:
+        return None, f"{sidecar} ignored: it cannot be read ({error.strerror or error})"
     if len(hashes) != checkpoint.size * HASH_SIZE:
         return None, f"{sidecar} ignored: it holds {len(hashes) / HASH_SIZE:g} leaf hashes, not {checkpoint.size}"
-    if root_of_hashes(hashes) != checkpoint.root_bytes:
+    if stored is not None and hashes != stored:
+        return None, (
+            f"{sidecar} ignored: its leaf hashes are not those of the {checkpoint.size} checkpointed events "
+            "(it is damaged or belongs to another checkpoint; the checkpoint itself matches)"
+        )
+    if stored is None and root_of_hashes(hashes) != checkpoint.root_bytes:
         return None, f"{sidecar} ignored: its leaf hashes do not give the checkpoint's root"
     return hashes, None

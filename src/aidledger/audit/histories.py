@@ -20,7 +20,7 @@ from aidledger.audit.leaves import read_rows
 from aidledger.domain.base import LedgerEvent
 from aidledger.errors import IntegrityFailure, NotFound
 
-__all__ = ["AggregateHistory", "HistoryEntry", "history", "resolve_aggregate"]
+__all__ = ["AggregateHistory", "HistoryEntry", "history", "resolve_aggregate", "stored_event"]
 
 KINDS = ("organization", "project", "pledge", "disbursement")
 ENVELOPE = frozenset(
@@ -52,6 +52,9 @@ class HistoryEntry(BaseModel):
     """Who recorded it."""
     effective_on: date
     """When it happened in the world."""
+    counts_from: date | None = None
+    """For a reversal, the value date of the disbursement it reverses: as-of-date reports take the
+    disbursement back from that date, not from ``effective_on`` (``None`` for every other event)."""
     source: dict[str, Any] | None
     """Evidence: reference, URL, document SHA-256."""
     command_id: str
@@ -93,15 +96,17 @@ def history(ledger: AidLedger, subject: UUID | str) -> AggregateHistory:
     """Every event of the aggregate ``subject`` names, oldest first, with who, when and why."""
     aggregate_id = resolve_aggregate(ledger, subject)
     rows = read_rows(ledger, originator_id=aggregate_id)
-    entries = [_entry(ledger, row.position, _event(ledger, row)) for row in rows]
+    entries = [_entry(ledger, row.position, stored_event(ledger, row)) for row in rows]
     if not entries:
         raise NotFound(f"aggregate {aggregate_id} has no events in this ledger")
     entries.sort(key=lambda entry: entry.version)
+    entries = _with_counts_from(entries)
     kind = entries[0].event.split(".")[0].lower()
     return AggregateHistory(aggregate_id=aggregate_id, kind=kind, events=tuple(entries))
 
 
-def _event(ledger: AidLedger, row: Any) -> LedgerEvent:
+def stored_event(ledger: AidLedger, row: Any) -> LedgerEvent:
+    """The ledger event a stored row holds; a row that holds none is an integrity failure."""
     try:
         originator_id = UUID(row.originator_id)
     except ValueError:
@@ -111,6 +116,27 @@ def _event(ledger: AidLedger, row: Any) -> LedgerEvent:
     if not isinstance(event, LedgerEvent):
         raise IntegrityFailure(f"log position {row.position} holds a {type(event).__name__}, not a ledger event")
     return event
+
+
+REVERSED_MADE = {"Disbursement.Reversed": "Disbursement.Made", "Pledge.DisbursementReversed": "Pledge.Disbursed"}
+"""A reversal event and the event, in the same aggregate, that made what it reverses."""
+
+
+def _with_counts_from(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Reversals with the value date of the disbursement they reverse."""
+    made_on = {
+        (entry.event, entry.details.get("disbursement_id")): entry.effective_on
+        for entry in entries
+        if entry.event in REVERSED_MADE.values()
+    }
+    return [
+        entry.model_copy(
+            update={"counts_from": made_on.get((REVERSED_MADE[entry.event], entry.details.get("disbursement_id")))}
+        )
+        if entry.event in REVERSED_MADE
+        else entry
+        for entry in entries
+    ]
 
 
 def _entry(ledger: AidLedger, position: int, event: LedgerEvent) -> HistoryEntry:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from aidledger import projections
 from aidledger.application.ledger import AidLedger
+from aidledger.audit.histories import stored_event
+from aidledger.audit.leaves import read_rows
 from aidledger.errors import InvalidInput
 from aidledger.projections.columns import COLUMNS, DERIVED
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
@@ -30,6 +32,9 @@ __all__ = ["CORRECTIONS", "COUNTS", "EventChange", "FigureChange", "Restatement"
 
 CORRECTIONS = frozenset({"Disbursement.Reversed", "Disbursement.Returned", "Pledge.Amended", "Pledge.Withdrawn"})
 """Events that correct earlier ones (DESIGN §5: corrections are new events, never edits)."""
+
+REVERSED = "Disbursement.Reversed"
+"""The one event whose facts count from an earlier date than its own (the disbursement's value date)."""
 
 COUNTS = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
 """Count figures of a totals row; they are compared too, and list the money events of their row."""
@@ -51,6 +56,13 @@ class EventChange(BaseModel):
     """What the event adds to the figure going from the first point to the second (``None`` for counts)."""
     backdated: bool
     correction: bool
+    dated_on: date | None = None
+    """The event's own effective date. It differs from ``effective_on``, the date from which the
+    figure counts it, for a reversal only: a reversal takes the disbursement back from its value
+    date (and the confirmation from its own date). ``None`` for a reversal when the restatement is
+    computed from a bare fold, which does not keep it."""
+    reason: str | None = None
+    """The reason a correction gives (``None`` from a bare fold, and for events that give none)."""
 
 
 class FigureChange(BaseModel):
@@ -91,7 +103,9 @@ def restatement(
         accepted = f"a position at or before the second point's, {end.position}"
         raise InvalidInput("from position", start.position, accepted)
     first, second = totals_of(fold, names, before), totals_of(fold, names, after)
-    amounts, row_events = _attribute(fold, names, before, after)
+    delta = list(_delta(fold, before, after))
+    corrections = _corrections(source, {fact.position for fact, _, _ in delta if fact.event in CORRECTIONS})
+    amounts, row_events = _attribute(fold, names, before, delta, corrections)
     rows_first, rows_second = _rows(first, names), _rows(second, names)
     figures: list[FigureChange] = []
     for group in sorted(rows_first.keys() | rows_second.keys(), key=_order):
@@ -156,16 +170,35 @@ def _value(row: TotalsRow | None, column: str) -> Decimal:
     return row.columns[column] if column in COLUMNS else Decimal(getattr(row, column))
 
 
+def _corrections(source: AidLedger | LedgerFold, positions: set[int]) -> dict[int, tuple[date, str | None]]:
+    """Each correction's own effective date and reason, read from the ledger's stored events.
+
+    A bare fold keeps neither: then the answer is empty.
+    """
+    if not isinstance(source, AidLedger):
+        return {}
+    found: dict[int, tuple[date, str | None]] = {}
+    for position in sorted(positions):
+        for row in read_rows(source, position, position):
+            event = stored_event(source, row)
+            found[position] = (event.effective_on, getattr(event, "reason", None))
+    return found
+
+
 def _attribute(
-    fold: LedgerFold, names: tuple[str, ...], before: AsOf, after: AsOf
+    fold: LedgerFold,
+    names: tuple[str, ...],
+    before: AsOf,
+    delta: list[tuple[Fact, int, AsOf]],
+    corrections: dict[int, tuple[date, str | None]],
 ) -> tuple[dict[tuple[Group, str], dict[int, EventChange]], dict[Group, dict[int, EventChange]]]:
     """Signed amounts of each changed event per figure, and the changed events per row."""
     horizon = _horizon(fold, before)
     amounts: dict[tuple[Group, str], dict[int, EventChange]] = defaultdict(dict)
     row_events: dict[Group, dict[int, EventChange]] = defaultdict(dict)
-    for fact, sign, side in _delta(fold, before, after):
+    for fact, sign, side in delta:
         currency = fold.pledges[fact.pledge_id].currency
-        change = _event_change(fact, before, horizon)
+        change = _event_change(fact, before, horizon, corrections.get(fact.position))
         groups: list[Group] = [(key, currency) for key in fact_keys(fold, fact, names, side)] if names else []
         for group in [*groups, (None, currency)]:
             row_events[group].setdefault(fact.position, change)
@@ -202,8 +235,12 @@ def _horizon(fold: LedgerFold, before: AsOf) -> date | None:
     return max(known) if known else None
 
 
-def _event_change(fact: Fact, before: AsOf, horizon: date | None) -> EventChange:
+def _event_change(
+    fact: Fact, before: AsOf, horizon: date | None, correction: tuple[date, str | None] | None
+) -> EventChange:
     recorded_later = not before.knows(fact.position, fact.recorded_at)
+    # Only a reversal counts from another date than its own; the fold keeps that date for no event.
+    dated_on, reason = correction or (None if fact.event == REVERSED else fact.effective_on, None)
     return EventChange(
         position=fact.position,
         event=fact.event,
@@ -212,4 +249,6 @@ def _event_change(fact: Fact, before: AsOf, horizon: date | None) -> EventChange
         amount=ZERO,
         backdated=recorded_later and horizon is not None and fact.effective_on <= horizon,
         correction=fact.event in CORRECTIONS,
+        dated_on=dated_on,
+        reason=reason,
     )

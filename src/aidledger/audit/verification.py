@@ -24,7 +24,14 @@ from pydantic import BaseModel, ConfigDict
 
 from aidledger.application.ledger import AidLedger
 from aidledger.application.mapper import LedgerMapper
-from aidledger.audit.checkpoint import Checkpoint, read_checkpoint, read_sidecar, root_of_hashes, sidecar_path
+from aidledger.audit.checkpoint import (
+    Checkpoint,
+    default_origin,
+    read_checkpoint,
+    read_sidecar,
+    root_of_hashes,
+    sidecar_path,
+)
 from aidledger.audit.leaves import StoredRow, leaf_bytes, read_rows
 from aidledger.canonical import canonical_json
 from aidledger.errors import IntegrityFailure, UnreadableEvent
@@ -79,7 +86,8 @@ class CheckpointResult(BaseModel):
     root: str
     matches: bool
     sidecar: bool
-    """Whether a leaf sidecar lies beside the file (it is read and checked only when needed)."""
+    """Whether a leaf sidecar lies beside the file (checked against the stored leaves when the checkpoint
+    matches, against the checkpoint's root when it is needed to locate a difference)."""
 
 
 class Verification(BaseModel):
@@ -151,6 +159,15 @@ class _Given:
         self._read = True
         return self._leaves
 
+    def check_sidecar(self, stored: bytes | bytearray | memoryview) -> None:
+        """Compare the sidecar of a checkpoint the store matches with the stored leaves ``stored``:
+        one that differs is noted (never silently ignored), though nothing needs it."""
+        if not self._read and self.path is not None:
+            self._leaves, note = read_sidecar(self.path, self.checkpoint, stored)
+            if note:
+                self.notes.append(note)
+        self._read = True
+
 
 @dataclass
 class _Scan:
@@ -177,7 +194,9 @@ def verify(
     """Recompute the Merkle tree from the stored rows and compare it with ``checkpoints``.
 
     ``checkpoints`` are checkpoint files (their ``.leaves`` sidecars are used when valid) or
-    :class:`Checkpoint` objects. ``origin``, when given, is the name every checkpoint must carry.
+    :class:`Checkpoint` objects. Every checkpoint must carry the name ``origin``, or when it is not
+    given, the ledger's default name (``aidledger/<id of its first event>``). A sidecar that cannot be
+    used is ignored with a note.
     ``deep`` also checks that each row is canonical JSON the library can read, and that each
     aggregate's versions follow each other in log order. With ``projections_state`` (the default)
     the stored projections are compared with a fold of the events: their segments, their Merkle
@@ -194,7 +213,10 @@ def verify(
     scan = _scan(source, sizes, deep=deep, fold=inspection is not None or bool(digest_sizes), fold_sizes=fold_sizes)
     findings = list(scan.findings)
     results = [_compare(g, scan, given, findings) for g in given]
-    findings += _origins(given, origin)
+    for g, result in zip(given, results, strict=True):
+        if result.matches and result.sidecar:
+            g.check_sidecar(memoryview(scan.leaves)[: g.checkpoint.size * HASH_SIZE])
+    findings += _origins(given, origin, default_origin(source) if scan.size else None)
     findings += _extensions(given, results, notes)
     findings += _checkpoint_projections(given, scan, notes)
     if inspection is not None:
@@ -370,18 +392,25 @@ def _holds(given: _Given, scan: _Scan) -> bool:
     return scan.roots.get(given.checkpoint.size) == given.checkpoint.root_bytes
 
 
-def _origins(given: Sequence[_Given], origin: str | None) -> list[Finding]:
-    names = {g.checkpoint.origin for g in given}
-    expected = origin if origin is not None else (given[0].checkpoint.origin if given else None)
+def _origins(given: Sequence[_Given], origin: str | None, default: str | None) -> list[Finding]:
+    """Every checkpoint must name this ledger: ``origin`` when given, else its default name.
+
+    The root does not cover the origin, so an edited origin is found only here. An empty ledger has
+    no default name; its checkpoints must then agree with each other.
+    """
+    expected = origin if origin is not None else default
+    if expected is None:
+        expected = given[0].checkpoint.origin if given else None
+    hint = "" if origin is not None or default is None else " (this ledger's default name; --origin NAME names another)"
     return [
         Finding(
             kind="origin",
             position=None,
-            message=f"checkpoint {g.name} names ledger {g.checkpoint.origin!r}, not {expected!r}",
+            message=f"checkpoint {g.name} names ledger {g.checkpoint.origin!r}, not {expected!r}{hint}",
             checkpoint=g.name,
         )
         for g in given
-        if g.checkpoint.origin != expected and (origin is not None or len(names) > 1)
+        if g.checkpoint.origin != expected
     ]
 
 

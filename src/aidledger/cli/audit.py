@@ -8,6 +8,7 @@ command line prints as one line. The commands that only read open the ledger rea
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from aidledger.audit.proofs import (
     write_proof,
 )
 from aidledger.audit.replays import replay, replay_report
-from aidledger.audit.restatements import EventChange, restatement
+from aidledger.audit.restatements import EventChange, FigureChange, restatement
 from aidledger.audit.verification import verify
 from aidledger.cli.common import EXIT_INTEGRITY, add_command, open_ledger, print_json, say
 from aidledger.errors import InvalidInput
@@ -272,6 +273,8 @@ def cmd_restatement(args: argparse.Namespace, console: Console) -> int:
         row = (figure.column, figure.currency, str(figure.before), str(figure.after), str(figure.change), events)
         table.add_row(escape(group), *(escape(cell) for cell in row))
     console.print(table)
+    for change in _distinct_events(report.figures):
+        say(console, escape(_event_dates(change)))
     say(console, f"{len(report.figures)} figures changed; digest sha256:{report.digest}")
     return 0
 
@@ -280,6 +283,20 @@ def _event_line(change: EventChange) -> str:
     flags = [name for name, on in (("backdated", change.backdated), ("correction", change.correction)) if on]
     amount = f" {change.amount:+}" if change.amount is not None else ""
     return f"{change.position} {change.event}{amount}" + (f" ({' '.join(flags)})" if flags else "")
+
+
+def _distinct_events(figures: Sequence[FigureChange]) -> list[EventChange]:
+    """Each event of the figures once per date it counts from, in log order."""
+    found = {(e.position, e.effective_on): e for figure in figures for e in figure.events}
+    return [found[key] for key in sorted(found)]
+
+
+def _event_dates(change: EventChange) -> str:
+    """An event's dates: counted from, its own date when that differs (a reversal's), recorded; its reason."""
+    dated = f", dated {change.dated_on}" if change.dated_on not in (None, change.effective_on) else ""
+    recorded = change.recorded_at.isoformat(timespec="seconds")
+    reason = f": {change.reason}" if change.reason else ""
+    return f"{change.position} {change.event}: effective {change.effective_on}{dated}, recorded {recorded}{reason}"
 
 
 def _point(coordinates: projections.Coordinates) -> str:
@@ -299,13 +316,16 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
         print_json(found)
         return 0
     table = Table(title=f"History of {found.kind} {found.aggregate_id}")
-    for name in ("position", "event", "recorded at", "by", "effective on", "evidence", "command", "reason"):
-        table.add_column(name)
+    names = ("position", "event", "recorded at", "by", "effective on", "counts from", "evidence", "command", "reason")
+    for name in names:
+        table.add_column(name, min_width=25 if name == "recorded at" else None)
     for entry in found.events:
         evidence = ", ".join(f"{k}={v}" for k, v in (entry.source or {}).items() if v) or "-"
         command = f"{entry.command or '?'} {entry.command_id}"
-        cells = (entry.event, entry.recorded_at.isoformat(), entry.recorded_by, str(entry.effective_on), evidence)
-        table.add_row(str(entry.position), *(escape(c) for c in cells), escape(command), escape(entry.reason or "-"))
+        counts_from = str(entry.counts_from) if entry.counts_from else "-"
+        recorded_at = entry.recorded_at.isoformat(timespec="seconds")
+        cells = (entry.event, recorded_at, entry.recorded_by, str(entry.effective_on), counts_from)
+        table.add_row(str(entry.position), *(escape(c) for c in (*cells, evidence, command, entry.reason or "-")))
     console.print(table)
     return 0
 

@@ -200,8 +200,9 @@ class RowReader:
             if encoding is not None:
                 yield SourceRow(number, {}, [encoding], text.strip())
                 continue
+            decoder = _StrictJson()
             try:
-                record = json.loads(text, parse_float=Decimal)
+                record = decoder.loads(text)
             except json.JSONDecodeError as error:
                 problem = CellProblem("", text.strip()[:80], f"is not JSON ({error.msg}); accepted: one JSON object")
                 yield SourceRow(number, {}, [problem], text.strip())
@@ -211,9 +212,70 @@ class RowReader:
                 continue
             fields = without_notes(record)
             if fields or not record:
-                yield SourceRow(number, fields, [], text.strip())
+                yield SourceRow(number, fields, decoder.problems, text.strip())
         if not seen_any:
             raise file_error("the file is empty", "one JSON object per line, one command per object")
+
+
+JSON_NUMBER_ACCEPTED = 'a number written out in digits, e.g. 1234 or 1234.50 (or the string "1234.50"), as in CSV'
+
+
+class _NumberText(str):
+    """A JSON number kept as the text it was written in, because reading it would change it."""
+
+    __slots__ = ()
+
+
+class _StrictJson:
+    """Decode one JSON object without silently changing what was written, listing what was not
+    accepted as problems of the row's fields.
+
+    ``json.loads`` keeps the last of two equal keys; here the second is a problem. A number with a
+    fraction is read as its exact ``Decimal``, as the same digits are in CSV; a number with an
+    exponent (``1e3``) and the non-standard ``NaN`` and ``Infinity`` are kept as their text and
+    refused, as CSV refuses ``1e3``: exponents are how floats are written, and an amount is never a
+    float.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[CellProblem] = []
+
+    def loads(self, text: str) -> Any:
+        """The decoded value; raises :class:`json.JSONDecodeError` for text that is not JSON."""
+        return json.loads(text, parse_float=self._number, parse_constant=_NumberText, object_pairs_hook=self._object)
+
+    @staticmethod
+    def _number(text: str) -> Decimal | _NumberText:
+        return _NumberText(text) if "e" in text.lower() else Decimal(text)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if isinstance(value, _NumberText):
+                self.problems.append(CellProblem(key, str(value), _number_problem(value)))
+            if key in found:
+                message = (
+                    f"comes from a key given twice in one JSON object (first value {_shown(found[key])}); "
+                    "accepted: each key once"
+                )
+                self.problems.append(CellProblem(key, _shown_value(value), message))
+                continue
+            found[key] = value
+        return found
+
+
+def _number_problem(text: str) -> str:
+    if "e" in text.lower() and text[-1:].isdigit():
+        return f"is a JSON number with an exponent (how floats are written); accepted: {JSON_NUMBER_ACCEPTED}"
+    return f"is not a JSON number (JSON has no NaN or Infinity); accepted: {JSON_NUMBER_ACCEPTED}"
+
+
+def _shown(value: Any) -> str:
+    return repr(_shown_value(value))
+
+
+def _shown_value(value: Any) -> Any:
+    return str(value) if isinstance(value, (Decimal, int, _NumberText)) and not isinstance(value, bool) else value
 
 
 def _check_header(header: list[str]) -> None:

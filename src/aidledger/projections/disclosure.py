@@ -26,7 +26,7 @@ from aidledger.projections.disclosure_rules import (
 from aidledger.projections.fold import AsOf, LedgerFold, ProjectRecord
 from aidledger.projections.report import Report, coordinates_of
 
-__all__ = ["DisclosureReport", "DisclosureRow", "disclosure_status", "project_obligations"]
+__all__ = ["DisclosureReport", "DisclosureRow", "disclosure_status", "owes_disclosures", "project_obligations"]
 
 
 class DisclosureRow(BaseModel):
@@ -111,6 +111,15 @@ def project_obligations(
     return evaluate(derive_obligations(facts, policy_for(project, campaign_policy)), facts, on)
 
 
+def owes_disclosures(project: ProjectRecord, on: date, as_of: AsOf) -> bool:
+    """Whether the project is in the ledger at the coordinates and registered (effective) by ``on``.
+
+    A project counts from its registration's effective date: before it, it owes nothing, whatever
+    its planned dates say.
+    """
+    return project.registered_on <= on and as_of.includes(project.position, project.recorded_at, project.registered_on)
+
+
 def disclosure_status(
     fold: LedgerFold,
     on: date,
@@ -118,14 +127,17 @@ def disclosure_status(
     campaign_policy: DisclosurePolicy | None = None,
     as_of: AsOf | None = None,
 ) -> DisclosureReport:
-    """Every project's obligations evaluated on ``on`` (only what was effective by then counts)."""
+    """Every project's obligations evaluated on ``on`` (only what was effective by then counts).
+
+    A project registered (effective) after ``on`` is not listed: its duties begin with it.
+    """
     given = as_of or AsOf()
     effective = on if given.effective_on is None else min(on, given.effective_on)
     as_of = AsOf(position=given.position, recorded_before=given.recorded_before, effective_on=effective)
     rows: list[DisclosureRow] = []
     findings: list[str] = []
     for project in sorted(fold.projects.values(), key=lambda p: (p.plan.title, p.id)):
-        if not as_of.knows(project.position, project.recorded_at):
+        if not owes_disclosures(project, on, as_of):
             continue
         try:
             statuses = project_obligations(fold, project, on, as_of, campaign_policy)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from aidledger.domain.values import RegionCode
 from aidledger.errors import InvalidInput, NotFound
 from aidledger.projections.columns import derive_columns
-from aidledger.projections.disclosure import project_obligations
+from aidledger.projections.disclosure import owes_disclosures, project_obligations
 from aidledger.projections.disclosure_rules import DisclosurePolicy
 from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord, money
 from aidledger.projections.report import Report, coordinates_of
@@ -332,9 +332,7 @@ def organization_page(
     record_counts: Counter[str] = Counter()
     if on is not None:
         for project in fold.projects.values():
-            if project.plan.implementing_organization_id == wanted and as_of.knows(
-                project.position, project.recorded_at
-            ):
+            if project.plan.implementing_organization_id == wanted and owes_disclosures(project, on, as_of):
                 try:
                     statuses = project_obligations(fold, project, on, as_of, campaign_policy)
                 except ValidationError:  # facts the rules cannot read: a finding of the disclosure report
