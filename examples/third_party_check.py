@@ -47,6 +47,8 @@ def county_dashboard(ledger: aidledger.AidLedger) -> Figures:
     pledge_ids = {event.originator_id for _, event in ledger.read_log() if type(event).__qualname__ == "Pledge.Made"}
     for pledge_id in sorted(pledge_ids):
         pledge = ledger.pledge(pledge_id)
+        if pledge.flow != "donation":  # an investment or a loan is not counted with donations
+            continue
         plan = ledger.project(pledge.project_id).plan
         county = POOLED if plan.pooled_fund or plan.region is None else plan.region
         signed = pledge.amount.value if pledge.stage.value == "signed" and not pledge.withdrawn else ZERO

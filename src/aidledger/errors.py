@@ -31,6 +31,7 @@ __all__ = [
     "PledgeHasDisbursements",
     "PledgeNotSigned",
     "PledgeWithdrawn",
+    "PooledFundTakesDonations",
     "ProjectClosed",
     "RegrantExceedsPool",
     "ReturnExceedsDisbursement",
@@ -123,6 +124,10 @@ class ReturnExceedsDisbursement(RuleViolation):
 
 class NotAPooledFund(RuleViolation):
     """Only a pledge into a pooled fund can fund a regrant."""
+
+
+class PooledFundTakesDonations(RuleViolation):
+    """A pooled fund takes and passes on donations only: an investment or a loan goes to a project."""
 
 
 class RegrantExceedsPool(RuleViolation):

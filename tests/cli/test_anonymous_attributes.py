@@ -62,9 +62,7 @@ def test_published_reports_and_exports_never_say_what_kind_of_donor_gave_anonymo
     assert "匿名" in out
 
 
-def test_the_keepers_view_files_them_under_their_donors_attributes(
-    db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_keepers_view_files_them_under_their_donors_attributes(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The ledger's keeper may see levels (DESIGN §9 counts them so); names stay hidden even there."""
     assert main(["--db", db, "report", "--csv", "--keeper-view", "--by", "donor_level", "--by", "donor"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))

@@ -460,3 +460,50 @@ def test_each_delivery_of_goods_notes_the_quantity_delivered_not_the_quantity_pl
     assert "蔬菜大棚（虚构） × 100 座" in notes[("3", "1000000.00")]
     assert "蔬菜大棚（虚构） × 50 座" in notes[("3", "500000.00")]
     assert "150" not in notes[("3", "1000000.00")] + notes[("3", "500000.00")]
+
+
+# -- flows that are not donations (issue #11, item 3) -----------------------------------------------
+
+
+def test_an_investment_and_a_loan_are_not_reported_as_grants() -> None:
+    """A pledge's flow sets its transactions' flow-type and finance-type; donations keep the grant defaults."""
+    with aidledger.open(":memory:", recorded_by="tester") as ledger:
+        import_file(ledger, TEMPLATE)
+        farm = {
+            "command": "register_project",
+            "command_id": "prj-farm",
+            "effective_on": "2018-03-01",
+            "recorded_by": "tester",
+            "title": "生猪养殖基地（虚构）",
+            "implementing_organization_id": "org-company",
+            "region": "130722",
+            "category": "capacity",
+            "field": "industry",
+            "planned_start": "2018-03-01",
+            "planned_end": "2018-12-31",
+        }
+        run_command(ledger, farm)
+        for command_id, flow in (("pl-investment", "investment"), ("pl-loan", "loan"), ("pl-gift", None)):
+            record = {
+                "command": "make_pledge",
+                "command_id": command_id,
+                "effective_on": "2018-03-05",
+                "recorded_by": "tester",
+                "donor_id": "org-company",
+                "project_id": "prj-farm",
+                "amount": "1000.00",
+            }
+            run_command(ledger, record | ({"flow": flow} if flow else {}))
+        document = iati(ledger, reporting_org="org-hub")
+        assert rule_failures(document) == []
+    flows = {
+        (t.find("flow-type").get("code"), t.find("finance-type").get("code"))  # type: ignore[union-attr]
+        for t in document.iter("transaction")
+        if t.find("flow-type") is not None
+    }
+    assert flows == {("35", "510"), ("30", "421")}
+    defaults = {
+        (a.find("default-flow-type").get("code"), a.find("default-finance-type").get("code"))  # type: ignore[union-attr]
+        for a in document.iter("iati-activity")
+    }
+    assert defaults == {("30", "110")}

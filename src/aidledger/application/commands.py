@@ -39,6 +39,7 @@ from aidledger.domain.values import (
     Money,
     Name,
     OrganizationKind,
+    PledgeFlow,
     PledgeStage,
     Reason,
     RegionCode,
@@ -293,9 +294,10 @@ class MakePledge(Command):
     channel_id: UUID | None = None
     funded_from: UUID | None = None
     anonymous: bool = False
+    flow: PledgeFlow = PledgeFlow.donation
 
     def _domain_value(self) -> Any:
-        data = self.model_dump(include={"donor_id", "project_id", "channel_id", "funded_from", "anonymous"})
+        data = self.model_dump(include={"donor_id", "project_id", "channel_id", "funded_from", "anonymous", "flow"})
         return PledgeTerms.model_validate(data | {"amount": self.amount, "items": self.items}, context=TRUSTED)
 
     def terms(self) -> PledgeTerms:

@@ -41,7 +41,8 @@ from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization, OrganizationProfile
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project, ProjectStatus
-from aidledger.errors import NotAPooledFund, ProjectClosed
+from aidledger.domain.values import PledgeFlow
+from aidledger.errors import NotAPooledFund, PooledFundTakesDonations, ProjectClosed
 
 __all__ = ["DECISIONS", "Decision", "Session"]
 
@@ -121,7 +122,14 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
     """A pledge; a regrant (``funded_from``) also draws on its source pledge in a pooled fund."""
     terms = cmd.terms()
     session.load(Organization, terms.donor_id, "donor organization").check_active()
-    session.load(Project, terms.project_id, "project").check_open()
+    project = session.load(Project, terms.project_id, "project")
+    project.check_open()
+    if project.plan.pooled_fund and terms.flow is not PledgeFlow.donation:
+        msg = (
+            f"flow: {terms.flow.value!r} to pooled fund {project.id}: a pooled fund takes and passes on donations "
+            "only; accepted: flow donation, or the investment or loan pledged to the project it is for"
+        )
+        raise PooledFundTakesDonations(msg)
     if terms.channel_id is not None:
         session.load(Organization, terms.channel_id, "channel organization").check_active()
     pledge_id = derive_id("pledge", str(cmd.command_id))

@@ -12,7 +12,7 @@ from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization, OrganizationProfile
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project, ProjectPlan, ProjectStatus
-from aidledger.domain.values import DisbursementMethod, InKindItem, Money, PledgeStage
+from aidledger.domain.values import DisbursementMethod, InKindItem, Money, PledgeFlow, PledgeStage
 
 __all__ = ["DisbursementView", "OrganizationView", "PledgeView", "ProjectView", "Receipt"]
 
@@ -80,6 +80,8 @@ class PledgeView(View):
     channel_id: UUID | None
     funded_from: UUID | None
     anonymous: bool
+    flow: PledgeFlow
+    """``donation``, or a flow donation totals leave out (``investment``, ``loan``)."""
     withdrawn: bool
     disbursed: Decimal
     reversed: Decimal
@@ -104,6 +106,7 @@ class PledgeView(View):
             channel_id=terms.channel_id,
             funded_from=terms.funded_from,
             anonymous=terms.anonymous,
+            flow=terms.flow,
             withdrawn=pledge.withdrawn,
             disbursed=pledge.disbursed,
             reversed=pledge.reversed,

@@ -24,7 +24,7 @@ from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
-from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, published_rows
+from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
 
 __all__ = ["register", "totals_csv"]
 
@@ -107,6 +107,7 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         f"Total: {grand.projects} projects, {yuan(new_money['pledged'])} yuan of new money pledged, counted once "
         f"({yuan(new_money['signed'])} signed, {yuan(new_money['intended'])} intended); "
         f"{yuan(passed['pledged'])} passed through pooled funds, not added"
+        + "".join(f"; {yuan(f['pledged'])} {flow}, not a donation" for flow, f in grand.other_flows.items())
     )
     verdict = "[green]reproduces DESIGN §9 exactly[/green]" if matches else "[red]DOES NOT match DESIGN §9[/red]"
     console.print(f"Check: {verdict}\n")
@@ -174,28 +175,34 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
-    """A totals report as CSV: one line per group, then the headline (new money) and, apart, pass-through.
+    """A totals report as CSV: one line per group and flow, then the headline (new money) and, apart,
+    pass-through and the other flows.
 
-    The ``row`` column says which is which (``PUBLISHED_ROWS``): only ``group`` rows add up.
+    The ``row`` and ``flow`` columns say which is which (``PUBLISHED_ROWS``): the ``group`` rows of
+    one flow add up.
     """
     columns = list(columns)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"])
-    for kind, row, figures in published_rows(report):
+    header = ["row", "flow", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"]
+    writer.writerow(header)
+    for kind, flow, row, figures in published_rows(report):
         key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
-        counts = [row.pledges, row.projects, row.organizations, row.counties] if kind != "total_passed_through" else []
-        writer.writerow([kind, *key, row.currency, *(figures[c] for c in columns), *counts])
+        counted = kind in ("total_new_money", "group") and flow == "donation"
+        counts = [row.pledges, row.projects, row.organizations, row.counties] if counted else []
+        writer.writerow([kind, flow, *key, row.currency, *(figures[c] for c in columns), *counts])
     return out.getvalue()
 
 
 _TOTAL_LABELS = {
     "total_new_money": "total new money (counted once)",
     "total_passed_through": "passed through (not in total)",
+    "total_other_flow": "total {flow} (not a donation)",
 }
 _HEADLINE_LABELS = {
     "total_new_money": "new money (counted once)",
     "total_passed_through": "passed through pools (not added)",
+    "total_other_flow": "{flow} (not a donation, not added)",
 }
 
 
@@ -208,16 +215,19 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
         title += " (keeper's view: anonymous pledges under their donors' attributes; not for publication)"
     table = Table(title=title, title_justify="left")
     keys = list(report.group_by) or ["money"]
-    for name in [*keys, "currency", *columns, "projects"]:
+    flows = has_other_flows(report) and bool(report.group_by)
+    for name in [*keys, *(["flow"] if flows else []), "currency", *columns, "projects"]:
         table.add_column(name.replace("_", " "), justify="left" if name in keys else "right")
-    for kind, row, figures in published_rows(report):
+    for kind, flow, row, figures in published_rows(report):
         if kind == "group":
             key = [_label(report, row.key[name]) for name in keys]
         else:
             labels = _TOTAL_LABELS if report.group_by else _HEADLINE_LABELS
-            key = [labels[kind], *([""] * (len(keys) - 1))]
-        projects = "" if kind == "total_passed_through" else str(row.projects)
-        table.add_row(*key, row.currency, *(yuan(figures[c]) for c in columns), projects)
+            key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
+        counted = kind in ("total_new_money", "group") and flow == "donation"
+        projects = str(row.projects) if counted else ""
+        cells = [*key, *([flow] if flows else []), row.currency, *(yuan(figures[c]) for c in columns), projects]
+        table.add_row(*cells)
     return table
 
 

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from aidledger.domain.base import Envelope, LedgerAggregate
-from aidledger.domain.values import FrozenModel, InKindItem, Money, PledgeStage, Reason
+from aidledger.domain.values import FrozenModel, InKindItem, Money, PledgeFlow, PledgeStage, Reason
 from aidledger.errors import (
     CurrencyMismatch,
     OverDisbursement,
@@ -47,6 +47,18 @@ class PledgeTerms(FrozenModel):
     funded_from: UUID | None = None
     """The pledge into a pooled fund whose money this pledge passes on (a regrant)."""
     anonymous: bool = False
+    flow: PledgeFlow = PledgeFlow.donation
+    """A donation, or an investment or loan, which donation totals leave out (DESIGN §3 rule 8)."""
+
+    @model_validator(mode="after")
+    def _regrants_are_donations(self) -> PledgeTerms:
+        if self.funded_from is not None and self.flow is not PledgeFlow.donation:
+            msg = (
+                f"flow: a regrant (funded_from) passes on donated money from a pooled fund, so it is a donation, "
+                f"not {self.flow.value!r}"
+            )
+            raise ValueError(msg)
+        return self
 
     @property
     def in_kind(self) -> bool:

@@ -34,6 +34,7 @@ __all__ = [
     "Money",
     "Name",
     "OrganizationKind",
+    "PledgeFlow",
     "PledgeStage",
     "Reason",
     "RegionCode",
@@ -142,6 +143,21 @@ class Field_(StrEnum):  # noqa: N801 - "Field" is pydantic's; the trailing under
     relocation = "relocation"  # 易地扶贫搬迁
     ecology = "ecology"
     other = "other"
+
+
+class PledgeFlow(StrEnum):
+    """What kind of flow a pledge is (DESIGN §3 rule 8): a donation, or money that is not one.
+
+    Only donations count in donation totals; an investment or a loan is kept apart, in its own
+    figures, and is never added to them.
+    """
+
+    donation = "donation"
+    """A gift (捐赠): the default."""
+    investment = "investment"
+    """Commercial investment (投资), e.g. a member company's stake in a county's pig farm."""
+    loan = "loan"
+    """Money lent (借款), to be repaid."""
 
 
 class PledgeStage(StrEnum):

@@ -85,6 +85,7 @@ COLUMNS: tuple[str, ...] = (
     "channel_id",
     "funded_from",
     "anonymous",
+    "flow",
     "pledge_id",
     "method",
     "disbursement_id",

@@ -146,6 +146,7 @@ class Export:
         writer.writerow(
             [
                 "row",
+                "flow",
                 *report.group_by,
                 *(f"{n}_name" for n in labelled),
                 "currency",
@@ -155,12 +156,13 @@ class Export:
             ]
         )
         notes = self._coordinate_cells(digest=report.digest)
-        for kind, row, shown in published_rows(report):
+        for kind, flow, row, shown in published_rows(report):
             key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
             names = [report.labels.get(row.key.get(name, ""), "") for name in labelled]
             figures = [_text(shown[c]) for c in STAGE_COLUMNS]
-            numbers = [getattr(row, c) for c in counts] if kind != "total_passed_through" else [""] * len(counts)
-            writer.writerow([kind, *key, *names, row.currency, *figures, *numbers, *notes])
+            counted = kind in ("total_new_money", "group") and flow == "donation"
+            numbers = [getattr(row, c) for c in counts] if counted else [""] * len(counts)
+            writer.writerow([kind, flow, *key, *names, row.currency, *figures, *numbers, *notes])
 
     # -- the views ----------------------------------------------------------------------------
 

@@ -110,6 +110,8 @@ class _RecordWriter:
         terms["amount"] = money_value(event.terms.amount)
         if not terms.get("items"):
             terms.pop("items", None)
+        if terms.get("flow") == "donation":  # the default, as the record that made it left it out
+            terms.pop("flow")
         return "make_pledge", {**terms, "stage": event.stage.value}
 
     @staticmethod

@@ -39,6 +39,7 @@ from aidledger.projections.totals import pledge_columns
 __all__ = [
     "ACTIVITY_STATUS",
     "DAC_SECTORS",
+    "FLOW_CODES",
     "NAMESPACE",
     "ORGANIZATION_TYPES",
     "SECTOR_VOCABULARY_URI",
@@ -59,6 +60,13 @@ SECTOR_VOCABULARY_URI = "urn:aidledger:sector:category.field"
 CAMPAIGN_VOCABULARY_URI = "urn:aidledger:campaign"
 ANONYMOUS_DONOR = "Anonymous donor (匿名捐赠方)"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+FLOW_CODES: dict[str, tuple[str, str]] = {
+    "investment": ("35", "510"),  # FlowType 35 private market; FinanceType 510 common equity
+    "loan": ("30", "421"),  # FlowType 30 private development finance; FinanceType 421 standard loan
+}
+"""IATI flow-type and finance-type of each pledge flow that is not a donation (donations take the
+activity's defaults: 30 private development finance, 110 standard grant)."""
 
 ET.register_namespace("aidledger", NAMESPACE)
 
@@ -456,6 +464,10 @@ class _Builder:
             type=implementer.type,
         )
         _narrative(receiver, implementer.name)
+        if not pledge.donation:  # the activity's defaults say grant: say what this flow is instead
+            flow_type, finance_type = FLOW_CODES[pledge.flow]
+            _child(transaction, "flow-type", code=flow_type)
+            _child(transaction, "finance-type", code=finance_type)
 
     def _transaction_note(self, pledge: PledgeRecord, fact: Fact) -> str:
         parts = [_EVENT_LABELS.get(fact.event, fact.event)]

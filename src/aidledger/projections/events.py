@@ -139,6 +139,7 @@ class PledgeTerms(msgspec.Struct, frozen=True):
     channel_id: str | None = None
     funded_from: str | None = None
     anonymous: bool = False
+    flow: str = "donation"
 
 
 class PledgeMade(Change, frozen=True):

@@ -294,11 +294,18 @@ class PledgeRecord(msgspec.Struct, array_like=True, gc=False):
     """The current amount, in hundredths."""
     stage: str
     withdrawn: bool = False
+    flow: str = "donation"
+    """``donation``, or a flow donation totals leave out (``investment``, ``loan``)."""
 
     @property
     def in_kind(self) -> bool:
         """Goods or services rather than cash."""
         return bool(self.items)
+
+    @property
+    def donation(self) -> bool:
+        """Whether donation totals count it (DESIGN §3 rule 8)."""
+        return self.flow == "donation"
 
 
 class DisbursementRecord(msgspec.Struct, array_like=True, gc=False):
@@ -617,6 +624,7 @@ class LedgerFold:
             terms.anonymous,
             cents(terms.amount),
             event.stage,
+            flow=terms.flow,
         )
         self.pledges[originator_id] = pledge
         self._fact(position, name, event, pledge, pledge.stage, pledge.amount)

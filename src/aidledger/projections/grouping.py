@@ -45,7 +45,10 @@ class Group:
     key: tuple[str, ...]
     currency: str
     base: list[int]
+    """The group's donations (DESIGN §3 rule 8: other flows are never added to them)."""
     regranted: list[int]
+    other: dict[str, list[int]]
+    """Per flow that is not a donation (investment, loan), its columns; only flows the group has."""
     pledges: int
     projects: int
     organizations: int
@@ -95,6 +98,11 @@ class LineTable:
         self.county: Ints = np.zeros(0, dtype=np.int64)
         self.currency: Ints = np.zeros(0, dtype=np.int64)
         self.regrant = np.zeros(0, dtype=bool)
+        self.flow: list[str] = []
+        """Each line's flow; ``donation`` for nearly all."""
+        self.donation = np.zeros(0, dtype=bool)
+        self.other_lines = 0
+        """How many lines are not donations: when none, nothing needs leaving out."""
         self.codes = {name: _Codes() for name in ("project", "donor", "county", "currency")}
         self.dimensions: dict[str, _Dimension] = {}
         self.source: dict[Any, Line] | None = None
@@ -128,6 +136,10 @@ class LineTable:
         self.currency = _append(self.currency, codes["currency"].codes([pledge.currency for pledge in pledges]))
         regrant = [pledge.funded_from is not None for pledge in pledges]
         self.regrant = np.concatenate([self.regrant, np.array(regrant, dtype=bool)])
+        flows = [pledge.flow for pledge in pledges]
+        self.flow.extend(flows)
+        self.donation = np.concatenate([self.donation, np.array([f == "donation" for f in flows], dtype=bool)])
+        self.other_lines += len(flows) - flows.count("donation")
 
     def keep_up(self) -> None:
         """Bring the table of the ledger as it stands up to the fold: new lines, changed lines, profiles."""
@@ -151,12 +163,12 @@ class LineTable:
                 self.dimensions.pop(f"{name}@keeper", None)
 
     def counted(self) -> npt.NDArray[np.bool_]:
-        """Which lines count in a row: their pledged or net disbursed amount is not zero."""
+        """Which lines count in a row: donations whose pledged or net disbursed amount is not zero."""
         lines = self.lines
         counted: npt.NDArray[np.bool_] = (lines[:, 0] + lines[:, 1] != 0) | (
             lines[:, 3] - lines[:, 5] - lines[:, 6] != 0
         )
-        return counted
+        return counted & self.donation if self.other_lines else counted
 
     def dimension(self, name: str, values: Values, as_of: AsOf) -> _Dimension:
         """Every line's values of a dimension (kept between reports, extended for new lines)."""
@@ -176,9 +188,15 @@ class LineTable:
         unique, group = _unique_rows([*keys, self.currency[rows]], [*(len(label) for label in labels), len(currencies)])
         count = len(unique)
         lines = self.lines[rows]
-        base = _sums(lines, group, count)
-        regrant = self.regrant[rows]
+        if self.other_lines:
+            donation = self.donation[rows]
+            base = _sums(lines[donation], group[donation], count)
+            regrant = self.regrant[rows] & donation
+        else:
+            base = _sums(lines, group, count)
+            regrant = self.regrant[rows]
         regranted = _sums(lines[regrant], group[regrant], count)
+        other = self._other_flows(rows, lines, group, count)
         counted = self.counted()[rows]
         counted_group = group[counted]
         pledges = np.bincount(counted_group, minlength=count)
@@ -196,6 +214,7 @@ class LineTable:
                 currency=currencies[unique[g][-1]],
                 base=base[g],
                 regranted=regranted[g],
+                other={flow: sums[g] for flow, sums in other.items() if any(sums[g])},
                 pledges=int(pledges[g]),
                 projects=int(projects[g]),
                 organizations=int(organizations[g]),
@@ -207,6 +226,18 @@ class LineTable:
             for g in range(count)
         ]
         return sorted(result, key=lambda group_found: (group_found.key, group_found.currency))
+
+    def _other_flows(self, rows: Ints, lines: Ints, group: Ints, count: int) -> dict[str, list[list[int]]]:
+        """Per flow that is not a donation, every group's sums (nothing to do in a ledger of donations)."""
+        if not self.other_lines:
+            return {}
+        flows = sorted(set(self.flow) - {"donation"})
+        flow_of = np.array(self.flow, dtype=object)[rows]
+        found = {}
+        for flow in flows:
+            mine = flow_of == flow
+            found[flow] = _sums(lines[mine], group[mine], count)
+        return found
 
     def _beneficiaries(
         self, projects_of: Ints, count: int, latest: dict[str, BeneficiaryReport]

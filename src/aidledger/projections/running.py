@@ -32,6 +32,8 @@ class CurrencyFigures:
     currency: str
     base: list[int] = field(default_factory=lambda: [0] * 7)
     regranted: list[int] = field(default_factory=lambda: [0] * 7)
+    other: dict[str, list[int]] = field(default_factory=dict)
+    """Per flow that is not a donation, its columns (kept out of ``base`` and the counts)."""
     pledges: int = 0
     projects: Counter[str] = field(default_factory=Counter)
     donors: Counter[str] = field(default_factory=Counter)
@@ -72,7 +74,9 @@ class RunningTotals:
         counted = table.counted()
         self.counted: set[str] = set(compress(table.keys, counted.tolist()))
         for group in table.groups((), (), NOW, fold.latest_reports()):
-            figures = self.currencies[group.currency] = CurrencyFigures(group.currency, group.base, group.regranted)
+            figures = self.currencies[group.currency] = CurrencyFigures(
+                group.currency, group.base, group.regranted, {flow: list(b) for flow, b in group.other.items()}
+            )
             figures.pledges = group.pledges
             mine = counted & (table.currency == table.codes["currency"].index[group.currency])
             figures.projects = _counter(table.project[mine], table.codes["project"].values)
@@ -97,8 +101,12 @@ class RunningTotals:
         for fact in fold.facts_from(self.facts_seen):
             figures = self._figures(fact.pledge_id)
             index = COLUMN_INDEX[fact.column]
+            pledge = fold.pledges[fact.pledge_id]
+            if not pledge.donation:  # another flow: its own figures, never counted with donations
+                figures.other.setdefault(pledge.flow, [0] * 7)[index] += fact.amount
+                continue
             figures.base[index] += fact.amount
-            if fold.pledges[fact.pledge_id].funded_from is not None:
+            if pledge.funded_from is not None:
                 figures.regranted[index] += fact.amount
             # The fold's line already holds every new fact: counting follows its final state.
             if counts(fold.lines[fact.pledge_id]) != (fact.pledge_id in self.counted):

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,11 +49,13 @@ __all__ = [
     "PUBLISHED_ROWS",
     "TOTAL_KEYS",
     "ZERO",
+    "PublishedRow",
     "TotalsReport",
     "TotalsRow",
     "check_dimensions",
     "derive_columns",
     "fact_keys",
+    "has_other_flows",
     "pledge_columns",
     "pledge_lines",
     "published_rows",
@@ -162,6 +164,9 @@ class TotalsRow(BaseModel):
     where it enters."""
     passed_through: dict[str, Decimal]
     """The columns counting only regrants (``funded_from`` set): money passed on from a pool."""
+    other_flows: dict[str, dict[str, Decimal]] = {}
+    """Per flow that is not a donation (``investment``, ``loan``), its columns: kept out of every
+    other figure of the row, counts included, and never added to them (DESIGN §3 rule 8)."""
     pledges: int
     projects: int
     organizations: int
@@ -186,29 +191,54 @@ class TotalsReport(Report):
 
 
 PUBLISHED_ROWS: dict[str, str] = {
-    "group": "a group's money, where it lands (a regrant counts in the group it reaches)",
-    "total_new_money": "total new money, counted once where it enters (pledges without funded_from)",
+    "group": "a group's money of one flow, where it lands (a regrant counts in the group it reaches)",
+    "total_new_money": "total new money, counted once where it enters (donations without funded_from)",
     "total_passed_through": "money passed through pooled funds (regrants): in the groups it reaches, not in the total",
+    "total_other_flow": "the total of a flow that is not a donation (investment, loan): never added to donations",
 }
-"""The kinds of row a published totals report has, and what each counts (DESIGN §3 rule 7)."""
+"""The kinds of row a published totals report has, and what each counts (DESIGN §3 rules 7 and 8)."""
 
-
-TOTAL_KEYS = {"group": "", "total_new_money": "(total new money)", "total_passed_through": "(passed through)"}
+TOTAL_KEYS = {
+    "group": "",
+    "total_new_money": "(total new money)",
+    "total_passed_through": "(passed through)",
+    "total_other_flow": "(total, not a donation)",
+}
 """What the grouping columns of a published grand-total row hold (CSV and workbook exports)."""
 
 
-def published_rows(report: TotalsReport) -> list[tuple[str, TotalsRow, dict[str, Decimal]]]:
-    """The rows of ``report`` as it is published: (kind of row, row, the figures it shows).
+class PublishedRow(NamedTuple):
+    """One row of a published totals report: what kind of row, which flow, the row, the figures shown."""
 
-    Each group shows its ``columns``; then, per currency, the headline — the grand total of new
-    money, counted once — and, apart and labelled, the money passed through pooled funds, which
-    the groups count where it lands and the headline never adds.
+    kind: str
+    flow: str
+    row: TotalsRow
+    figures: dict[str, Decimal]
+
+
+def published_rows(report: TotalsReport) -> list[PublishedRow]:
+    """The rows of ``report`` as it is published (``PUBLISHED_ROWS``), in order.
+
+    Each group shows its donations' ``columns``, followed by each other flow it has; then, per
+    currency, the headline — the grand total of new money, counted once — and, apart and labelled,
+    the money passed through pooled funds, which the groups count where it lands and the headline
+    never adds; then the total of each flow that is not a donation, never added to either.
     """
-    rows = [("group", row, row.columns) for row in report.rows] if report.group_by else []
+    rows: list[PublishedRow] = []
+    if report.group_by:
+        for row in report.rows:
+            rows.append(PublishedRow("group", "donation", row, row.columns))
+            rows += [PublishedRow("group", flow, row, figures) for flow, figures in row.other_flows.items()]
     for grand in report.totals:
-        rows.append(("total_new_money", grand, grand.new_money))
-        rows.append(("total_passed_through", grand, grand.passed_through))
+        rows.append(PublishedRow("total_new_money", "donation", grand, grand.new_money))
+        rows.append(PublishedRow("total_passed_through", "donation", grand, grand.passed_through))
+        rows += [PublishedRow("total_other_flow", flow, grand, figures) for flow, figures in grand.other_flows.items()]
     return rows
+
+
+def has_other_flows(report: TotalsReport) -> bool:
+    """Whether any row of ``report`` holds a flow that is not a donation."""
+    return any(row.other_flows for row in (*report.rows, *report.totals))
 
 
 def check_dimensions(group_by: Iterable[str]) -> tuple[str, ...]:
@@ -326,6 +356,7 @@ def _totals_row(key: dict[str, str], group: Group) -> TotalsRow:
         columns=derive_columns(group.base),
         new_money=derive_columns([b - r for b, r in zip(group.base, group.regranted, strict=True)]),
         passed_through=derive_columns(group.regranted),
+        other_flows={flow: derive_columns(base) for flow, base in sorted(group.other.items())},
         pledges=group.pledges,
         projects=group.projects,
         organizations=group.organizations,
@@ -344,6 +375,7 @@ def _running_row(figures: CurrencyFigures) -> TotalsRow:
         columns=derive_columns(figures.base),
         new_money=derive_columns([b - r for b, r in zip(figures.base, figures.regranted, strict=True)]),
         passed_through=derive_columns(figures.regranted),
+        other_flows={flow: derive_columns(base) for flow, base in sorted(figures.other.items()) if any(base)},
         pledges=figures.pledges,
         projects=len(figures.projects),
         organizations=len(figures.donors),

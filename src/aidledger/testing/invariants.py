@@ -156,8 +156,10 @@ def run_history(
 
 # -- agreement with the model -----------------------------------------------------------------------
 
-Figures = tuple[dict[str, Decimal], tuple[int, ...], dict[str, Decimal], dict[str, Decimal]]
-"""A row's columns, its counts, its new money and the money it passed through."""
+Figures = tuple[
+    dict[str, Decimal], tuple[int, ...], dict[str, Decimal], dict[str, Decimal], dict[str, dict[str, Decimal]]
+]
+"""A row's columns, its counts, its new money, the money it passed through, and its other flows."""
 
 
 def report_rows(report: TotalsReport) -> dict[Any, Figures]:
@@ -178,6 +180,7 @@ def report_rows(report: TotalsReport) -> dict[Any, Figures]:
             counts,
             dict(row.new_money),
             dict(row.passed_through),
+            {flow: dict(columns) for flow, columns in row.other_flows.items()},
         )
     return _without_empty(rows)
 
@@ -189,6 +192,7 @@ def _model_rows(rows: Mapping[tuple[tuple[tuple[str, str], ...], str], ModelRow]
             (row.pledges, row.projects, row.organizations, row.counties, row.person_times, row.households, row.persons),
             dict(row.new_money),
             dict(row.passed_through),
+            {flow: dict(columns) for flow, columns in row.other_flows.items()},
         )
         for group, row in rows.items()
     }
@@ -197,7 +201,7 @@ def _model_rows(rows: Mapping[tuple[tuple[tuple[str, str], ...], str], ModelRow]
 
 def _without_empty(rows: dict[Any, Figures]) -> dict[Any, Figures]:
     """Drop rows with nothing in them (a group whose facts cancelled out); both sides agree on those."""
-    return {key: value for key, value in rows.items() if any(value[0].values()) or any(value[1])}
+    return {key: value for key, value in rows.items() if any(value[0].values()) or any(value[1]) or value[4]}
 
 
 def check_agrees_with_model(

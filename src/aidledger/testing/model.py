@@ -126,6 +126,7 @@ _LEVELS = frozenset({"national", "provincial", "municipal", "county"})
 _CATEGORIES = frozenset({"direct_aid", "capacity", "public_welfare"})
 _FIELDS = frozenset({"industry", "employment", "education", "health", "volunteer", "relocation", "ecology", "other"})
 _STAGES = frozenset({"intended", "signed"})
+_FLOWS = frozenset({"donation", "investment", "loan"})
 _METHODS = frozenset({"bank_transfer", "cash", "goods_delivery", "service_delivery", "other"})
 _DISCLOSURE_KINDS = frozenset({"progress", "final"})
 
@@ -217,6 +218,7 @@ class ModelPledge:
     channel: UUID | None
     funded_from: UUID | None
     anonymous: bool
+    flow: str = "donation"
     withdrawn: bool = False
     stage_on: date | None = None
     """Date of the latest of Made, Signed, Amended, Withdrawn: no later change may predate it."""
@@ -284,6 +286,8 @@ class ModelRow:
     """The columns of pledges without ``funded_from`` only (money counted where it enters)."""
     passed_through: dict[str, Decimal]
     """The columns of regrants only (money passed on from pooled funds)."""
+    other_flows: dict[str, dict[str, Decimal]]
+    """Per flow that is not a donation, its columns; such pledges count nowhere else in the row."""
     pledges: int
     projects: int
     organizations: int
@@ -537,6 +541,7 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
         "channel_id": (False, _reference),
         "funded_from": (False, _reference),
         "anonymous": (False, _bool),
+        "flow": (False, _choice(_FLOWS)),
     },
     "sign_pledge": {"pledge_id": (True, _reference)},
     "amend_pledge": {"pledge_id": (True, _reference), "amount": (True, _money), "reason": (True, _REASON)},
@@ -555,7 +560,7 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "register_project": {"pooled_fund": False, "campaigns": ()},
-    "make_pledge": {"items": (), "stage": "signed", "anonymous": False},
+    "make_pledge": {"items": (), "stage": "signed", "anonymous": False, "flow": "donation"},
     "disburse": {"items": (), "method": "bank_transfer"},
     "register_organization": {"charity": False, "public_fundraising": False},
 }
@@ -620,6 +625,8 @@ def _check_consistency(name: str, checked: dict[str, Any]) -> None:
             _fail("a project needs a region unless it is a pooled fund")
     elif name == "record_disclosure" and checked["period_end"] < checked["period_start"]:
         _fail("period_end before period_start")
+    elif name == "make_pledge" and checked["funded_from"] is not None and checked["flow"] != "donation":
+        _fail("a regrant is a donation")
 
 
 def _check_profile(profile: Mapping[str, Any]) -> None:
@@ -845,6 +852,8 @@ class LedgerModel:
         amount, currency = fields["amount"]
         donor = self._active(fields["donor_id"])
         project = self._open(fields["project_id"])
+        if project.pooled_fund and fields["flow"] != "donation":
+            raise Refused(errors.PooledFundTakesDonations, f"a pooled fund takes no {fields['flow']}")
         channel = self._active(fields["channel_id"]).id if fields["channel_id"] is not None else None
         pledge_id = derive_id("pledge", command_id)
         source = None
@@ -864,6 +873,7 @@ class LedgerModel:
             channel=channel,
             funded_from=source.id if source else None,
             anonymous=fields["anonymous"],
+            flow=fields["flow"],
             stage_on=day,
         )
         self.pledges[pledge_id] = pledge
@@ -1063,8 +1073,15 @@ class LedgerModel:
 
     def _row(self, pledge_lines: dict[UUID, dict[str, Decimal]], effective_on: date | None) -> ModelRow:
         base = {origin: dict.fromkeys(BASE_COLUMNS, ZERO) for origin in ("new", "regrant")}
+        other: dict[str, dict[str, Decimal]] = {}
         counted: list[ModelPledge] = []
         for pledge_id, line in pledge_lines.items():
+            flow = self.pledges[pledge_id].flow
+            if flow != "donation":  # not a donation: its own figures, never counted with donations
+                sums = other.setdefault(flow, dict.fromkeys(BASE_COLUMNS, ZERO))
+                for column, amount in line.items():
+                    sums[column] += amount
+                continue
             origin = "regrant" if self.pledges[pledge_id].funded_from is not None else "new"
             for column, amount in line.items():
                 base[origin][column] += amount
@@ -1079,6 +1096,7 @@ class LedgerModel:
             columns=_with_derived(both),
             new_money=_with_derived(base["new"]),
             passed_through=_with_derived(base["regrant"]),
+            other_flows={flow: _with_derived(sums) for flow, sums in sorted(other.items()) if any(sums.values())},
             pledges=len(counted),
             projects=len(projects),
             organizations=len({p.donor for p in counted}),

@@ -9,8 +9,8 @@ or, now and then, the object's UUID.
 Two layers:
 
 - single commands that need no state: :func:`organizations`, :func:`projects` (incl. pooled
-  funds), :func:`pledges` (cash or in kind, intended or signed, anonymous, with a ``channel`` or
-  ``funded_from`` regrant), :func:`disbursements`, and amounts biased to the edges
+  funds), :func:`pledges` (cash or in kind, intended or signed, anonymous, a donation or another
+  flow, with a ``channel`` or ``funded_from`` regrant), :func:`disbursements`, and amounts biased to the edges
   (:func:`edge_amounts`: one fen, exactly the limit, one fen more, the maximum);
 - commands that follow a history: :func:`commands` draws the next record given a
   :class:`~aidledger.testing.model.LedgerModel` of what happened so far, so it can aim at the
@@ -299,6 +299,8 @@ def _pledge(
         record["items"] = [{"description": "棉被", "quantity": quantity, "unit": "床"}]
     if _chance(draw, 5):
         record["anonymous"] = True
+    if _chance(draw, 8):  # not a donation: kept out of donation totals (a regrant or a pool refuses it)
+        record["flow"] = draw(st.sampled_from(["investment", "loan"]))
     if channel is not None:
         record["channel_id"] = channel
     if funded_from is not None:
@@ -608,6 +610,7 @@ def _breakages(draw: Draw, record: Record) -> list[Callable[[], Record]]:
             lambda: record | {"stage": "maybe"},
             lambda: record | {"items": [{"description": "米", "quantity": "0", "unit": "kg"}]},
             lambda: record | {"anonymous": None},
+            lambda: record | {"flow": "gift"},
         ]
     return ways
 
