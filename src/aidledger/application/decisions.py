@@ -164,7 +164,7 @@ def amend_pledge(cmd: AmendPledge, session: Session) -> Decision:
         session.load(Organization, pledge.terms.donor_id, "donor organization").check_active()
         session.load(Project, pledge.terms.project_id, "project").check_open()
     pledge.check_amend(cmd.amount, cmd.envelope())
-    source = _source_of(session, pledge, cmd.amount.value)
+    source = _source_of(session, pledge, cmd.amount.value, cmd)
     pledge.amend(cmd.amount, cmd.reason, cmd.envelope())
     return pledge.id, [pledge, *_allocate(source, pledge, cmd.amount.value, cmd)]
 
@@ -173,17 +173,18 @@ def withdraw_pledge(cmd: WithdrawPledge, session: Session) -> Decision:
     """A pledge nothing was disbursed against is withdrawn; a regrant frees its pool money."""
     pledge = session.load(Pledge, cmd.pledge_id, "pledge")
     zero = Decimal("0.00")
-    source = _source_of(session, pledge, zero)
+    source = _source_of(session, pledge, zero, cmd)
     pledge.withdraw(cmd.reason, cmd.envelope())
     return pledge.id, [pledge, *_allocate(source, pledge, zero, cmd)]
 
 
-def _source_of(session: Session, pledge: Pledge, amount: Decimal) -> Pledge | None:
-    """The pool pledge a regrant draws on, checked for drawing ``amount`` (``None``: no regrant)."""
+def _source_of(session: Session, pledge: Pledge, amount: Decimal, cmd: Command) -> Pledge | None:
+    """The pool pledge a regrant draws on, checked for drawing ``amount`` from the command's date
+    (``None``: no regrant)."""
     if pledge.terms.funded_from is None:
         return None
     source = session.load(Pledge, pledge.terms.funded_from, "funded_from pledge")
-    source.check_allocation(pledge.id, amount)
+    source.check_allocation(pledge.id, amount, cmd.effective_on)
     return source
 
 
@@ -236,7 +237,7 @@ def return_disbursement(cmd: ReturnDisbursement, session: Session) -> Decision:
     pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
     pledge.check_currency(cmd.amount, "the returned amount")
     disbursement.check_give_back(cmd.amount, cmd.envelope())
-    pledge.check_return(cmd.amount)
+    pledge.check_return(cmd.amount, cmd.envelope())
     disbursement.give_back(cmd.amount, cmd.reason, cmd.envelope())
     pledge.record_return(disbursement.id, cmd.amount, cmd.envelope())
     return disbursement.id, [disbursement, pledge]

@@ -883,10 +883,37 @@ class LedgerModel:
         return source
 
     def _allocate(self, source: ModelPledge, regrant: UUID, amount: Decimal, day: date) -> None:
-        """Refuse unless the source's money in the pool covers all its regrants with this one."""
+        """Refuse unless the source's money in the pool covers all its regrants with this one, today
+        and, when the regrant draws more than before, as of every date from ``day`` on."""
         others = sum((a for p, a in source.allocations.items() if p != regrant), ZERO)
         if others + amount > source.net_disbursed:
             raise Refused(errors.RegrantExceedsPool, f"regrants of {source.id} would exceed its pool money")
+        more = amount - source.allocations.get(regrant, ZERO)
+        if more > 0:
+            self._covered_as_of(source, day, extra_draw=more)
+
+    def _regranted_as_of(self, source: ModelPledge, on: date) -> Decimal:
+        """What the regrants funded from ``source`` pledged as of ``on`` (their pledged column)."""
+        regrants = {p.id for p in self.pledges.values() if p.funded_from == source.id}
+        return sum(
+            (e.amount for e in self.entries if e.pledge in regrants and e.column in _STAGES and e.effective_on <= on),
+            ZERO,
+        )
+
+    def _covered_as_of(
+        self, source: ModelPledge, day: date, *, extra_draw: Decimal = ZERO, less: Decimal = ZERO
+    ) -> None:
+        """Refuse unless, as of every date from ``day`` on, the regrants of ``source`` (with
+        ``extra_draw`` more from ``day``) pledge no more than its net disbursed (``less`` less from ``day``)."""
+        regrants = {p.id for p in self.pledges.values() if p.funded_from == source.id}
+        later = {e.effective_on for e in self.entries if e.pledge in regrants and e.effective_on > day}
+        later |= {on for on, _ in source.changes if on > day}
+        for on in sorted({day} | later):
+            drawn = self._regranted_as_of(source, on) + extra_draw
+            held = source.net_as_of(on) - less
+            if drawn > held:
+                why = f"as of {on} regrants of {source.id} would draw {drawn}, its pool would hold {held}"
+                raise Refused(errors.RegrantExceedsPool, why)
 
     def _sign_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         pledge = self._pledge(fields["pledge_id"])
@@ -964,9 +991,11 @@ class LedgerModel:
         self._entry(pledge, "disbursed", amount, day, day.year)
         return disbursement_id
 
-    def _pool_covers(self, pledge: ModelPledge, amount: Decimal) -> None:
+    def _pool_covers(self, pledge: ModelPledge, amount: Decimal, day: date) -> None:
+        """Refuse unless ``amount`` less from ``day`` on leaves the pool covering its regrants."""
         if pledge.net_disbursed - amount < pledge.regranted:
             raise Refused(errors.RegrantExceedsPool, f"pledge {pledge.id} would hold less than it regranted")
+        self._covered_as_of(pledge, day, less=amount)
 
     def _confirm_disbursement(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         disbursement = self._disbursement(fields["disbursement_id"])
@@ -988,7 +1017,7 @@ class LedgerModel:
         self._not_before(day, disbursement.value_date, "the value date")
         if disbursement.returned > 0:
             raise Refused(errors.DisbursementHasReturns, f"disbursement {disbursement.id} has returns")
-        self._pool_covers(pledge, disbursement.amount)
+        self._pool_covers(pledge, disbursement.amount, disbursement.value_date)
         disbursement.reversed = True
         pledge.reversed += disbursement.amount
         pledge.changes.append((disbursement.value_date, -disbursement.amount))
@@ -1013,7 +1042,7 @@ class LedgerModel:
         self._not_before(day, disbursement.value_date, "the value date")
         if amount > disbursement.amount - disbursement.returned:
             raise Refused(errors.ReturnExceedsDisbursement, f"{amount} is more than remains of {disbursement.id}")
-        self._pool_covers(pledge, amount)
+        self._pool_covers(pledge, amount, day)
         disbursement.returned += amount
         pledge.returned += amount
         pledge.changes.append((day, -amount))
