@@ -32,6 +32,7 @@ __all__ = [
     "PledgeNotSigned",
     "PledgeWithdrawn",
     "ProjectClosed",
+    "RegrantDonorMismatch",
     "RegrantExceedsPool",
     "ReturnExceedsDisbursement",
     "RuleViolation",
@@ -127,6 +128,10 @@ class NotAPooledFund(RuleViolation):
 
 class RegrantExceedsPool(RuleViolation):
     """Regrants from a pledge may not exceed the money actually disbursed into the pool."""
+
+
+class RegrantDonorMismatch(RuleViolation):
+    """A regrant is made by the organization that holds the pooled fund it draws on."""
 
 
 class AlreadyExists(RuleViolation):

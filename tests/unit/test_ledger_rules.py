@@ -328,6 +328,19 @@ def test_a_regrant_from_a_pledge_to_an_ordinary_project_is_refused(ledger: AidLe
         make_pledge(ledger, pledged.organization_id, other_project_id, "100.00", funded_from=pledged.pledge_id)
 
 
+def test_a_regrant_by_another_organization_than_the_pool_holder_is_refused(ledger: AidLedger) -> None:
+    """Money in a pooled fund is passed on by the fund's implementing organization, and by no one else."""
+    pool = set_up_pool(ledger, "1000.00", "600.00")
+    other = register_organization(ledger, name="另一个基金会")
+    with refused(ledger, errors.RegrantDonorMismatch, pool.pool_pledge_id, other, pool.organization_id, "donor_id"):
+        make_pledge(
+            ledger, other, pool.leaf_project_id, "100.00", funded_from=pool.pool_pledge_id, effective_on="2018-04-15"
+        )
+    assert ledger.pledge(pool.pool_pledge_id).regranted == Decimal("0.00")
+    regrant(ledger, pool, "100.00")  # the holder: accepted
+    make_pledge(ledger, other, pool.leaf_project_id, "100.00")  # its own money, no funded_from: accepted
+
+
 def test_a_regrant_back_into_its_own_pooled_fund_is_refused(ledger: AidLedger) -> None:
     """Money regranted into the pool it came from would be counted twice."""
     pool = set_up_pool(ledger)

@@ -41,7 +41,7 @@ from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization, OrganizationProfile
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project, ProjectStatus
-from aidledger.errors import NotAPooledFund, ProjectClosed
+from aidledger.errors import NotAPooledFund, ProjectClosed, RegrantDonorMismatch
 
 __all__ = ["DECISIONS", "Decision", "Session"]
 
@@ -127,7 +127,7 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
     pledge_id = derive_id("pledge", str(cmd.command_id))
     changed: list[LedgerAggregate] = []
     if terms.funded_from is not None:
-        source = _regrant_source(session, terms.funded_from, terms.project_id)
+        source = _regrant_source(session, terms.funded_from, terms.project_id, terms.donor_id)
         source.check_currency(terms.amount, "the regrant")
         source.allocate_regrant(pledge_id, terms.amount.value, cmd.envelope())
         changed.append(source)
@@ -135,7 +135,8 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
     return pledge_id, [pledge, *changed]
 
 
-def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID) -> Pledge:
+def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID, donor_id: UUID) -> Pledge:
+    """The pool pledge a new regrant draws on, checked: into a pooled fund, which its donor holds."""
     source = session.load(Pledge, source_id, "funded_from pledge")
     source.check_not_withdrawn()
     pool = session.load(Project, source.terms.project_id, "project")
@@ -145,6 +146,14 @@ def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID) 
     if pool.id == target_project_id:
         msg = f"funded_from: a regrant from pooled fund {pool.id} must go to another project"
         raise NotAPooledFund(msg)
+    holder = pool.plan.implementing_organization_id
+    if donor_id != holder:
+        msg = (
+            f"donor_id: a regrant from pledge {source_id} passes on money held in pooled fund {pool.id} "
+            f"({pool.plan.title}), so its donor is the fund's implementing organization {holder}; got "
+            f"{donor_id}; accepted: donor_id {holder} (a gift of the donor's own money has no funded_from)"
+        )
+        raise RegrantDonorMismatch(msg)
     return source
 
 

@@ -850,6 +850,10 @@ class LedgerModel:
         source = None
         if fields["funded_from"] is not None:
             source = self._regrant_source(fields["funded_from"], project.id)
+            holder = self.projects[source.project].implementer
+            if donor.id != holder:
+                why = f"a regrant from {source.id} is made by the pool's implementer {holder}, not {donor.id}"
+                raise Refused(errors.RegrantDonorMismatch, why)
             self._same_currency(source, currency)
             self._allocate(source, pledge_id, amount, day)
         pledge = ModelPledge(

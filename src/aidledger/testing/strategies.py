@@ -396,7 +396,8 @@ def _make_pledge(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
 
 
 def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
-    """A pledge ``funded_from`` a pool pledge, for about what the pool pledge still has free."""
+    """A pledge ``funded_from`` a pool pledge, for about what the pool pledge still has free, mostly
+    by the pool's implementing organization (the one donor a regrant accepts)."""
     funded = _ids(
         model,
         "pledge",
@@ -409,7 +410,9 @@ def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
     amount = _edge(draw, free, currency)
     others = [c for c in model.created["project"] if source is None or resolve(c, "project") != source.project]
     project = _pick(draw, model, "project", others)
-    donor = _pick(draw, model, "organization")
+    holder = model.projects[source.project].implementer if source is not None else None
+    holders = [c for c in model.created["organization"] if resolve(c, "organization") == holder]
+    donor = _pick(draw, model, "organization", holders)
     return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, funded_from=source_cid)
 
 
