@@ -418,6 +418,16 @@ def _items(value: Any) -> tuple[tuple[str, Decimal, str], ...]:
     return tuple(items)
 
 
+_CLEARABLE = frozenset({"credit_code", "charity_since", "public_fundraising_from", "public_fundraising_until"})
+"""Profile fields an update may clear: the optional ones that have no default."""
+
+
+def _names(value: Any, options: frozenset[str]) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v in options for v in value):
+        _fail(f"{value!r} is not a list of {sorted(options)}")
+    return tuple(sorted(set(value)))
+
+
 def _campaigns(value: Any) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         _fail(f"{value!r} is not a list of campaigns")
@@ -496,7 +506,8 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
         "public_fundraising_until": (False, _date),
     },
     "update_organization": {"organization_id": (True, _reference)}
-    | {name: (False, check) for name, check in _PROFILE.items()},
+    | {name: (False, check) for name, check in _PROFILE.items()}
+    | {"clear": (False, lambda v: _names(v, _CLEARABLE))},
     "deregister_organization": {"organization_id": (True, _reference), "reason": (True, _REASON)},
     "register_project": {
         "title": (True, _NAME),
@@ -558,6 +569,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "make_pledge": {"items": (), "stage": "signed", "anonymous": False},
     "disburse": {"items": (), "method": "bank_transfer"},
     "register_organization": {"charity": False, "public_fundraising": False},
+    "update_organization": {"clear": ()},
 }
 
 _CREATES = {
@@ -613,6 +625,8 @@ def _check_consistency(name: str, checked: dict[str, Any]) -> None:
     """Rules between fields of one command (checked when the command is built)."""
     if name == "register_organization":
         _check_profile(checked)
+    elif name == "update_organization" and any(checked.get(field) is not None for field in checked["clear"]):
+        _fail("a field is both given and cleared")
     elif name == "register_project":
         if checked["planned_end"] < checked["planned_start"]:
             _fail("planned_end before planned_start")
@@ -776,6 +790,7 @@ class LedgerModel:
     def _update_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         organization = self._organization(fields["organization_id"])
         merged = organization.profile | {k: fields[k] for k in _PROFILE if fields.get(k) is not None}
+        merged = {k: v for k, v in merged.items() if k not in fields["clear"]}
         try:
             _check_profile(merged)
         except _Invalid as invalid:

@@ -504,11 +504,16 @@ _PROFILE_CHANGES: list[Record] = [
     {"name": "更名后的组织"},
     {"charity": False},
     {"charity": True, "public_fundraising": True},
+    {"credit_code": "91110000600037341L"},
+    {"clear": ["credit_code"]},
+    {"clear": ["public_fundraising_from", "charity_since"]},
+    {"clear": ["credit_code"], "credit_code": "91110000600037341L"},  # both: refused as input
 ]
 
 
 def _organization_life(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
-    """A profile update (level, kind, home, name, charity status) or, one time in four, deregistration."""
+    """A profile update (level, kind, home, name, charity status, credit code, a field cleared) or, one
+    time in four, deregistration."""
     ref = _pick(draw, model, "organization")
     if _chance(draw, 4):
         return _envelope("deregister_organization", cid, day) | {"organization_id": ref, "reason": "注销"}

@@ -1,0 +1,85 @@
+"""Organizations: clearing a profile field with ``update_organization``, and one credit code per organization."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+from tests.ledger_fixtures import refused
+
+import aidledger
+from aidledger import AidLedger, errors
+from aidledger.application.commands import UpdateOrganization
+from aidledger.canonical import canonical_bytes
+from aidledger.interchange import import_file
+from aidledger.interchange.history import history_records
+from aidledger.projections import fold_of
+
+CODE = "91110000600037341L"
+"""A unified social credit code with a valid check digit."""
+
+
+def coded_organization(ledger: AidLedger) -> aidledger.Receipt:
+    """A charity with a credit code and a charity date."""
+    return ledger.register_organization(
+        command_id="org-coded", name="有代码的基金会（虚构）", kind="foundation", level="provincial",
+        home_region="130000", credit_code=CODE, charity=True, charity_since="2017-01-01", effective_on="2018-01-02",
+    )  # fmt: skip
+
+
+def test_update_organization_clears_the_fields_named_in_clear_and_keeps_the_others(ledger: AidLedger) -> None:
+    """``clear=["credit_code"]`` sets the code to none in the aggregate and in the projections' record."""
+    organization_id = coded_organization(ledger).aggregate_id
+    ledger.update_organization(organization_id=organization_id, clear=["credit_code"], effective_on="2018-03-01")
+    profile = ledger.organization(organization_id).profile
+    assert profile.credit_code is None
+    assert profile.charity_since == date(2017, 1, 1) and profile.name == "有代码的基金会（虚构）"
+    folded = fold_of(ledger).organizations[str(organization_id)].history[-1].profile
+    assert folded.credit_code is None and folded.charity_since == date(2017, 1, 1)
+
+
+def test_clearing_a_field_that_is_also_given_or_cannot_be_cleared_is_invalid_input(ledger: AidLedger) -> None:
+    """A field given a value and cleared, or a required field named in ``clear``, is refused naming it."""
+    organization_id = coded_organization(ledger).aggregate_id
+    with refused(ledger, errors.InvalidInput, "credit_code", "both given a value and cleared"):
+        ledger.update_organization(
+            organization_id=organization_id, credit_code=CODE, clear=["credit_code"], effective_on="2018-03-01"
+        )
+    with refused(ledger, errors.InvalidInput, "clear", "name", "charity_since"):
+        ledger.update_organization(organization_id=organization_id, clear=["name"], effective_on="2018-03-01")
+    assert ledger.organization(organization_id).profile.credit_code == CODE
+
+
+def test_an_update_without_clear_keeps_the_digest_it_had_before_clear_existed() -> None:
+    """Stored update_organization commands repeat as before: an empty ``clear`` is not in the digest."""
+    organization_id = aidledger.derive_id("organization", "org-1")
+    command = UpdateOrganization.model_validate(
+        {"organization_id": organization_id, "level": "national", "effective_on": "2018-03-01"}
+    )
+    payload = command.model_dump(exclude={"command_id", "recorded_by", "clear"})
+    expected = hashlib.sha256(canonical_bytes({"command": "update_organization", "payload": payload})).hexdigest()
+    assert command.digest() == expected
+    assert command.model_copy(update={"clear": ("credit_code",)}).digest() != expected
+
+
+def test_a_cleared_field_survives_the_history_export_and_the_csv_import(ledger: AidLedger, tmp_path: Path) -> None:
+    """The history record of the update says ``clear``; a CSV ``clear`` column clears as the API does."""
+    organization_id = coded_organization(ledger).aggregate_id
+    ledger.update_organization(
+        organization_id=organization_id, clear=["credit_code", "charity_since"], effective_on="2018-03-01"
+    )
+    update = list(history_records(ledger))[-1]
+    assert update["command"] == "update_organization"
+    assert update["clear"] == ["charity_since", "credit_code"]
+
+    sheet = tmp_path / "clear.csv"
+    sheet.write_text(
+        "command,command_id,effective_on,recorded_by,name,kind,level,home_region,credit_code,organization_id,clear\n"
+        f"register_organization,org-1,2018-01-02,clerk,示例协会（虚构）,social_group,provincial,130000,{CODE},,\n"
+        "update_organization,upd-1,2018-03-01,clerk,,,,,,org-1,credit_code\n",
+        encoding="utf-8",
+    )
+    with aidledger.open(":memory:") as other:
+        import_file(other, str(sheet))
+        assert other.organization(aidledger.derive_id("organization", "org-1")).profile.credit_code is None
