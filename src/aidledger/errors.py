@@ -17,6 +17,7 @@ __all__ = [
     "DisbursementAlreadyConfirmed",
     "DisbursementAlreadyReversed",
     "DisbursementHasReturns",
+    "DuplicateCreditCode",
     "EffectiveDateOutOfOrder",
     "IdempotencyConflict",
     "IntegrityFailure",
@@ -120,6 +121,10 @@ class DisbursementHasReturns(RuleViolation):
 
 class ReturnExceedsDisbursement(RuleViolation):
     """More would be returned than the disbursement handed over."""
+
+
+class DuplicateCreditCode(RuleViolation):
+    """A unified social credit code identifies one organization: it is never given to a second one."""
 
 
 class NotAPooledFund(RuleViolation):

@@ -1,4 +1,4 @@
-"""Hostile input for the pledge, regrant and organization rules (issue 11, items 19 and 20).
+"""Hostile input for the regrant and organization rules (issue 11, items 19 and 20).
 
 Each entry of :data:`TABLE` imports one file of ``tests/hostile/rules/`` into an empty ledger with
 the real command line, in-process, and checks the exit code, that the error is one line holding
@@ -45,6 +45,16 @@ TABLE: list[Entry] = [
      ("line 2", "column clear", "credit_code is both given a value and cleared", "accepted"), 0),
     ("clear-the-name.csv", (), EXIT_INVALID,
      ("line 3", "column clear", "'credit_code;name'", "'credit_code'", "'public_fundraising_until'"), 0),
+    # -- item 20: one unified social credit code per organization, for life --------------------------
+    ("one-credit-code-two-organizations.csv", (), EXIT_INVALID,
+     ("line 3", "DuplicateCreditCode", "91110000600037341L", str(aidledger.derive_id("organization", "org-a")),
+      "甲协会（虚构）", "accepted", "nothing was stored"), 0),
+    ("one-credit-code-two-organizations.csv", ("--no-rehearsal",), EXIT_RULE,
+     ("error: DuplicateCreditCode: line 3", "91110000600037341L", "1 earlier rows of the file were stored"), 1),
+    ("credit-code-of-a-deregistered-organization.jsonl", (), EXIT_INVALID,
+     ("line 4", "DuplicateCreditCode", "deregistered on 2018-06-01", "never given to another"), 0),
+    ("credit-code-of-a-deregistered-organization.jsonl", ("--no-rehearsal",), EXIT_RULE,
+     ("error: DuplicateCreditCode: line 4", "deregistered on 2018-06-01", "3 earlier rows"), 3),
 ]  # fmt: skip
 
 IDS = [name + "".join(options) for name, options, _, _, _ in TABLE]

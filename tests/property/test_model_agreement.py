@@ -69,6 +69,7 @@ REFUSALS = (
     errors.NotAPooledFund,
     errors.RegrantExceedsPool,
     errors.RegrantDonorMismatch,
+    errors.DuplicateCreditCode,
     errors.InvalidTransition,
 )
 """Every rule a command can break (ConcurrencyConflict needs two writers; it is tested elsewhere)."""

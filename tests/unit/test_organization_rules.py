@@ -6,7 +6,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-from tests.ledger_fixtures import refused
+from tests.ledger_fixtures import refused, register_organization
 
 import aidledger
 from aidledger import AidLedger, errors
@@ -83,3 +83,47 @@ def test_a_cleared_field_survives_the_history_export_and_the_csv_import(ledger: 
     with aidledger.open(":memory:") as other:
         import_file(other, str(sheet))
         assert other.organization(aidledger.derive_id("organization", "org-1")).profile.credit_code is None
+
+
+# -- one unified social credit code per organization ------------------------------------------------
+
+
+def test_registering_a_second_organization_with_a_credit_code_in_use_is_refused(ledger: AidLedger) -> None:
+    """The code identifies one organization for life: a second registration names the holder and stores nothing."""
+    holder = coded_organization(ledger).aggregate_id
+    with refused(ledger, errors.DuplicateCreditCode, CODE, holder, "有代码的基金会（虚构）", "credit_code"):
+        register_organization(ledger, name="另一个组织", credit_code=CODE.lower())
+    register_organization(ledger, name="另一个组织", credit_code="91350100M000100Y43")  # another code: accepted
+
+
+def test_a_deregistered_organization_keeps_its_credit_code(ledger: AidLedger) -> None:
+    """A code is never given to a second organization, even after the first was deregistered."""
+    holder = coded_organization(ledger).aggregate_id
+    ledger.deregister_organization(organization_id=holder, reason="注销", effective_on="2018-06-01")
+    with refused(ledger, errors.DuplicateCreditCode, CODE, holder, "deregistered on 2018-06-01"):
+        register_organization(ledger, name="新组织", credit_code=CODE)
+
+
+def test_updating_to_a_credit_code_in_use_is_refused_and_a_cleared_code_is_free_again(ledger: AidLedger) -> None:
+    """An update may not take another organization's code; once that one clears it, the code may move."""
+    holder = coded_organization(ledger).aggregate_id
+    other = register_organization(ledger, name="另一个组织")
+    with refused(ledger, errors.DuplicateCreditCode, CODE, holder):
+        ledger.update_organization(organization_id=other, credit_code=CODE, effective_on="2018-03-01")
+    ledger.update_organization(organization_id=holder, level="national", effective_on="2018-03-01")  # keeps its own
+    ledger.update_organization(organization_id=holder, clear=["credit_code"], effective_on="2018-03-02")
+    ledger.update_organization(organization_id=other, credit_code=CODE, effective_on="2018-03-03")
+    assert ledger.organization(other).profile.credit_code == CODE
+
+
+def test_an_import_with_two_rows_of_one_credit_code_is_refused_whole(ledger: AidLedger, tmp_path: Path) -> None:
+    """The import decides rows in memory: the second row with the code is a problem and nothing is stored."""
+    sheet = tmp_path / "twins.csv"
+    sheet.write_text(
+        "command,command_id,effective_on,recorded_by,name,kind,level,home_region,credit_code\n"
+        f"register_organization,org-a,2018-01-02,clerk,甲协会（虚构）,social_group,provincial,130000,{CODE}\n"
+        f"register_organization,org-b,2018-01-02,clerk,乙协会（虚构）,social_group,provincial,130000,{CODE}\n",
+        encoding="utf-8",
+    )
+    with refused(ledger, errors.InvalidInput, "line 3", "DuplicateCreditCode", CODE):
+        import_file(ledger, str(sheet))

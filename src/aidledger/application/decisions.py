@@ -41,7 +41,7 @@ from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization, OrganizationProfile
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project, ProjectStatus
-from aidledger.errors import NotAPooledFund, ProjectClosed, RegrantDonorMismatch
+from aidledger.errors import DuplicateCreditCode, NotAPooledFund, ProjectClosed, RegrantDonorMismatch
 
 __all__ = ["DECISIONS", "Decision", "Session"]
 
@@ -57,25 +57,46 @@ class Session(Protocol):
     def load(self, aggregate_class: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         """The aggregate, or :class:`~aidledger.errors.NotFound`."""
 
+    def credit_code_holder(self, code: str, other_than: UUID) -> Organization | None:
+        """The organization other than ``other_than`` whose profile holds credit code ``code``."""
+
 
 # -- organizations ------------------------------------------------------------------------------
 
 
-def register_organization(cmd: RegisterOrganization, _: Session) -> Decision:
-    """A new organization, its id derived from the command id."""
+def register_organization(cmd: RegisterOrganization, session: Session) -> Decision:
+    """A new organization, its id derived from the command id, with a credit code no other holds."""
     organization_id = derive_id("organization", str(cmd.command_id))
+    _check_credit_code_free(session, cmd.profile().credit_code, organization_id)
     return organization_id, [Organization.register(organization_id, cmd.profile(), cmd.envelope())]
 
 
 def update_organization(cmd: UpdateOrganization, session: Session) -> Decision:
-    """Some of the profile changes; the whole new profile is checked."""
+    """Some of the profile changes; the whole new profile is checked, and a new credit code too."""
     organization = session.load(Organization, cmd.organization_id, "organization")
     try:
         profile = OrganizationProfile.model_validate(organization.profile.model_dump() | cmd.changes())
     except ValidationError as error:
         raise invalid_input_from(error, "UpdateOrganization") from None
+    organization.check_active()
+    if profile.credit_code != organization.profile.credit_code:
+        _check_credit_code_free(session, profile.credit_code, organization.id)
     organization.update(profile, cmd.envelope())
     return organization.id, [organization]
+
+
+def _check_credit_code_free(session: Session, code: str | None, organization_id: UUID) -> None:
+    """Raise when another organization, deregistered or not, holds the credit code ``code``."""
+    holder = session.credit_code_holder(code, organization_id) if code is not None else None
+    if holder is not None:
+        gone = f", deregistered on {holder.deregistered_on}" if holder.deregistered_on is not None else ""
+        msg = (
+            f"credit_code: {code} is the unified social credit code of organization {holder.id} "
+            f"({holder.profile.name}{gone}); a code identifies one organization for life and is never given to "
+            "another; accepted: another code, or none (if the code was recorded for the wrong organization, "
+            "clear it there first)"
+        )
+        raise DuplicateCreditCode(msg)
 
 
 def deregister_organization(cmd: DeregisterOrganization, session: Session) -> Decision:

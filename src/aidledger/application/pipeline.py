@@ -29,7 +29,9 @@ from aidledger.application.commands import COMMAND_TIME, Command
 from aidledger.application.decisions import DECISIONS
 from aidledger.application.ports import CommandRecord
 from aidledger.application.views import Receipt
+from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import LedgerAggregate
+from aidledger.domain.organization import Organization
 from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
 
 __all__ = ["Decided", "DecisionSession", "Outcome", "Repeated"]
@@ -75,11 +77,15 @@ class DecisionSession:
         select_commands: Callable[[Sequence[str]], dict[str, CommandRecord]],
         mapper: Mapper[Any],
         *,
+        organizations_containing: Callable[[bytes], Sequence[str]] = lambda _: (),
         allow_disbursing_intended: bool = False,
     ) -> None:
         self._load_stored = load
         self._select_commands = select_commands
+        self._organizations_containing = organizations_containing
         self._mapper = mapper
+        self._credit_codes: dict[str, set[UUID]] = {}
+        """Credit code -> organizations that may hold it: found in the store, or given it in this session."""
         self.allow_disbursing_intended = allow_disbursing_intended
         self._aggregates: dict[UUID, LedgerAggregate] = {}
         self._touched: dict[UUID, LedgerAggregate] = {}
@@ -140,6 +146,8 @@ class DecisionSession:
         events: list[StoredEvent] = []
         for aggregate in aggregates:
             self._aggregates[aggregate.id] = aggregate
+            if isinstance(aggregate, Organization) and aggregate.profile.credit_code is not None:
+                self._candidates(aggregate.profile.credit_code).add(aggregate.id)
             events.extend(self._mapper.to_stored_event(event) for event in aggregate.collect_events())
         self._decided[command.command_id] = (command.command_name, digest)
         return Decided(command, digest, aggregate_id, tuple(events))
@@ -201,6 +209,22 @@ class DecisionSession:
             raise NotFound(msg)
         self._touched[aggregate_id] = aggregate
         return aggregate
+
+    def credit_code_holder(self, code: str, other_than: UUID) -> Organization | None:
+        """The organization other than ``other_than`` whose profile holds credit code ``code`` (as the
+        session has it: stored, plus what earlier commands changed), or ``None``."""
+        for organization_id in sorted(self._candidates(code) - {other_than}):
+            organization = self.load(Organization, organization_id, "organization")
+            if organization.profile.credit_code == code:
+                return organization
+        return None
+
+    def _candidates(self, code: str) -> set[UUID]:
+        if code not in self._credit_codes:
+            # The events hold the profile as canonical JSON: the code appears as "credit_code":"…".
+            needle = canonical_bytes({"credit_code": code})[1:-1]
+            self._credit_codes[code] = {UUID(found) for found in self._organizations_containing(needle)}
+        return self._credit_codes[code]
 
     def forget(self, aggregate_ids: Sequence[UUID] | None = None) -> None:
         """Drop aggregates (all when ``None``) so they are read again from the store, e.g. after

@@ -212,6 +212,10 @@ class Store(LogReader, Protocol):
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""
 
+    def organizations_containing(self, needle: bytes) -> list[str]:
+        """The ids of the organizations one of whose stored events holds ``needle`` in its state
+        (a superset of those whose profile holds it now: the caller checks each)."""
+
     def read_aggregate_rows(self, originator_id: str) -> Iterator[StoredRow]:
         """The stored rows of one aggregate, in log order."""
 

@@ -782,6 +782,7 @@ class LedgerModel:
     def _register_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         organization_id = derive_id("organization", command_id)
         profile = {k: fields[k] for k in _PROFILE if fields.get(k) is not None}
+        self._code_unused(profile.get("credit_code"), organization_id)
         profile.setdefault("charity", False)
         profile.setdefault("public_fundraising", False)
         self.organizations[organization_id] = ModelOrganization(organization_id, profile)
@@ -797,8 +798,16 @@ class LedgerModel:
             raise Refused(errors.InvalidInput, str(invalid)) from None
         if organization.deregistered:
             raise Refused(errors.OrganizationDeregistered, f"organization {organization.id} is deregistered")
+        if merged.get("credit_code") != organization.profile.get("credit_code"):
+            self._code_unused(merged.get("credit_code"), organization.id)
         organization.profile = merged
         return organization.id
+
+    def _code_unused(self, code: str | None, organization_id: UUID) -> None:
+        """A credit code belongs to one organization for life: no other may hold it, deregistered or not."""
+        others = [o.id for o in self.organizations.values() if o.id != organization_id]
+        if code is not None and any(self.organizations[o].profile.get("credit_code") == code for o in others):
+            raise Refused(errors.DuplicateCreditCode, f"credit code {code} is another organization's")
 
     def _deregister_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         organization = self._organization(fields["organization_id"])
