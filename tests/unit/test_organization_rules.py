@@ -6,11 +6,13 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
+from stdnum.cn import uscc
 from tests.ledger_fixtures import refused, register_organization
 
 import aidledger
 from aidledger import AidLedger, errors
 from aidledger.application.commands import UpdateOrganization
+from aidledger.application.pipeline import CODES_LOOKED_UP_ONE_BY_ONE
 from aidledger.canonical import canonical_bytes
 from aidledger.interchange import import_file
 from aidledger.interchange.history import history_records
@@ -127,3 +129,33 @@ def test_an_import_with_two_rows_of_one_credit_code_is_refused_whole(ledger: Aid
     )
     with refused(ledger, errors.InvalidInput, "line 3", "DuplicateCreditCode", CODE):
         import_file(ledger, str(sheet))
+
+
+def codes(count: int, start: int = 0) -> list[str]:
+    """``count`` valid unified social credit codes."""
+    bodies = [f"91110000600{number:06d}" for number in range(start, start + count)]
+    return [body + uscc.calc_check_digit(body) for body in bodies]
+
+
+def test_an_import_of_many_organizations_finds_a_code_held_in_the_ledger_after_reading_every_profile(
+    ledger: AidLedger, tmp_path: Path
+) -> None:
+    """Past the first codes looked up one by one, the session reads every stored profile once, and
+    still finds the holder of a code, and still accepts the codes nobody holds."""
+    stored = codes(20)
+    for number, code in enumerate(stored):
+        register_organization(ledger, command_id=f"org-{number}", name=f"组织{number}", credit_code=code)
+    new = codes(CODES_LOOKED_UP_ONE_BY_ONE + 4, start=100)
+    lines = ["command,command_id,effective_on,recorded_by,name,kind,level,home_region,credit_code"]
+    lines += [
+        f"register_organization,new-{n},2018-02-01,clerk,新组织{n},other,county,130722,{c}" for n, c in enumerate(new)
+    ]
+    sheet = tmp_path / "many.csv"
+    sheet.write_text(
+        "\n".join([*lines, f"register_organization,late,2018-02-01,clerk,晚到,other,county,130722,{stored[7]}"]) + "\n",
+        encoding="utf-8",
+    )
+    with refused(ledger, errors.InvalidInput, f"line {len(lines) + 1}", "DuplicateCreditCode", "组织7"):
+        import_file(ledger, str(sheet))
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(ledger, str(sheet)).stored == len(new)

@@ -212,9 +212,9 @@ class Store(LogReader, Protocol):
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""
 
-    def organizations_containing(self, needle: bytes) -> list[str]:
-        """The ids of the organizations one of whose stored events holds ``needle`` in its state
-        (a superset of those whose profile holds it now: the caller checks each)."""
+    def organization_rows(self, needle: bytes | None = None) -> list[StoredRow]:
+        """The stored events that hold an organization's profile (``Registered``, ``Updated``), in log
+        order; with ``needle``, only those whose state holds those bytes."""
 
     def read_aggregate_rows(self, originator_id: str) -> Iterator[StoredRow]:
         """The stored rows of one aggregate, in log order."""

@@ -250,17 +250,18 @@ class PostgresStore:
             records = [command_record(tuple(row.values())) for row in cursor.fetchall()]
         return {record.command_id: record for record in records}
 
-    def organizations_containing(self, needle: bytes) -> list[str]:
-        """The ids of the organizations one of whose stored events holds ``needle`` in its state."""
+    def organization_rows(self, needle: bytes | None = None) -> list[StoredRow]:
+        """The stored events that hold an organization's profile, in log order (with ``needle``: those
+        whose state holds it)."""
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(
                 self._statement(
-                    "SELECT DISTINCT originator_id FROM {events} "
-                    f"WHERE {ORGANIZATION_EVENTS} AND position(%s::bytea in state) > 0"
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+                    f"WHERE {ORGANIZATION_EVENTS} AND position(%s::bytea in state) > 0 ORDER BY notification_id"
                 ),
-                (needle,),
+                (needle or b"",),
             )
-            return sorted(canonical_id(row["originator_id"]) for row in cursor.fetchall())
+            return [_row(row) for row in cursor.fetchall()]
 
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""

@@ -56,8 +56,9 @@ ORGANIZATION_EVENTS = (
 read only these (the query repeats the index's condition word for word, so SQLite uses it)."""
 ORGANIZATION_INDEX = "aidledger_organization_events"
 CREATE_INDEX = f"CREATE INDEX IF NOT EXISTS {ORGANIZATION_INDEX} ON {EVENTS} (topic) WHERE {ORGANIZATION_EVENTS}"
-SELECT_ORGANIZATIONS_CONTAINING = (
-    f"SELECT DISTINCT originator_id FROM {EVENTS} WHERE {ORGANIZATION_EVENTS} AND instr(state, ?) > 0"
+SELECT_ORGANIZATION_ROWS = (
+    f"SELECT rowid, originator_id, originator_version, topic, state FROM {EVENTS} "
+    f"WHERE {ORGANIZATION_EVENTS} AND instr(state, ?) > 0 ORDER BY rowid"
 )
 INSERT_EVENT = f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
 INSERT_COMMAND = f"INSERT INTO {COMMANDS} VALUES (?,?,?,?,?)"
@@ -255,11 +256,12 @@ class SQLiteStore:
             cursor.execute(f"SELECT max(rowid) FROM {EVENTS}")
             return int(cursor.fetchone()[0] or 0)
 
-    def organizations_containing(self, needle: bytes) -> list[str]:
-        """The ids of the organizations one of whose stored events holds ``needle`` in its state."""
+    def organization_rows(self, needle: bytes | None = None) -> list[StoredRow]:
+        """The stored events that hold an organization's profile, in log order (with ``needle``: those
+        whose state holds it)."""
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(SELECT_ORGANIZATIONS_CONTAINING, (needle,))
-            return sorted(canonical_id(row[0]) for row in cursor.fetchall())
+            cursor.execute(SELECT_ORGANIZATION_ROWS, (needle or b"",))
+            return _rows(cursor.fetchall())
 
     def read_rows(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRow]:
         """The stored rows from ``start`` to ``stop`` in log order, read in short batches.
