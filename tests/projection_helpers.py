@@ -481,8 +481,11 @@ def record_pooled_history(ledger: AidLedger) -> PooledHistory:
     direct_pledge = make_pledge(ledger, chamber, school, "4000.00")
     disburse(ledger, pool_pledge, "6000.00")
     disburse(ledger, direct_pledge, "1000.00")
-    regrant_to_school = make_pledge(ledger, foundation, school, "3000.00", funded_from=pool_pledge)
-    regrant_to_clinic = make_pledge(ledger, foundation, clinic, "2500.00", funded_from=pool_pledge, stage="intended")
+    after = "2018-04-10"  # regrants draw on money from the day it reached the pool
+    regrant_to_school = make_pledge(ledger, foundation, school, "3000.00", funded_from=pool_pledge, effective_on=after)
+    regrant_to_clinic = make_pledge(
+        ledger, foundation, clinic, "2500.00", funded_from=pool_pledge, stage="intended", effective_on=after
+    )
     disburse(ledger, regrant_to_school, "1200.00")
     return PooledHistory(
         foundation=foundation,

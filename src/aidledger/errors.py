@@ -17,6 +17,7 @@ __all__ = [
     "DisbursementAlreadyConfirmed",
     "DisbursementAlreadyReversed",
     "DisbursementHasReturns",
+    "DuplicateCreditCode",
     "EffectiveDateOutOfOrder",
     "IdempotencyConflict",
     "IntegrityFailure",
@@ -33,6 +34,7 @@ __all__ = [
     "PledgeWithdrawn",
     "PooledFundTakesDonations",
     "ProjectClosed",
+    "RegrantDonorMismatch",
     "RegrantExceedsPool",
     "ReturnExceedsDisbursement",
     "RuleViolation",
@@ -122,6 +124,10 @@ class ReturnExceedsDisbursement(RuleViolation):
     """More would be returned than the disbursement handed over."""
 
 
+class DuplicateCreditCode(RuleViolation):
+    """A unified social credit code identifies one organization: it is never given to a second one."""
+
+
 class NotAPooledFund(RuleViolation):
     """Only a pledge into a pooled fund can fund a regrant."""
 
@@ -132,6 +138,10 @@ class PooledFundTakesDonations(RuleViolation):
 
 class RegrantExceedsPool(RuleViolation):
     """Regrants from a pledge may not exceed the money actually disbursed into the pool."""
+
+
+class RegrantDonorMismatch(RuleViolation):
+    """A regrant is made by the organization that holds the pooled fund it draws on."""
 
 
 class AlreadyExists(RuleViolation):

@@ -106,7 +106,7 @@ def record_varied_history(ledger: AidLedger) -> History:
         items=({"description": "冬衣", "quantity": "213", "unit": "件"},),
     )
     disburse(ledger, pool_pledge, "2000.00")
-    regrant = make_pledge(ledger, donor, school, "800.00", funded_from=pool_pledge)
+    regrant = make_pledge(ledger, donor, school, "800.00", funded_from=pool_pledge, effective_on="2018-04-10")
     disburse(ledger, regrant, "800.00")
     ledger.complete_project(project_id=school, effective_on="2018-12-31")
     ledger.deregister_organization(organization_id=channel, reason="合并", effective_on="2018-12-31")

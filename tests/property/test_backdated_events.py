@@ -16,7 +16,6 @@ from contextlib import closing
 from datetime import date
 from typing import Any
 
-import pytest
 from hypothesis import example, given, settings
 from tests.property.budget import examples
 
@@ -150,21 +149,79 @@ def test_a_disbursement_dated_before_the_signing_keeps_as_of_bounds() -> None:
     check_refused_last(history, ["2018-02-15"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (open): a regrant (make_pledge with funded_from) is checked against the pool pledge's net "
-    "disbursed today, not as of its own date: a regrant dated before the money reached the pool shows, as "
-    "of dates in between, a pool passing on money it did not yet hold",
-)
-def test_a_regrant_dated_before_the_pool_received_the_money_keeps_as_of_bounds() -> None:
-    """Pool pledge paid on 03-01, 500 regranted from it dated 02-01: as of 02-15 the pool covers its regrants."""
+def check_regrant_refused_last(history: list[Record], days: list[str], *words: str) -> None:
+    """The last command is refused (RegrantExceedsPool) naming ``words``; pools cover regrants at each date."""
+    with closing(aidledger.open(":memory:")) as ledger:
+        model = invariants.run_history(ledger, history[:-1])
+        assert len(model.accepted) == len(history) - 1, "every command but the last is accepted"
+        outcome = model.run(history[-1])
+        assert outcome.error is errors.RegrantExceedsPool, outcome
+        error = invariants.check_outcome(ledger, history[-1], outcome)
+        assert all(word in str(error) for word in words), str(error)
+        for day in days:
+            invariants.check_pledge_bounds(ledger, date.fromisoformat(day))
+            invariants.check_pools_cover_regrants(ledger, date.fromisoformat(day))
+
+
+POOL = [
+    *SETUP,
+    command("make_pledge", "pp", "2018-01-01", donor_id="org", project_id="pool", amount="1000.00"),
+    command("disburse", "d", "2018-03-01", pledge_id="pp", amount="1000.00"),
+]
+
+
+def regrant(day: str, amount: str = "500.00", command_id: str = "rg") -> Record:
+    """A regrant from the pool pledge ``pp`` to ``prj``."""
+    return command("make_pledge", command_id, day, donor_id="org", project_id="prj", amount=amount, funded_from="pp")
+
+
+def test_a_regrant_dated_before_the_pool_received_the_money_is_refused_and_stores_nothing() -> None:
+    """Pool pledge paid on 03-01, 500 regranted from it dated 02-01: refused (as of 02-15 the pool held nothing)."""
+    check_regrant_refused_last([*POOL, regrant("2018-02-01")], ["2018-02-15"], "2018-02-01", "0.00", "2018-03-01")
+
+
+def test_a_regrant_dated_the_day_the_money_reached_the_pool_is_accepted() -> None:
+    """The edge: a regrant dated on the value date of the disbursement into the pool draws on it."""
+    check_every_date([*POOL, regrant("2018-03-01", "1000.00")], ["2018-02-28", "2018-03-01", "2018-04-01"])
+
+
+def test_a_regrant_dated_between_two_payments_into_the_pool_may_draw_only_the_first() -> None:
+    """600 arrived on 02-15 and 400 on 03-01: a regrant dated 02-20 may draw 600.00, not 600.01."""
     history = [
         *SETUP,
         command("make_pledge", "pp", "2018-01-01", donor_id="org", project_id="pool", amount="1000.00"),
-        command("disburse", "d", "2018-03-01", pledge_id="pp", amount="1000.00"),
-        command("make_pledge", "rg", "2018-02-01", donor_id="org", project_id="prj", amount="500.00", funded_from="pp"),
+        command("disburse", "d1", "2018-02-15", pledge_id="pp", amount="600.00"),
+        command("disburse", "d2", "2018-03-01", pledge_id="pp", amount="400.00"),
     ]
-    check_every_date(history, ["2018-02-15"])
+    check_regrant_refused_last([*history, regrant("2018-02-20", "600.01")], ["2018-02-25"], "at most 600.00")
+    check_every_date([*history, regrant("2018-02-20", "600.00")], ["2018-02-25", "2018-03-05"])
+
+
+def test_a_regrant_raised_with_a_date_before_the_money_that_covers_it_is_refused() -> None:
+    """500 regranted on 03-05; raised to 1500 dated 03-10 while the second 1000 arrives only on 04-01."""
+    history = [
+        *POOL,
+        command("disburse", "d2", "2018-04-01", pledge_id="pp", amount="1000.00"),
+        regrant("2018-03-05"),
+        command("amend_pledge", "a", "2018-03-10", pledge_id="rg", amount="1500.00", reason="追加"),
+    ]
+    history[3] = command("make_pledge", "pp", "2018-01-01", donor_id="org", project_id="pool", amount="2000.00")
+    check_regrant_refused_last(history, ["2018-03-15"], "2018-03-10")
+
+
+def test_reversing_pool_money_a_regrant_relied_on_at_its_date_is_refused() -> None:
+    """1000 in on 03-01, regranted on 04-01, 1000 more in on 06-01: reversing the first leaves 04-01 uncovered."""
+    history = [
+        *SETUP,
+        command("make_pledge", "pp", "2018-01-01", donor_id="org", project_id="pool", amount="2000.00"),
+        command("disburse", "d", "2018-03-01", pledge_id="pp", amount="1000.00"),
+        regrant("2018-04-01", "1000.00"),
+        command("disburse", "d2", "2018-06-01", pledge_id="pp", amount="1000.00"),
+    ]
+    reverse = command("reverse_disbursement", "r", "2018-07-01", disbursement_id="d", reason="录入错误")
+    give_back = command("return_disbursement", "b", "2018-04-02", disbursement_id="d", amount="0.01", reason="退回")
+    check_regrant_refused_last([*history, reverse], ["2018-04-15"], "2018-04-01")
+    check_regrant_refused_last([*history, give_back], ["2018-04-15"], "2018-04-02")
 
 
 WITHDRAWN_BEFORE_RETURN = [
@@ -186,5 +243,4 @@ def test_as_of_date_totals_keep_the_pledge_bounds_on_random_histories(history: l
         for day in sorted(set(model.dates)):
             invariants.check_agrees_with_model(ledger, model, effective_on=day)
             invariants.check_pledge_bounds(ledger, day)
-            # Pools covering regrants at every date is not checked here: a regrant dated before
-            # the pool's money is an open bug (the xfail scenario above).
+            invariants.check_pools_cover_regrants(ledger, day)

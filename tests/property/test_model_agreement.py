@@ -68,6 +68,8 @@ REFUSALS = (
     errors.ReturnExceedsDisbursement,
     errors.NotAPooledFund,
     errors.RegrantExceedsPool,
+    errors.RegrantDonorMismatch,
+    errors.DuplicateCreditCode,
     errors.InvalidTransition,
 )
 """Every rule a command can break (ConcurrencyConflict needs two writers; it is tested elsewhere)."""

@@ -370,7 +370,10 @@ def test_regranting_more_than_the_pool_holds_is_refused(ledger: AidLedger) -> No
     """Only money actually disbursed into the pool can be passed on; the message names both sums."""
     pool = set_up_pool(ledger, "1000.00", "600.00")
     with refused(ledger, errors.RegrantExceedsPool, "600.01", "600.00", pool.pool_pledge_id):
-        make_pledge(ledger, pool.organization_id, pool.leaf_project_id, "600.01", funded_from=pool.pool_pledge_id)
+        make_pledge(
+            ledger, pool.organization_id, pool.leaf_project_id, "600.01", funded_from=pool.pool_pledge_id,
+            effective_on="2018-04-10",
+        )  # fmt: skip
     assert ledger.pledge(pool.pool_pledge_id).regranted == Decimal("0.00")
 
 
@@ -378,8 +381,9 @@ def test_regranting_exactly_what_the_pool_holds_is_accepted(ledger: AidLedger) -
     """The edge: the whole pool balance of the pledge is passed on."""
     pool = set_up_pool(ledger, "1000.00", "600.00")
     regrant_id = make_pledge(
-        ledger, pool.organization_id, pool.leaf_project_id, "600.00", funded_from=pool.pool_pledge_id
-    )
+        ledger, pool.organization_id, pool.leaf_project_id, "600.00", funded_from=pool.pool_pledge_id,
+        effective_on="2018-04-10",  # the value date of the money into the pool
+    )  # fmt: skip
     assert ledger.pledge(pool.pool_pledge_id).regranted == Decimal("600.00")
     assert ledger.pledge(regrant_id).funded_from == pool.pool_pledge_id
 

@@ -312,8 +312,11 @@ def test_deregistering_an_organization_twice_is_refused(ledger: AidLedger) -> No
 
 
 def regrant(ledger: AidLedger, pool: Pool, amount: str) -> UUID:
-    """Regrant ``amount`` from the pool pledge to the leaf project."""
-    return make_pledge(ledger, pool.organization_id, pool.leaf_project_id, amount, funded_from=pool.pool_pledge_id)
+    """Regrant ``amount`` from the pool pledge to the leaf project, dated after the money reached the pool."""
+    return make_pledge(
+        ledger, pool.organization_id, pool.leaf_project_id, amount, funded_from=pool.pool_pledge_id,
+        effective_on="2018-04-15",
+    )  # fmt: skip
 
 
 def test_a_regrant_from_a_pledge_to_an_ordinary_project_is_refused(ledger: AidLedger) -> None:
@@ -323,6 +326,19 @@ def test_a_regrant_from_a_pledge_to_an_ordinary_project_is_refused(ledger: AidLe
     other_project_id = register_project(ledger, pledged.organization_id, title="另一个项目")
     with refused(ledger, errors.NotAPooledFund, pledged.pledge_id, "not a pooled fund"):
         make_pledge(ledger, pledged.organization_id, other_project_id, "100.00", funded_from=pledged.pledge_id)
+
+
+def test_a_regrant_by_another_organization_than_the_pool_holder_is_refused(ledger: AidLedger) -> None:
+    """Money in a pooled fund is passed on by the fund's implementing organization, and by no one else."""
+    pool = set_up_pool(ledger, "1000.00", "600.00")
+    other = register_organization(ledger, name="另一个基金会")
+    with refused(ledger, errors.RegrantDonorMismatch, pool.pool_pledge_id, other, pool.organization_id, "donor_id"):
+        make_pledge(
+            ledger, other, pool.leaf_project_id, "100.00", funded_from=pool.pool_pledge_id, effective_on="2018-04-15"
+        )
+    assert ledger.pledge(pool.pool_pledge_id).regranted == Decimal("0.00")
+    regrant(ledger, pool, "100.00")  # the holder: accepted
+    make_pledge(ledger, other, pool.leaf_project_id, "100.00")  # its own money, no funded_from: accepted
 
 
 def test_a_regrant_back_into_its_own_pooled_fund_is_refused(ledger: AidLedger) -> None:
@@ -380,14 +396,24 @@ def test_returning_pool_money_that_was_regranted_is_refused_beyond_the_free_bala
 
 
 def test_withdrawing_a_regrant_frees_the_pool(ledger: AidLedger) -> None:
-    """Once the regrant is withdrawn, the pool money can be reversed or regranted again."""
+    """Once the regrant is withdrawn, the pool money can be given back or regranted again from then on.
+
+    Reversing it stays refused: the regrant stood on that money from 04-15 to 05-01, and a reversal
+    says the money never reached the pool.
+    """
     pool = set_up_pool(ledger, "1000.00", "600.00")
     regrant_id = regrant(ledger, pool, "600.00")
     with refused(ledger, errors.RegrantExceedsPool, pool.pool_pledge_id):
         regrant(ledger, pool, "0.01")
     ledger.withdraw_pledge(pledge_id=regrant_id, reason="county funded elsewhere", effective_on="2018-05-01")
     assert ledger.pledge(pool.pool_pledge_id).regranted == Decimal("0.00")
-    ledger.reverse_disbursement(disbursement_id=pool.pool_disbursement_id, reason="error", effective_on="2018-05-02")
+    with refused(ledger, errors.RegrantExceedsPool, pool.pool_pledge_id, "2018-04-15"):
+        ledger.reverse_disbursement(
+            disbursement_id=pool.pool_disbursement_id, reason="error", effective_on="2018-05-02"
+        )
+    ledger.return_disbursement(
+        disbursement_id=pool.pool_disbursement_id, amount="600.00", reason="unused", effective_on="2018-05-02"
+    )
     assert ledger.pledge(pool.pool_pledge_id).net_disbursed == Decimal("0.00")
 
 

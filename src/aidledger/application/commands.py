@@ -14,10 +14,10 @@ from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import Envelope
@@ -47,6 +47,7 @@ from aidledger.domain.values import (
 from aidledger.errors import InvalidInput
 
 __all__ = [
+    "CLEARABLE",
     "AmendPledge",
     "CancelProject",
     "Command",
@@ -90,6 +91,9 @@ class Command(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     command_name: ClassVar[str] = "command"
+    added_fields: ClassVar[frozenset[str]] = frozenset()
+    """Fields added after commands of this kind were stored: left out of the digest while empty,
+    so a stored command repeated as it was keeps its digest."""
 
     command_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     recorded_by: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -100,7 +104,8 @@ class Command(BaseModel):
         """SHA-256 of the command's name and payload (all but the command id and who recorded it)."""
         # Who recorded it is audit metadata, not the command: another clerk repeating the same
         # command (re-running an import, say) repeats it, and gets the first receipt back.
-        payload = self.model_dump(exclude={"command_id", "recorded_by"})
+        empty = {name for name in self.added_fields if not getattr(self, name)}
+        payload = self.model_dump(exclude={"command_id", "recorded_by", *empty})
         return hashlib.sha256(canonical_bytes({"command": self.command_name, "payload": payload})).hexdigest()
 
     def domain_value(self) -> Any:
@@ -157,10 +162,21 @@ class RegisterOrganization(Command):
         return profile
 
 
+CLEARABLE = ("charity_since", "credit_code", "public_fundraising_from", "public_fundraising_until")
+"""The profile fields ``update_organization`` can clear: the optional ones without a default."""
+
+
+def _clear_list(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields to clear, each once, in a fixed order (so the digest does not depend on it)."""
+    return tuple(sorted(set(names)))
+
+
 class UpdateOrganization(Command):
-    """Change some of an organization's profile; fields left out keep their value."""
+    """Change some of an organization's profile; fields left out keep their value, fields named in
+    ``clear`` lose theirs."""
 
     command_name: ClassVar[str] = "update_organization"
+    added_fields: ClassVar[frozenset[str]] = frozenset({"clear"})
 
     organization_id: UUID
     organization_name: Name | None = Field(default=None, alias="name")
@@ -173,18 +189,33 @@ class UpdateOrganization(Command):
     public_fundraising: bool | None = None
     public_fundraising_from: EffectiveDate | None = None
     public_fundraising_until: EffectiveDate | None = None
+    clear: Annotated[
+        tuple[Literal["charity_since", "credit_code", "public_fundraising_from", "public_fundraising_until"], ...],
+        AfterValidator(_clear_list),
+    ] = ()
+    """Profile fields to clear (set to none): any of :data:`CLEARABLE`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
+    @model_validator(mode="after")
+    def _not_given_and_cleared(self) -> UpdateOrganization:
+        both = [name for name in self.clear if getattr(self, name) is not None]
+        if both:
+            msg = f"clear: {', '.join(both)} is both given a value and cleared; accepted: either a value or clear"
+            raise ValueError(msg)
+        return self
+
     def changes(self) -> dict[str, Any]:
-        """The profile fields this command changes."""
+        """The profile fields this command changes (a cleared field changes to ``None``)."""
         data = self.model_dump(
-            exclude={"command_id", "recorded_by", "effective_on", "source", "organization_id", "organization_name"},
+            exclude={
+                "command_id", "recorded_by", "effective_on", "source", "organization_id", "organization_name", "clear",
+            },
             exclude_none=True,
-        )
+        )  # fmt: skip
         if self.organization_name is not None:
             data["name"] = self.organization_name
-        return data
+        return data | dict.fromkeys(self.clear)
 
 
 class DeregisterOrganization(Command):

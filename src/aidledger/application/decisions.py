@@ -42,7 +42,13 @@ from aidledger.domain.organization import Organization, OrganizationProfile
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project, ProjectStatus
 from aidledger.domain.values import PledgeFlow
-from aidledger.errors import NotAPooledFund, PooledFundTakesDonations, ProjectClosed
+from aidledger.errors import (
+    DuplicateCreditCode,
+    NotAPooledFund,
+    PooledFundTakesDonations,
+    ProjectClosed,
+    RegrantDonorMismatch,
+)
 
 __all__ = ["DECISIONS", "Decision", "Session"]
 
@@ -58,25 +64,46 @@ class Session(Protocol):
     def load(self, aggregate_class: type[TAggregate], aggregate_id: UUID, what: str) -> TAggregate:
         """The aggregate, or :class:`~aidledger.errors.NotFound`."""
 
+    def credit_code_holder(self, code: str, other_than: UUID) -> Organization | None:
+        """The organization other than ``other_than`` whose profile holds credit code ``code``."""
+
 
 # -- organizations ------------------------------------------------------------------------------
 
 
-def register_organization(cmd: RegisterOrganization, _: Session) -> Decision:
-    """A new organization, its id derived from the command id."""
+def register_organization(cmd: RegisterOrganization, session: Session) -> Decision:
+    """A new organization, its id derived from the command id, with a credit code no other holds."""
     organization_id = derive_id("organization", str(cmd.command_id))
+    _check_credit_code_free(session, cmd.profile().credit_code, organization_id)
     return organization_id, [Organization.register(organization_id, cmd.profile(), cmd.envelope())]
 
 
 def update_organization(cmd: UpdateOrganization, session: Session) -> Decision:
-    """Some of the profile changes; the whole new profile is checked."""
+    """Some of the profile changes; the whole new profile is checked, and a new credit code too."""
     organization = session.load(Organization, cmd.organization_id, "organization")
     try:
         profile = OrganizationProfile.model_validate(organization.profile.model_dump() | cmd.changes())
     except ValidationError as error:
         raise invalid_input_from(error, "UpdateOrganization") from None
+    organization.check_active()
+    if profile.credit_code != organization.profile.credit_code:
+        _check_credit_code_free(session, profile.credit_code, organization.id)
     organization.update(profile, cmd.envelope())
     return organization.id, [organization]
+
+
+def _check_credit_code_free(session: Session, code: str | None, organization_id: UUID) -> None:
+    """Raise when another organization, deregistered or not, holds the credit code ``code``."""
+    holder = session.credit_code_holder(code, organization_id) if code is not None else None
+    if holder is not None:
+        gone = f", deregistered on {holder.deregistered_on}" if holder.deregistered_on is not None else ""
+        msg = (
+            f"credit_code: {code} is the unified social credit code of organization {holder.id} "
+            f"({holder.profile.name}{gone}); a code identifies one organization for life and is never given to "
+            "another; accepted: another code, or none (if the code was recorded for the wrong organization, "
+            "clear it there first)"
+        )
+        raise DuplicateCreditCode(msg)
 
 
 def deregister_organization(cmd: DeregisterOrganization, session: Session) -> Decision:
@@ -135,7 +162,7 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
     pledge_id = derive_id("pledge", str(cmd.command_id))
     changed: list[LedgerAggregate] = []
     if terms.funded_from is not None:
-        source = _regrant_source(session, terms.funded_from, terms.project_id)
+        source = _regrant_source(session, terms.funded_from, terms.project_id, terms.donor_id)
         source.check_currency(terms.amount, "the regrant")
         source.allocate_regrant(pledge_id, terms.amount.value, cmd.envelope())
         changed.append(source)
@@ -143,7 +170,8 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
     return pledge_id, [pledge, *changed]
 
 
-def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID) -> Pledge:
+def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID, donor_id: UUID) -> Pledge:
+    """The pool pledge a new regrant draws on, checked: into a pooled fund, which its donor holds."""
     source = session.load(Pledge, source_id, "funded_from pledge")
     source.check_not_withdrawn()
     pool = session.load(Project, source.terms.project_id, "project")
@@ -153,6 +181,14 @@ def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID) 
     if pool.id == target_project_id:
         msg = f"funded_from: a regrant from pooled fund {pool.id} must go to another project"
         raise NotAPooledFund(msg)
+    holder = pool.plan.implementing_organization_id
+    if donor_id != holder:
+        msg = (
+            f"donor_id: a regrant from pledge {source_id} passes on money held in pooled fund {pool.id} "
+            f"({pool.plan.title}), so its donor is the fund's implementing organization {holder}; got "
+            f"{donor_id}; accepted: donor_id {holder} (a gift of the donor's own money has no funded_from)"
+        )
+        raise RegrantDonorMismatch(msg)
     return source
 
 
@@ -172,7 +208,7 @@ def amend_pledge(cmd: AmendPledge, session: Session) -> Decision:
         session.load(Organization, pledge.terms.donor_id, "donor organization").check_active()
         session.load(Project, pledge.terms.project_id, "project").check_open()
     pledge.check_amend(cmd.amount, cmd.envelope())
-    source = _source_of(session, pledge, cmd.amount.value)
+    source = _source_of(session, pledge, cmd.amount.value, cmd)
     pledge.amend(cmd.amount, cmd.reason, cmd.envelope())
     return pledge.id, [pledge, *_allocate(source, pledge, cmd.amount.value, cmd)]
 
@@ -181,17 +217,18 @@ def withdraw_pledge(cmd: WithdrawPledge, session: Session) -> Decision:
     """A pledge nothing was disbursed against is withdrawn; a regrant frees its pool money."""
     pledge = session.load(Pledge, cmd.pledge_id, "pledge")
     zero = Decimal("0.00")
-    source = _source_of(session, pledge, zero)
+    source = _source_of(session, pledge, zero, cmd)
     pledge.withdraw(cmd.reason, cmd.envelope())
     return pledge.id, [pledge, *_allocate(source, pledge, zero, cmd)]
 
 
-def _source_of(session: Session, pledge: Pledge, amount: Decimal) -> Pledge | None:
-    """The pool pledge a regrant draws on, checked for drawing ``amount`` (``None``: no regrant)."""
+def _source_of(session: Session, pledge: Pledge, amount: Decimal, cmd: Command) -> Pledge | None:
+    """The pool pledge a regrant draws on, checked for drawing ``amount`` from the command's date
+    (``None``: no regrant)."""
     if pledge.terms.funded_from is None:
         return None
     source = session.load(Pledge, pledge.terms.funded_from, "funded_from pledge")
-    source.check_allocation(pledge.id, amount)
+    source.check_allocation(pledge.id, amount, cmd.effective_on)
     return source
 
 
@@ -244,7 +281,7 @@ def return_disbursement(cmd: ReturnDisbursement, session: Session) -> Decision:
     pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
     pledge.check_currency(cmd.amount, "the returned amount")
     disbursement.check_give_back(cmd.amount, cmd.envelope())
-    pledge.check_return(cmd.amount)
+    pledge.check_return(cmd.amount, cmd.envelope())
     disbursement.give_back(cmd.amount, cmd.reason, cmd.envelope())
     pledge.record_return(disbursement.id, cmd.amount, cmd.envelope())
     return disbursement.id, [disbursement, pledge]

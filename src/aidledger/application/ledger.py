@@ -121,6 +121,7 @@ class AidLedger(Application[UUID]):
             self.repository.get,
             self.store.select_commands,
             self.mapper,
+            organization_rows=self.store.organization_rows,
             allow_disbursing_intended=self.allow_disbursing_intended,
         )
 

@@ -27,14 +27,19 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from aidledger.application.commands import COMMAND_TIME, Command
 from aidledger.application.decisions import DECISIONS
-from aidledger.application.ports import CommandRecord
+from aidledger.application.ports import CommandRecord, StoredRow
 from aidledger.application.views import Receipt
+from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import LedgerAggregate
-from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
+from aidledger.domain.organization import Organization
+from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotFound, UnreadableEvent
 
 __all__ = ["Decided", "DecisionSession", "Outcome", "Repeated"]
 
 TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
+
+CODES_LOOKED_UP_ONE_BY_ONE = 16
+"""How many credit codes a session looks up one query each before it reads every stored profile once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +80,16 @@ class DecisionSession:
         select_commands: Callable[[Sequence[str]], dict[str, CommandRecord]],
         mapper: Mapper[Any],
         *,
+        organization_rows: Callable[[bytes | None], Sequence[StoredRow]] = lambda _: (),
         allow_disbursing_intended: bool = False,
     ) -> None:
         self._load_stored = load
         self._select_commands = select_commands
+        self._organization_rows = organization_rows
         self._mapper = mapper
+        self._credit_codes: dict[str, set[UUID]] = {}
+        """Credit code -> organizations that may hold it: found in the store, or given it in this session."""
+        self._every_code_read = False
         self.allow_disbursing_intended = allow_disbursing_intended
         self._aggregates: dict[UUID, LedgerAggregate] = {}
         self._touched: dict[UUID, LedgerAggregate] = {}
@@ -140,6 +150,8 @@ class DecisionSession:
         events: list[StoredEvent] = []
         for aggregate in aggregates:
             self._aggregates[aggregate.id] = aggregate
+            if isinstance(aggregate, Organization) and aggregate.profile.credit_code is not None:
+                self._candidates(aggregate.profile.credit_code).add(aggregate.id)
             events.extend(self._mapper.to_stored_event(event) for event in aggregate.collect_events())
         self._decided[command.command_id] = (command.command_name, digest)
         return Decided(command, digest, aggregate_id, tuple(events))
@@ -201,6 +213,39 @@ class DecisionSession:
             raise NotFound(msg)
         self._touched[aggregate_id] = aggregate
         return aggregate
+
+    def credit_code_holder(self, code: str, other_than: UUID) -> Organization | None:
+        """The organization other than ``other_than`` whose profile holds credit code ``code`` (as the
+        session has it: stored, plus what earlier commands changed), or ``None``."""
+        for organization_id in sorted(self._candidates(code) - {other_than}):
+            organization = self.load(Organization, organization_id, "organization")
+            if organization.profile.credit_code == code:
+                return organization
+        return None
+
+    def _candidates(self, code: str) -> set[UUID]:
+        """The organizations that may hold ``code``: those a stored event gave it, and those given it
+        in this session. The first few codes are looked up one by one; after that (an import of many
+        organizations) every stored profile is read once."""
+        if code in self._credit_codes or self._every_code_read:
+            return self._credit_codes.setdefault(code, set())
+        if len(self._credit_codes) < CODES_LOOKED_UP_ONE_BY_ONE:
+            # The events hold the profile as canonical JSON: the code appears as "credit_code":"…".
+            rows = self._organization_rows(canonical_bytes({"credit_code": code})[1:-1])
+        else:
+            rows, self._every_code_read = self._organization_rows(None), True
+        for row in rows:
+            try:
+                organization_id = UUID(row.originator_id)
+            except ValueError:
+                msg = f"the stored event at log position {row.position} has no valid id ({row.originator_id!r})"
+                raise UnreadableEvent(msg) from None
+            stored = StoredEvent(organization_id, row.originator_version, row.topic, row.state)
+            event = self._mapper.to_domain_event(stored)
+            assert isinstance(event, (Organization.Registered, Organization.Updated)), type(event)
+            if event.profile.credit_code is not None:
+                self._credit_codes.setdefault(event.profile.credit_code, set()).add(organization_id)
+        return self._credit_codes.setdefault(code, set())
 
     def forget(self, aggregate_ids: Sequence[UUID] | None = None) -> None:
         """Drop aggregates (all when ``None``) so they are read again from the store, e.g. after

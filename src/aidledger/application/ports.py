@@ -212,6 +212,10 @@ class Store(LogReader, Protocol):
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""
 
+    def organization_rows(self, needle: bytes | None = None) -> list[StoredRow]:
+        """The stored events that hold an organization's profile (``Registered``, ``Updated``), in log
+        order; with ``needle``, only those whose state holds those bytes."""
+
     def read_aggregate_rows(self, originator_id: str) -> Iterator[StoredRow]:
         """The stored rows of one aggregate, in log order."""
 

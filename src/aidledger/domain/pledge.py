@@ -4,6 +4,9 @@ The pledge records every disbursement, reversal and return against it, and every
 from it, so its invariant holds inside one consistency boundary:
 
     0 <= regranted <= net disbursed = disbursed - reversed - returned <= amount
+
+and, for a pledge into a pooled fund, as of every effective date: what its regrants draw as of
+that date <= what was disbursed into the pool against it, net, as of that date.
 """
 
 from __future__ import annotations
@@ -91,6 +94,8 @@ class Pledge(LedgerAggregate):
         money: list[tuple[date, Decimal]]
         """What each disbursement, reversal and return changed net disbursed by, from which date."""
         allocations: dict[UUID, Decimal]
+        draws: list[tuple[date, Decimal]]
+        """What each regrant allocation changed the regranted total by, from which date."""
 
     class Made(LedgerAggregate.Created):
         """The pledge was made, as an intention (意向) or signed agreement (签约)."""
@@ -109,6 +114,7 @@ class Pledge(LedgerAggregate):
             aggregate.paid_on = {}
             aggregate.money = []
             aggregate.allocations = {}
+            aggregate.draws = []
 
     class Signed(LedgerAggregate.Event):
         """An intended pledge became a signed agreement."""
@@ -179,6 +185,8 @@ class Pledge(LedgerAggregate):
         amount: Amount
 
         def apply(self, aggregate: Any) -> None:
+            before = aggregate.allocations.get(self.regrant_pledge_id, ZERO)
+            aggregate.draws.append((self.effective_on, self.amount - before))
             aggregate.allocations[self.regrant_pledge_id] = self.amount
 
     @classmethod
@@ -293,8 +301,9 @@ class Pledge(LedgerAggregate):
         assert ZERO <= self.net_disbursed <= self.amount.value
 
     def check_reversal(self, disbursement_id: UUID) -> None:
-        """Raise unless one of this pledge's disbursements may be taken back."""
-        self._check_pool_still_covers(self.disbursements[disbursement_id], "reversing")
+        """Raise unless one of this pledge's disbursements may be taken back (from its value date)."""
+        amount = self.disbursements[disbursement_id]
+        self._check_pool_still_covers(amount, self.paid_on[disbursement_id], "reversing")
 
     def record_reversal(self, disbursement_id: UUID, envelope: Envelope) -> None:
         """Take back a disbursement recorded in error."""
@@ -302,35 +311,88 @@ class Pledge(LedgerAggregate):
         amount = self.disbursements[disbursement_id]
         self.record(self.DisbursementReversed, envelope, disbursement_id=disbursement_id, amount=amount)
 
-    def check_return(self, amount: Money) -> None:
+    def check_return(self, amount: Money, envelope: Envelope) -> None:
         """Raise unless ``amount`` may be given back against this pledge's disbursements."""
         self.check_currency(amount, "the returned amount")
-        self._check_pool_still_covers(amount.value, "returning")
+        self._check_pool_still_covers(amount.value, envelope.effective_on, "returning")
 
     def record_return(self, disbursement_id: UUID, amount: Money, envelope: Envelope) -> None:
         """Record money or goods given back against one of this pledge's disbursements."""
-        self.check_return(amount)
+        self.check_return(amount, envelope)
         self.record(self.DisbursementReturned, envelope, disbursement_id=disbursement_id, amount=amount.value)
 
-    def _check_pool_still_covers(self, amount: Decimal, doing: str) -> None:
+    def _check_pool_still_covers(self, amount: Decimal, day: date, doing: str) -> None:
+        """Raise unless the pool still covers the regrants, now and as of every date from ``day`` on,
+        once ``amount`` less counts in it from ``day``."""
         if self.net_disbursed - amount < self.regranted:
             msg = (
                 f"{doing} {amount} {self.amount.currency} on pledge {self.id} would leave its pooled fund "
                 f"holding less than the {self.regranted} already regranted from it"
             )
             raise RegrantExceedsPool(msg)
+        short = self.shortfall_from(day, held=-amount)
+        if short is not None:
+            on, held, drawn, _ = short
+            msg = (
+                f"{doing} {amount} {self.amount.currency} on pledge {self.id} from {day} would leave its pooled "
+                f"fund holding {held} {self.amount.currency} as of {on}, less than the {drawn} regranted from it "
+                "by then; accepted: a change that leaves every regrant covered from its own date on"
+            )
+            raise RegrantExceedsPool(msg)
 
-    def check_allocation(self, regrant_pledge_id: UUID, amount: Decimal) -> None:
-        """Raise unless a regrant pledge may draw ``amount`` from this pledge's money in the pool."""
-        new_total = self.regranted - self.allocations.get(regrant_pledge_id, ZERO) + amount
-        if new_total > self.net_disbursed:
+    def shortfall_from(
+        self, day: date, *, held: Decimal = ZERO, drawn: Decimal = ZERO
+    ) -> tuple[date, Decimal, Decimal, Decimal] | None:
+        """Where regrants would draw more than the pool holds from this pledge, as of some date from
+        ``day`` on, once ``held`` more money and ``drawn`` more regrants count from ``day``.
+
+        ``None`` when they never would; otherwise the first such date, what the pool would hold and
+        what regrants would draw as of it, and the largest excess as of any date from ``day`` on.
+        """
+        changes: dict[date, tuple[Decimal, Decimal]] = {}
+        for on, money, draw in [(on, change, ZERO) for on, change in self.money] + [
+            (on, ZERO, change) for on, change in self.draws
+        ]:
+            key = max(on, day)  # what counts by ``day`` counts as of ``day``
+            before = changes.get(key, (ZERO, ZERO))
+            changes[key] = (before[0] + money, before[1] + draw)
+        first: tuple[date, Decimal, Decimal] | None = None
+        worst = ZERO
+        for on in sorted(changes.keys() | {day}):
+            money, draw = changes.get(on, (ZERO, ZERO))
+            held, drawn = held + money, drawn + draw
+            if drawn > held and first is None:
+                first = (on, held, drawn)
+            worst = max(worst, drawn - held)
+        return None if first is None else (*first, worst)
+
+    def check_allocation(self, regrant_pledge_id: UUID, amount: Decimal, day: date) -> None:
+        """Raise unless a regrant pledge may draw ``amount`` from this pledge's money in the pool from
+        ``day`` on: never more than the pool holds from this pledge, today or as of any date from ``day``."""
+        change = amount - self.allocations.get(regrant_pledge_id, ZERO)
+        if self.regranted + change > self.net_disbursed:
             msg = (
                 f"regranting {amount} {self.amount.currency} from pledge {self.id} would pass on more than was "
                 f"disbursed into the pool: {self.net_disbursed} disbursed, {self.regranted} already regranted"
             )
             raise RegrantExceedsPool(msg)
+        short = self.shortfall_from(day, drawn=change) if change > 0 else None
+        if short is not None:
+            on, held, drawn, worst = short
+            msg = (
+                f"regranting {amount} {self.amount.currency} from pledge {self.id} on {day} would pass on more "
+                f"than its pool held as of {on}: {held} disbursed into the pool net by then, "
+                f"{drawn - change} already regranted (money counts in the pool from its value date"
+                f"{self._arrivals(day)}); "
+                f"accepted: at most {max(amount - worst, ZERO)} on that date, or a date when enough had arrived"
+            )
+            raise RegrantExceedsPool(msg)
+
+    def _arrivals(self, day: date) -> str:
+        later = sorted({on for on, change in self.money if on > day and change > 0})
+        return f"; more arrives from {later[0]}" if later else ""
 
     def allocate_regrant(self, regrant_pledge_id: UUID, amount: Decimal, envelope: Envelope) -> None:
         """Let a regrant pledge draw ``amount`` from this pledge's money in the pool."""
-        self.check_allocation(regrant_pledge_id, amount)
+        self.check_allocation(regrant_pledge_id, amount, envelope.effective_on)
         self.record(self.RegrantAllocated, envelope, regrant_pledge_id=regrant_pledge_id, amount=amount)

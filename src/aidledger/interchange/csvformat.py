@@ -7,7 +7,8 @@ fields; an empty cell is an absent field. Nested values are flattened:
 - ``source_reference``, ``source_url``, ``source_sha256`` make up the evidence ``source``;
 - ``items`` holds in-kind items as ``description|quantity|unit``, separated by ``;``
   (write ``\\|``, ``\\;`` and ``\\\\`` for a literal ``|``, ``;`` or backslash);
-- ``campaigns`` holds campaign tags separated by ``;`` (same escapes);
+- ``campaigns`` holds campaign tags separated by ``;`` (same escapes), and ``clear`` the profile
+  fields an ``update_organization`` clears, likewise;
 - booleans are ``true``/``false`` (also ``TRUE``/``FALSE``, ``yes``/``no``, ``1``/``0``, ``是``/``否``).
 
 Columns whose header starts with ``#`` are notes and are ignored. :func:`record_from_cells` reads
@@ -56,6 +57,7 @@ COLUMNS: tuple[str, ...] = (
     "public_fundraising_from",
     "public_fundraising_until",
     "organization_id",
+    "clear",
     # projects
     "title",
     "implementing_organization_id",
@@ -113,7 +115,7 @@ DATE_COLUMNS = frozenset(
 )
 MONEY_COLUMNS = ("amount", "budget")
 SOURCE_COLUMNS = {"source_reference": "reference", "source_url": "url", "source_sha256": "sha256"}
-LIST_COLUMNS = frozenset({"campaigns"})
+LIST_COLUMNS = frozenset({"campaigns", "clear"})
 
 _TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "否", "f"})

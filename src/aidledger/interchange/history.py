@@ -93,7 +93,10 @@ class _RecordWriter:
         profile = event.profile.model_dump(mode="json", exclude_none=True)
         before = self.profiles.get(event.originator_id, {})
         self.profiles[event.originator_id] = profile
-        changes = {key: value for key, value in profile.items() if before.get(key) != value}
+        changes: dict[str, Any] = {key: value for key, value in profile.items() if before.get(key) != value}
+        cleared = sorted(key for key in before if key not in profile)
+        if cleared:
+            changes["clear"] = cleared
         return "update_organization", {"organization_id": event.originator_id, **changes}
 
     @staticmethod

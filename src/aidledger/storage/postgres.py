@@ -34,6 +34,11 @@ RETIRED = ("aidledger_facts", "aidledger_records")
 DDL_LOCK = 726_456_331
 """Any fixed number: the advisory lock that serialises table creation (concurrent ``CREATE ... IF NOT
 EXISTS`` from several processes opening a new database at once fails otherwise)."""
+ORGANIZATION_EVENTS = (
+    "topic IN ('aidledger.domain.organization:Organization.Registered', "
+    "'aidledger.domain.organization:Organization.Updated')"
+)
+"""The events that hold an organization's profile; a partial index on them serves credit code lookups."""
 ACCEPTED_URL = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]"
 
 
@@ -77,6 +82,13 @@ class PostgresStore:
                             "root bytea NOT NULL, frontier bytea NOT NULL, last_leaf bytea NOT NULL, "
                             "payload bytea NOT NULL, digest text NOT NULL)"
                         )
+                    )
+                    cursor.execute(
+                        self._statement(
+                            "CREATE INDEX IF NOT EXISTS aidledger_organization_events ON {events} (topic) "
+                            f"WHERE {ORGANIZATION_EVENTS}"
+                        ),
+                        (),
                     )
                     for table in RETIRED:
                         retired = Composed([Identifier(self.datastore.schema), SQL("."), Identifier(table)])
@@ -237,6 +249,19 @@ class PostgresStore:
             )
             records = [command_record(tuple(row.values())) for row in cursor.fetchall()]
         return {record.command_id: record for record in records}
+
+    def organization_rows(self, needle: bytes | None = None) -> list[StoredRow]:
+        """The stored events that hold an organization's profile, in log order (with ``needle``: those
+        whose state holds it)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                self._statement(
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+                    f"WHERE {ORGANIZATION_EVENTS} AND position(%s::bytea in state) > 0 ORDER BY notification_id"
+                ),
+                (needle or b"",),
+            )
+            return [_row(row) for row in cursor.fetchall()]
 
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""

@@ -5,6 +5,8 @@ Tables (docs/overview.md shows them):
 - ``stored_events`` — the event log, as ``eventsourcing`` defines it; the rowid is the log position.
 - ``aidledger_commands`` — the commands index: ``command_id``, command ``name``, payload ``digest``,
   ``aggregate_id`` and the JSON list of the ``positions`` it stored.
+- ``aidledger_organization_events`` — a partial index of ``stored_events`` on the organizations'
+  events, for finding the holder of a credit code.
 - ``aidledger_fold`` — derived state: a snapshot of the projections' fold and deltas after it,
   each with the Merkle tree of the log prefix it covers (see :class:`~aidledger.application.ports.FoldSegment`).
 
@@ -46,6 +48,18 @@ CREATE_STATEMENTS = (
     "first_position INTEGER NOT NULL, position INTEGER NOT NULL, size INTEGER NOT NULL, root BLOB NOT NULL, "
     "frontier BLOB NOT NULL, last_leaf BLOB NOT NULL, payload BLOB NOT NULL, digest TEXT NOT NULL)",
 )
+ORGANIZATION_EVENTS = (
+    "topic IN ('aidledger.domain.organization:Organization.Registered', "
+    "'aidledger.domain.organization:Organization.Updated')"
+)
+"""The events that hold an organization's profile; a partial index on them makes a credit code lookup
+read only these (the query repeats the index's condition word for word, so SQLite uses it)."""
+ORGANIZATION_INDEX = "aidledger_organization_events"
+CREATE_INDEX = f"CREATE INDEX IF NOT EXISTS {ORGANIZATION_INDEX} ON {EVENTS} (topic) WHERE {ORGANIZATION_EVENTS}"
+SELECT_ORGANIZATION_ROWS = (
+    f"SELECT rowid, originator_id, originator_version, topic, state FROM {EVENTS} "
+    f"WHERE {ORGANIZATION_EVENTS} AND instr(state, ?) > 0 ORDER BY rowid"
+)
 INSERT_EVENT = f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
 INSERT_COMMAND = f"INSERT INTO {COMMANDS} VALUES (?,?,?,?,?)"
 SELECT_ROWS = (
@@ -83,14 +97,14 @@ class SQLiteStore:
 
     def _create_tables(self) -> None:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
             present = {row[0] for row in cursor.fetchall()}
-        if {EVENTS, COMMANDS, FOLD} <= present and not present & set(RETIRED):
+        if {EVENTS, COMMANDS, FOLD, ORGANIZATION_INDEX} <= present and not present & set(RETIRED):
             return  # nothing to create: opening takes no write lock
         with self.datastore.transaction(commit=True) as cursor:
             for statement in self.recorder.construct_create_table_statements():
                 cursor.execute(statement)
-            for statement in CREATE_STATEMENTS:
+            for statement in (*CREATE_STATEMENTS, CREATE_INDEX):
                 cursor.execute(statement)
             for table in RETIRED:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -241,6 +255,13 @@ class SQLiteStore:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT max(rowid) FROM {EVENTS}")
             return int(cursor.fetchone()[0] or 0)
+
+    def organization_rows(self, needle: bytes | None = None) -> list[StoredRow]:
+        """The stored events that hold an organization's profile, in log order (with ``needle``: those
+        whose state holds it)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(SELECT_ORGANIZATION_ROWS, (needle or b"",))
+            return _rows(cursor.fetchall())
 
     def read_rows(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRow]:
         """The stored rows from ``start`` to ``stop`` in log order, read in short batches.

@@ -422,6 +422,16 @@ def _items(value: Any) -> tuple[tuple[str, Decimal, str], ...]:
     return tuple(items)
 
 
+_CLEARABLE = frozenset({"credit_code", "charity_since", "public_fundraising_from", "public_fundraising_until"})
+"""Profile fields an update may clear: the optional ones that have no default."""
+
+
+def _names(value: Any, options: frozenset[str]) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v in options for v in value):
+        _fail(f"{value!r} is not a list of {sorted(options)}")
+    return tuple(sorted(set(value)))
+
+
 def _campaigns(value: Any) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         _fail(f"{value!r} is not a list of campaigns")
@@ -500,7 +510,8 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
         "public_fundraising_until": (False, _date),
     },
     "update_organization": {"organization_id": (True, _reference)}
-    | {name: (False, check) for name, check in _PROFILE.items()},
+    | {name: (False, check) for name, check in _PROFILE.items()}
+    | {"clear": (False, lambda v: _names(v, _CLEARABLE))},
     "deregister_organization": {"organization_id": (True, _reference), "reason": (True, _REASON)},
     "register_project": {
         "title": (True, _NAME),
@@ -563,6 +574,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "make_pledge": {"items": (), "stage": "signed", "anonymous": False, "flow": "donation"},
     "disburse": {"items": (), "method": "bank_transfer"},
     "register_organization": {"charity": False, "public_fundraising": False},
+    "update_organization": {"clear": ()},
 }
 
 _CREATES = {
@@ -618,6 +630,8 @@ def _check_consistency(name: str, checked: dict[str, Any]) -> None:
     """Rules between fields of one command (checked when the command is built)."""
     if name == "register_organization":
         _check_profile(checked)
+    elif name == "update_organization" and any(checked.get(field) is not None for field in checked["clear"]):
+        _fail("a field is both given and cleared")
     elif name == "register_project":
         if checked["planned_end"] < checked["planned_start"]:
             _fail("planned_end before planned_start")
@@ -775,6 +789,7 @@ class LedgerModel:
     def _register_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         organization_id = derive_id("organization", command_id)
         profile = {k: fields[k] for k in _PROFILE if fields.get(k) is not None}
+        self._code_unused(profile.get("credit_code"), organization_id)
         profile.setdefault("charity", False)
         profile.setdefault("public_fundraising", False)
         self.organizations[organization_id] = ModelOrganization(organization_id, profile)
@@ -783,14 +798,23 @@ class LedgerModel:
     def _update_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         organization = self._organization(fields["organization_id"])
         merged = organization.profile | {k: fields[k] for k in _PROFILE if fields.get(k) is not None}
+        merged = {k: v for k, v in merged.items() if k not in fields["clear"]}
         try:
             _check_profile(merged)
         except _Invalid as invalid:
             raise Refused(errors.InvalidInput, str(invalid)) from None
         if organization.deregistered:
             raise Refused(errors.OrganizationDeregistered, f"organization {organization.id} is deregistered")
+        if merged.get("credit_code") != organization.profile.get("credit_code"):
+            self._code_unused(merged.get("credit_code"), organization.id)
         organization.profile = merged
         return organization.id
+
+    def _code_unused(self, code: str | None, organization_id: UUID) -> None:
+        """A credit code belongs to one organization for life: no other may hold it, deregistered or not."""
+        others = [o.id for o in self.organizations.values() if o.id != organization_id]
+        if code is not None and any(self.organizations[o].profile.get("credit_code") == code for o in others):
+            raise Refused(errors.DuplicateCreditCode, f"credit code {code} is another organization's")
 
     def _deregister_organization(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         organization = self._organization(fields["organization_id"])
@@ -859,6 +883,10 @@ class LedgerModel:
         source = None
         if fields["funded_from"] is not None:
             source = self._regrant_source(fields["funded_from"], project.id)
+            holder = self.projects[source.project].implementer
+            if donor.id != holder:
+                why = f"a regrant from {source.id} is made by the pool's implementer {holder}, not {donor.id}"
+                raise Refused(errors.RegrantDonorMismatch, why)
             self._same_currency(source, currency)
             self._allocate(source, pledge_id, amount, day)
         pledge = ModelPledge(
@@ -893,10 +921,37 @@ class LedgerModel:
         return source
 
     def _allocate(self, source: ModelPledge, regrant: UUID, amount: Decimal, day: date) -> None:
-        """Refuse unless the source's money in the pool covers all its regrants with this one."""
+        """Refuse unless the source's money in the pool covers all its regrants with this one, today
+        and, when the regrant draws more than before, as of every date from ``day`` on."""
         others = sum((a for p, a in source.allocations.items() if p != regrant), ZERO)
         if others + amount > source.net_disbursed:
             raise Refused(errors.RegrantExceedsPool, f"regrants of {source.id} would exceed its pool money")
+        more = amount - source.allocations.get(regrant, ZERO)
+        if more > 0:
+            self._covered_as_of(source, day, extra_draw=more)
+
+    def _regranted_as_of(self, source: ModelPledge, on: date) -> Decimal:
+        """What the regrants funded from ``source`` pledged as of ``on`` (their pledged column)."""
+        regrants = {p.id for p in self.pledges.values() if p.funded_from == source.id}
+        return sum(
+            (e.amount for e in self.entries if e.pledge in regrants and e.column in _STAGES and e.effective_on <= on),
+            ZERO,
+        )
+
+    def _covered_as_of(
+        self, source: ModelPledge, day: date, *, extra_draw: Decimal = ZERO, less: Decimal = ZERO
+    ) -> None:
+        """Refuse unless, as of every date from ``day`` on, the regrants of ``source`` (with
+        ``extra_draw`` more from ``day``) pledge no more than its net disbursed (``less`` less from ``day``)."""
+        regrants = {p.id for p in self.pledges.values() if p.funded_from == source.id}
+        later = {e.effective_on for e in self.entries if e.pledge in regrants and e.effective_on > day}
+        later |= {on for on, _ in source.changes if on > day}
+        for on in sorted({day} | later):
+            drawn = self._regranted_as_of(source, on) + extra_draw
+            held = source.net_as_of(on) - less
+            if drawn > held:
+                why = f"as of {on} regrants of {source.id} would draw {drawn}, its pool would hold {held}"
+                raise Refused(errors.RegrantExceedsPool, why)
 
     def _sign_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         pledge = self._pledge(fields["pledge_id"])
@@ -974,9 +1029,11 @@ class LedgerModel:
         self._entry(pledge, "disbursed", amount, day, day.year)
         return disbursement_id
 
-    def _pool_covers(self, pledge: ModelPledge, amount: Decimal) -> None:
+    def _pool_covers(self, pledge: ModelPledge, amount: Decimal, day: date) -> None:
+        """Refuse unless ``amount`` less from ``day`` on leaves the pool covering its regrants."""
         if pledge.net_disbursed - amount < pledge.regranted:
             raise Refused(errors.RegrantExceedsPool, f"pledge {pledge.id} would hold less than it regranted")
+        self._covered_as_of(pledge, day, less=amount)
 
     def _confirm_disbursement(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         disbursement = self._disbursement(fields["disbursement_id"])
@@ -998,7 +1055,7 @@ class LedgerModel:
         self._not_before(day, disbursement.value_date, "the value date")
         if disbursement.returned > 0:
             raise Refused(errors.DisbursementHasReturns, f"disbursement {disbursement.id} has returns")
-        self._pool_covers(pledge, disbursement.amount)
+        self._pool_covers(pledge, disbursement.amount, disbursement.value_date)
         disbursement.reversed = True
         pledge.reversed += disbursement.amount
         pledge.changes.append((disbursement.value_date, -disbursement.amount))
@@ -1023,7 +1080,7 @@ class LedgerModel:
         self._not_before(day, disbursement.value_date, "the value date")
         if amount > disbursement.amount - disbursement.returned:
             raise Refused(errors.ReturnExceedsDisbursement, f"{amount} is more than remains of {disbursement.id}")
-        self._pool_covers(pledge, amount)
+        self._pool_covers(pledge, amount, day)
         disbursement.returned += amount
         pledge.returned += amount
         pledge.changes.append((day, -amount))

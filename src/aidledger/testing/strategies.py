@@ -398,7 +398,8 @@ def _make_pledge(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
 
 
 def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
-    """A pledge ``funded_from`` a pool pledge, for about what the pool pledge still has free."""
+    """A pledge ``funded_from`` a pool pledge, for about what the pool pledge still has free, mostly
+    by the pool's implementing organization (the one donor a regrant accepts)."""
     funded = _ids(
         model,
         "pledge",
@@ -411,7 +412,9 @@ def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
     amount = _edge(draw, free, currency)
     others = [c for c in model.created["project"] if source is None or resolve(c, "project") != source.project]
     project = _pick(draw, model, "project", others)
-    donor = _pick(draw, model, "organization")
+    holder = model.projects[source.project].implementer if source is not None else None
+    holders = [c for c in model.created["organization"] if resolve(c, "organization") == holder]
+    donor = _pick(draw, model, "organization", holders)
     return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, funded_from=source_cid)
 
 
@@ -503,11 +506,16 @@ _PROFILE_CHANGES: list[Record] = [
     {"name": "更名后的组织"},
     {"charity": False},
     {"charity": True, "public_fundraising": True},
+    {"credit_code": "91110000600037341L"},
+    {"clear": ["credit_code"]},
+    {"clear": ["public_fundraising_from", "charity_since"]},
+    {"clear": ["credit_code"], "credit_code": "91110000600037341L"},  # both: refused as input
 ]
 
 
 def _organization_life(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
-    """A profile update (level, kind, home, name, charity status) or, one time in four, deregistration."""
+    """A profile update (level, kind, home, name, charity status, credit code, a field cleared) or, one
+    time in four, deregistration."""
     ref = _pick(draw, model, "organization")
     if _chance(draw, 4):
         return _envelope("deregister_organization", cid, day) | {"organization_id": ref, "reason": "注销"}
