@@ -7,8 +7,8 @@ says which kind of problem it was (docs/errors.md).
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +19,11 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 import aidledger
 from aidledger.application.ledger import AidLedger
+from aidledger.canonical import json_text
 from aidledger.errors import AidLedgerError, InvalidInput, NotFound, RuleViolation
 
 __all__ = [
@@ -32,12 +34,14 @@ __all__ = [
     "Handler",
     "add_command",
     "as_of_options",
+    "cell",
     "coordinates",
     "default_db",
     "exit_code",
     "is_url",
     "open_ledger",
     "print_json",
+    "printable",
     "progress_bars",
     "say",
     "yuan",
@@ -104,12 +108,31 @@ def print_json(data: Any) -> None:
     """Print a report, view or plain data as sorted, indented JSON."""
     if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json_text(data, indent=2) + "\n")
+
+
+_SHOWN_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but the newline spelled out as Python does (``\\x1b``).
+
+    A terminal obeys control characters: an escape sequence in a stored name could clear the
+    screen or hide what follows. New input refuses them (domain/values.py); text stored before
+    that is still printed, but shown, never obeyed.
+    """
+    return _SHOWN_CONTROLS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def cell(text: str) -> Text:
+    """Stored text for a table cell or a line: control characters spelled out, never read as markup."""
+    return Text(printable(text))
 
 
 def say(console: Console, text: str, style: str | None = None) -> None:
-    """Print text as it is (never read as markup)."""
-    console.print(f"[{style}]{escape(text)}[/{style}]" if style else escape(text))
+    """Print text as it is (never read as markup; control characters spelled out)."""
+    shown = escape(printable(text))
+    console.print(f"[{style}]{shown}[/{style}]" if style else shown)
 
 
 def yuan(value: Decimal) -> str:

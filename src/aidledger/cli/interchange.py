@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
-from aidledger.cli.common import add_command, as_of_options, open_ledger, print_json, progress_bars
+from aidledger.cli.common import add_command, as_of_options, open_ledger, print_json, progress_bars, say
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, export
 from aidledger.interchange.importer import Importer, ImportSummary, refusal
@@ -117,9 +117,9 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     if importer.refused(summary):
         raise refusal(summary)
     if not args.json:
-        console.print(_import_line(summary))
+        say(console, _import_line(summary))
         for problem in summary.problems[:20]:
-            console.print(f"  rejected {problem}", markup=False)
+            say(console, f"  rejected {problem}")
     return 0
 
 
@@ -176,7 +176,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                 }
             )
         else:
-            console.print(f"Exported {view} as {args.export_format} to {args.out} at {_where(coordinates)}")
+            say(console, f"Exported {view} as {args.export_format} to {args.out} at {_where(coordinates)}")
     return 0
 
 

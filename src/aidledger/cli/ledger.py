@@ -12,14 +12,25 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from aidledger import demo as demo_history
 from aidledger import projections
 from aidledger.application.ledger import AidLedger
 from aidledger.application.references import resolve_references
-from aidledger.cli.common import add_command, as_of_options, coordinates, open_ledger, print_json, yuan
+from aidledger.cli.common import (
+    add_command,
+    as_of_options,
+    cell,
+    coordinates,
+    open_ledger,
+    print_json,
+    printable,
+    yuan,
+)
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.projections.columns import COLUMNS
@@ -192,9 +203,9 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     return table
 
 
-def _label(report: TotalsReport, value: str) -> str:
+def _label(report: TotalsReport, value: str) -> Text:
     label = report.labels.get(value)
-    return f"{label} ({value[:8]})" if label else value
+    return cell(f"{label} ({value[:8]})" if label else value)
 
 
 def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
@@ -222,11 +233,11 @@ def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
     for name in ("project", "kind", "period end", "due on", "status", "days late"):
         table.add_column(name)
     for row in rows:
-        table.add_row(row.project, row.kind, str(row.period_end), str(row.due_on), row.status, str(row.days_late))
+        table.add_row(cell(row.project), row.kind, str(row.period_end), str(row.due_on), row.status, str(row.days_late))
     console.print(table)
     console.print("summary: " + ", ".join(f"{k} {v}" for k, v in report.summary.items()))
     for finding in report.findings:
-        console.print(f"[yellow]finding:[/yellow] {finding}")
+        console.print(f"[yellow]finding:[/yellow] {escape(printable(finding))}")
     console.print(f"position {report.coordinates.position}  digest sha256:{report.digest}")
     return 0
 
@@ -261,10 +272,8 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(explanation)
         return 0
-    table = Table(
-        title=f"{args.column} {explanation.key or '(grand total)'} = {yuan(explanation.value)} {explanation.currency}",
-        title_justify="left",
-    )
+    title = f"{args.column} {explanation.key or '(grand total)'} = {yuan(explanation.value)} {explanation.currency}"
+    table = Table(title=escape(printable(title)), title_justify="left")
     for name in ("position", "event", "effective on", "pledge", "amount"):
         table.add_column(name, justify="right" if name in ("position", "amount") else "left")
     for c in explanation.contributions:

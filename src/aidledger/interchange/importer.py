@@ -40,7 +40,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from aidledger.application.commands import Command, locate_error
+from aidledger.application.commands import Command, check_label, locate_error
 from aidledger.application.ledger import MAX_ATTEMPTS, AidLedger
 from aidledger.application.pipeline import Decided, DecisionSession, Repeated
 from aidledger.application.ports import CommandEntry, StagedCommand, Staging
@@ -249,6 +249,8 @@ class Importer:
         self.recorded_by = recorded_by if recorded_by is not None else ledger.default_recorded_by
         if self.recorded_by is not None and not 1 <= len(self.recorded_by) <= 200:
             raise InvalidInput("recorded_by", self.recorded_by, "1 to 200 characters naming who records the file")
+        if self.recorded_by is not None:
+            check_label("recorded_by", self.recorded_by)
         self.rejects_path = Path(rejects) if rejects is not None else None
         if self.rejects_path is None and skip_invalid:
             self.rejects_path = self.path.with_suffix(f".rejects.{self.format.value}")
