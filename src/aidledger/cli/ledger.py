@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from collections import Counter
@@ -33,6 +32,7 @@ from aidledger.cli.common import (
 )
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
+from aidledger.interchange.csvformat import SpreadsheetWriter
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TotalsReport
@@ -180,7 +180,7 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
     """A totals report as CSV: one line per row, the grand totals last."""
     columns = list(columns)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetWriter(out, lineterminator="\n")
     writer.writerow([*report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"])
     for row in [*report.rows, *report.totals]:
         key = [row.key.get(name, "(total)") for name in report.group_by]

@@ -18,7 +18,6 @@ IATI XML in ``aidledger:`` attributes of ``iati-activities``.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -28,7 +27,7 @@ from aidledger.application.ledger import AidLedger
 from aidledger.application.references import resolve_reference
 from aidledger.canonical import json_text
 from aidledger.errors import InvalidInput
-from aidledger.interchange.csvformat import COLUMNS, cells_from_record
+from aidledger.interchange.csvformat import COLUMNS, SpreadsheetWriter, cells_from_record
 from aidledger.interchange.history import history_records
 from aidledger.interchange.iati import write_iati
 from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
@@ -121,7 +120,7 @@ class Export:
 
     def write_csv(self, out: TextIO) -> None:
         """The view as CSV: one row per record, note columns naming the coordinates at the end."""
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = SpreadsheetWriter(out, lineterminator="\r\n")  # formula-like text quoted (docs/export.md)
         if self.view == "events":
             writer.writerow([*COLUMNS, *COORDINATE_COLUMNS])
             notes = self._coordinate_cells(digest="")

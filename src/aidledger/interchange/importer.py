@@ -26,7 +26,6 @@ where it stopped when it is run again.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 import json
@@ -70,9 +69,11 @@ from aidledger.interchange.csvformat import (
     MONEY_COLUMNS,
     SOURCE_COLUMNS,
     CellProblem,
+    SpreadsheetWriter,
     check_amount_text,
     check_date_text,
     columns_of,
+    restore_cell,
 )
 from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format
 
@@ -433,10 +434,12 @@ class Importer:
             return None
         if self.format is FileFormat.csv:
             with self.rejects_path.open("w", encoding="utf-8-sig", newline="") as out:
-                writer = csv.writer(out)
+                writer = SpreadsheetWriter(out)
                 writer.writerow(["#line", "#problems", *self.header])
                 for line, raw, problems in staging.rejected():
-                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *(json.loads(raw) or [])])
+                    # Cells as the import read them, quoted again: imported, the file gives the same values.
+                    cells = [restore_cell(cell) for cell in json.loads(raw) or []]
+                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *cells])
         else:
             with self.rejects_path.open("w", encoding="utf-8") as out:
                 for line, raw, problems in staging.rejected():
