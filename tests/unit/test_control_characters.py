@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -320,3 +324,50 @@ def test_json_output_keeps_the_stored_text_exactly(old_ledger: str, capsys: pyte
     code, out, _ = run(capsys, "--db", old_ledger, "show", "organization", "org-1")
     assert code == 0
     assert json.loads(out)["name"] == "Evil" + ESCAPE + "\x9b31mRed"
+
+
+def on_a_terminal(*argv: str) -> str:
+    """Run the command line in a child process whose standard output is a terminal (a pty); its output."""
+    main_end, child_end = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "aidledger", *argv], stdout=child_end, stderr=subprocess.DEVNULL
+    ) as child:
+        os.close(child_end)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main_end, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert child.wait(timeout=60) == 0
+    os.close(main_end)
+    return b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal turns each \n into \r\n
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["report", "--by", "campaign", "--csv"], "camp\\x1b[5m"),
+        (["export", "--format", "csv", "--view", "organization"], "Evil\\x1b[2J\\x9b31mRed"),
+        (["export", "--format", "csv", "--view", "events"], "why\\x1b[1A\\rhidden"),
+        (["export", "--format", "iati"], "Title\\x1b]0;pwned\\x07"),
+    ],
+    ids=["report-csv", "export-csv", "export-events-csv", "export-iati"],
+)
+def test_csv_and_xml_printed_on_a_terminal_spell_control_characters_out(
+    old_ledger: str, argv: list[str], shown: str
+) -> None:
+    """Data printed to a terminal is printed text too: ``\\x1b`` there, the exact bytes in a file or a pipe."""
+    printed = on_a_terminal("--db", old_ledger, *argv)
+    assert_no_control_characters(printed)
+    assert shown in printed
+
+
+def test_an_export_to_a_file_keeps_the_stored_text_exactly(old_ledger: str, tmp_path: Path) -> None:
+    """Only a terminal gets the spelled-out form; a file gets the value as stored."""
+    out = tmp_path / "organizations.csv"
+    assert main(["--db", old_ledger, "export", "--format", "csv", "--view", "organization", "--out", str(out)]) == 0
+    assert "Evil" + ESCAPE + "\x9b31mRed" in out.read_text(encoding="utf-8-sig")

@@ -7,6 +7,7 @@ says which kind of problem it was (docs/errors.md).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -38,6 +39,7 @@ __all__ = [
     "coordinates",
     "default_db",
     "exit_code",
+    "for_terminal",
     "is_url",
     "open_ledger",
     "print_json",
@@ -122,6 +124,35 @@ def printable(text: str) -> str:
     that is still printed, but shown, never obeyed.
     """
     return _SHOWN_CONTROLS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+class _SpelledOut(io.TextIOBase):
+    """A text stream that writes to ``stream`` with control characters spelled out and CRLF as LF."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def writable(self) -> bool:
+        """A stream to write to."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Write ``text``, spelled out; returns its length as given."""
+        self._stream.write(printable(text.replace("\r\n", "\n")))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the terminal's stream."""
+        self._stream.flush()
+
+
+def for_terminal(stream: TextIO) -> TextIO:
+    """``stream`` itself, or, when it is a terminal, ``stream`` with control characters spelled out.
+
+    Data printed (CSV, XML) is exact in a file or a pipe; on a terminal it is text for people, and
+    a control character in it would be obeyed (``ls`` makes the same choice for file names).
+    """
+    return cast(TextIO, _SpelledOut(stream)) if stream.isatty() else stream
 
 
 def cell(text: str) -> Text:

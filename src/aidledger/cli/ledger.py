@@ -25,6 +25,7 @@ from aidledger.cli.common import (
     as_of_options,
     cell,
     coordinates,
+    for_terminal,
     open_ledger,
     print_json,
     printable,
@@ -169,7 +170,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(report)
     elif args.csv:
-        sys.stdout.write(totals_csv(report, columns))
+        for_terminal(sys.stdout).write(totals_csv(report, columns))
     else:
         console.print(_totals_table(report, columns))
         console.print(f"position {report.coordinates.position}  digest sha256:{report.digest}")
