@@ -108,6 +108,8 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 """Unicode's control characters (category Cc): C0, DEL and C1. A terminal obeys them (an escape
 sequence can clear the screen, hide text or retitle the window), so text refuses them at input."""
 
+_CONTROLS_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
 ONE_LINE_ACCEPTED = "text on one line without control characters (U+0000-U+001F, U+007F-U+009F)"
 LINES_ACCEPTED = "text without control characters (U+0000-U+001F, U+007F-U+009F) other than the newline U+000A"
 
@@ -118,15 +120,16 @@ def check_printable(text: str, *, newline: bool = False) -> str:
     ``newline`` allows U+000A (a reason may run over lines); a carriage return is refused even
     then: it moves a terminal's cursor back over what was printed.
     """
-    for index, char in enumerate(text):
-        if CONTROL_CHARACTERS.match(char) and not (newline and char == "\n"):
-            accepted = LINES_ACCEPTED if newline else ONE_LINE_ACCEPTED
-            msg = (
-                f"{text!r} contains the control character U+{ord(char):04X} ({char!r}) at character {index + 1}; "
-                f"accepted: {accepted}"
-            )
-            raise ValueError(msg)
-    return text
+    found = (_CONTROLS_BUT_NEWLINE if newline else CONTROL_CHARACTERS).search(text)
+    if found is None:
+        return text
+    char = found.group()
+    accepted = LINES_ACCEPTED if newline else ONE_LINE_ACCEPTED
+    msg = (
+        f"{text!r} contains the control character U+{ord(char):04X} ({char!r}) at character {found.start() + 1}; "
+        f"accepted: {accepted}"
+    )
+    raise ValueError(msg)
 
 
 def _one_line(text: str, info: ValidationInfo) -> str:
