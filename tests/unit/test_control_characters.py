@@ -371,3 +371,16 @@ def test_an_export_to_a_file_keeps_the_stored_text_exactly(old_ledger: str, tmp_
     out = tmp_path / "organizations.csv"
     assert main(["--db", old_ledger, "export", "--format", "csv", "--view", "organization", "--out", str(out)]) == 0
     assert "Evil" + ESCAPE + "\x9b31mRed" in out.read_text(encoding="utf-8-sig")
+
+
+def test_stored_text_is_never_read_as_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A name like ``[/bold]`` prints as written (it used to stop the report with rich's MarkupError)."""
+    db = tmp_path / "ledger.db"
+    with aidledger.open(db, recorded_by="tester") as ledger:
+        donor = register_organization(ledger, name="[/bold]示例基金会")
+        project = register_project(ledger, donor, title="[red]示例项目")
+        ledger.make_pledge(donor_id=donor, project_id=project, amount="100.00", effective_on="2018-03-05")
+    for dimension, shown in (("donor", "[/bold]示例基金会"), ("project", "[red]示例项目")):
+        code, out, err = run(capsys, "--db", str(db), "report", "--by", dimension)
+        assert code == 0, err
+        assert shown in out
