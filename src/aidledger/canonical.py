@@ -8,11 +8,14 @@ digests and the audit trail rely on.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import msgspec
 
-__all__ = ["canonical_bytes", "canonical_json"]
+__all__ = ["canonical_bytes", "canonical_json", "json_text"]
+
+_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f]")
 
 
 def canonical_json(data: Any) -> bytes:
@@ -32,3 +35,14 @@ def canonical_bytes(data: Any) -> bytes:
     so amounts stay exact decimals written as strings.
     """
     return _ENCODER.encode(data)
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """JSON for people and scripts, never hashed: sorted keys, UTF-8 text, no control character.
+
+    JSON itself escapes U+0000-U+001F; DEL and the C1 controls (U+007F-U+009F, among them the
+    escape sequence introducer U+009B) are written as ``\\u`` escapes too, so that printing the
+    text to a terminal sends it no control character. The value read back is the same.
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=True)
+    return _UNESCAPED_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -26,7 +26,9 @@ from aidledger.domain.organization import OrganizationProfile
 from aidledger.domain.pledge import PledgeTerms
 from aidledger.domain.project import Disclosure, ProjectPlan
 from aidledger.domain.values import (
+    ONE_LINE_ACCEPTED,
     TRUSTED,
+    Campaign,
     Category,
     CreditCode,
     DisbursementMethod,
@@ -35,6 +37,7 @@ from aidledger.domain.values import (
     Evidence,
     Field_,
     InKindItem,
+    Label,
     Level,
     Money,
     Name,
@@ -43,6 +46,8 @@ from aidledger.domain.values import (
     PledgeStage,
     Reason,
     RegionCode,
+    WebAddress,
+    check_printable,
 )
 from aidledger.errors import InvalidInput
 
@@ -67,6 +72,7 @@ __all__ = [
     "UpdateOrganization",
     "WithdrawPledge",
     "build_command",
+    "check_label",
     "invalid_input_from",
     "locate_error",
 ]
@@ -95,8 +101,8 @@ class Command(BaseModel):
     """Fields added after commands of this kind were stored: left out of the digest while empty,
     so a stored command repeated as it was keeps its digest."""
 
-    command_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    recorded_by: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    command_id: Label | None = None
+    recorded_by: Label | None = None
     effective_on: EffectiveDate
     source: Evidence | None = None
 
@@ -238,7 +244,7 @@ class RegisterProject(Command):
     pooled_fund: bool = False
     category: Category
     field: Field_
-    campaigns: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
     planned_start: EffectiveDate
     planned_end: EffectiveDate
     budget: MoneyInput | None = None
@@ -281,8 +287,8 @@ class RecordDisclosure(Command):
     kind: DisclosureKind
     period_start: EffectiveDate
     period_end: EffectiveDate
-    channel: Annotated[str, Field(min_length=1, max_length=200)]
-    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    channel: Label
+    url: WebAddress | None = None
     content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
     def _domain_value(self) -> Any:
@@ -444,6 +450,14 @@ def _complete(command: TCommand, recorded_by: str | None) -> TCommand:
         updates["recorded_by"] = recorded_by
     # Both values are checked strings: copying is enough, and cheaper than validating again.
     return command.model_copy(update=updates) if updates else command
+
+
+def check_label(field: str, text: str) -> None:
+    """Refuse a control character in a label given outside a command (the default recorder)."""
+    try:
+        check_printable(text)
+    except ValueError as error:
+        raise InvalidInput(field, text, ONE_LINE_ACCEPTED, problems=(f"{field}: {error}",)) from None
 
 
 def invalid_input_from(error: ValidationError, what: str) -> InvalidInput:

@@ -38,6 +38,7 @@ from aidledger.application.commands import (
     UpdateOrganization,
     WithdrawPledge,
     build_command,
+    check_label,
 )
 from aidledger.application.mapper import LedgerMapper
 from aidledger.application.pipeline import Decided, DecisionSession, Repeated
@@ -78,6 +79,8 @@ class AidLedger(Application[UUID]):
     ) -> None:
         if recorded_by is not None and (not isinstance(recorded_by, str) or not 1 <= len(recorded_by) <= 200):
             raise InvalidInput("recorded_by", recorded_by, "1 to 200 characters naming who records")
+        if recorded_by is not None:
+            check_label("recorded_by", recorded_by)
         self.store = store
         self.follower = follower
         """Keeps the derived state (the projections' fold) current as events are stored."""

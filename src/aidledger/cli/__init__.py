@@ -20,7 +20,7 @@ from importlib.metadata import version
 from rich.console import Console
 
 from aidledger.cli import audit, interchange, ledger
-from aidledger.cli.common import EXIT_INVALID, default_db, exit_code
+from aidledger.cli.common import EXIT_INVALID, default_db, exit_code, printable
 from aidledger.errors import AidLedgerError
 
 __all__ = ["main"]
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args, console)
     except (AidLedgerError, OSError) as error:
-        message = " ".join(str(error).split())  # one line, whatever the terminal's width
+        message = printable(" ".join(str(error).split()))  # one line, whatever the terminal's width
         sys.stderr.write(f"error: {type(error).__name__}: {message}\n")
         return exit_code(error) if isinstance(error, AidLedgerError) else EXIT_INVALID
     return result

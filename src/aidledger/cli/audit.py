@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from aidledger import projections
@@ -32,7 +31,7 @@ from aidledger.audit.proofs import (
 from aidledger.audit.replays import replay, replay_report
 from aidledger.audit.restatements import EventChange, FigureChange, restatement
 from aidledger.audit.verification import verify
-from aidledger.cli.common import EXIT_INTEGRITY, add_command, open_ledger, print_json, say
+from aidledger.cli.common import EXIT_INTEGRITY, add_command, cell, open_ledger, print_json, say
 from aidledger.errors import InvalidInput
 from aidledger.projections.totals import DIMENSIONS
 
@@ -271,10 +270,10 @@ def cmd_restatement(args: argparse.Namespace, console: Console) -> int:
         group = ", ".join(report.labels.get(v, v) for v in figure.key.values()) or "(grand total)"
         events = "; ".join(_event_line(e) for e in figure.events)
         row = (figure.column, figure.currency, str(figure.before), str(figure.after), str(figure.change), events)
-        table.add_row(escape(group), *(escape(cell) for cell in row))
+        table.add_row(cell(group), *(cell(text) for text in row))
     console.print(table)
     for change in _distinct_events(report.figures):
-        say(console, escape(_event_dates(change)))
+        say(console, _event_dates(change))
     say(console, f"{len(report.figures)} figures changed; digest sha256:{report.digest}")
     return 0
 
@@ -325,7 +324,7 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
         counts_from = str(entry.counts_from) if entry.counts_from else "-"
         recorded_at = entry.recorded_at.isoformat(timespec="seconds")
         cells = (entry.event, recorded_at, entry.recorded_by, str(entry.effective_on), counts_from)
-        table.add_row(str(entry.position), *(escape(c) for c in (*cells, evidence, command, entry.reason or "-")))
+        table.add_row(str(entry.position), *(cell(c) for c in (*cells, evidence, command, entry.reason or "-")))
     console.print(table)
     return 0
 

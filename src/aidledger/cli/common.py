@@ -7,21 +7,24 @@ says which kind of problem it was (docs/errors.md).
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 import aidledger
 from aidledger.application.ledger import AidLedger
+from aidledger.canonical import json_text
 from aidledger.errors import AidLedgerError, InvalidInput, NotFound, RuleViolation
 
 __all__ = [
@@ -32,12 +35,15 @@ __all__ = [
     "Handler",
     "add_command",
     "as_of_options",
+    "cell",
     "coordinates",
     "default_db",
     "exit_code",
+    "for_terminal",
     "is_url",
     "open_ledger",
     "print_json",
+    "printable",
     "progress_bars",
     "say",
     "yuan",
@@ -104,12 +110,60 @@ def print_json(data: Any) -> None:
     """Print a report, view or plain data as sorted, indented JSON."""
     if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json_text(data, indent=2) + "\n")
+
+
+_SHOWN_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but the newline spelled out as Python does (``\\x1b``).
+
+    A terminal obeys control characters: an escape sequence in a stored name could clear the
+    screen or hide what follows. New input refuses them (domain/values.py); text stored before
+    that is still printed, but shown, never obeyed.
+    """
+    return _SHOWN_CONTROLS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+class _SpelledOut(io.TextIOBase):
+    """A text stream that writes to ``stream`` with control characters spelled out and CRLF as LF."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def writable(self) -> bool:
+        """A stream to write to."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Write ``text``, spelled out; returns its length as given."""
+        self._stream.write(printable(text.replace("\r\n", "\n")))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the terminal's stream."""
+        self._stream.flush()
+
+
+def for_terminal(stream: TextIO) -> TextIO:
+    """``stream`` itself, or, when it is a terminal, ``stream`` with control characters spelled out.
+
+    Data printed (CSV, XML) is exact in a file or a pipe; on a terminal it is text for people, and
+    a control character in it would be obeyed (``ls`` makes the same choice for file names).
+    """
+    return cast(TextIO, _SpelledOut(stream)) if stream.isatty() else stream
+
+
+def cell(text: str) -> Text:
+    """Stored text for a table cell or a line: control characters spelled out, never read as markup."""
+    return Text(printable(text))
 
 
 def say(console: Console, text: str, style: str | None = None) -> None:
-    """Print text as it is (never read as markup)."""
-    console.print(f"[{style}]{escape(text)}[/{style}]" if style else escape(text))
+    """Print text as it is (never read as markup; control characters spelled out)."""
+    shown = escape(printable(text))
+    console.print(f"[{style}]{shown}[/{style}]" if style else shown)
 
 
 def yuan(value: Decimal) -> str:

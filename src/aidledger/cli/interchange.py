@@ -15,7 +15,15 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
-from aidledger.cli.common import add_command, as_of_options, open_ledger, print_json, progress_bars
+from aidledger.cli.common import (
+    add_command,
+    as_of_options,
+    for_terminal,
+    open_ledger,
+    print_json,
+    progress_bars,
+    say,
+)
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, export
 from aidledger.interchange.importer import Importer, ImportSummary, refusal
@@ -119,9 +127,9 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     if importer.refused(summary):
         raise refusal(summary)
     if not args.json:
-        console.print(_import_line(summary))
+        say(console, _import_line(summary))
         for problem in summary.problems[:20]:
-            console.print(f"  rejected {problem}", markup=False)
+            say(console, f"  rejected {problem}")
     return 0
 
 
@@ -163,7 +171,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         options.pop("group_by")
     with open_ledger(args) as ledger:
         if args.out is None:
-            coordinates = export(ledger, sys.stdout, **options)
+            coordinates = export(ledger, for_terminal(sys.stdout), **options)
         else:
             with _replacing(args.out, bom=args.export_format == "csv") as out:
                 coordinates = export(ledger, out, **options)
@@ -178,7 +186,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                 }
             )
         else:
-            console.print(f"Exported {view} as {args.export_format} to {args.out} at {_where(coordinates)}")
+            say(console, f"Exported {view} as {args.export_format} to {args.out} at {_where(coordinates)}")
     return 0
 
 

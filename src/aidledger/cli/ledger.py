@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 from collections import Counter
@@ -12,16 +11,29 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from aidledger import demo as demo_history
 from aidledger import projections
 from aidledger.application.ledger import AidLedger
 from aidledger.application.references import resolve_references
-from aidledger.cli.common import add_command, as_of_options, coordinates, open_ledger, print_json, yuan
+from aidledger.cli.common import (
+    add_command,
+    as_of_options,
+    cell,
+    coordinates,
+    for_terminal,
+    open_ledger,
+    print_json,
+    printable,
+    yuan,
+)
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
+from aidledger.interchange.csvformat import SpreadsheetWriter
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
@@ -167,7 +179,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(report)
     elif args.csv:
-        sys.stdout.write(totals_csv(report, columns))
+        for_terminal(sys.stdout).write(totals_csv(report, columns))
     else:
         console.print(_totals_table(report, columns))
         console.print(f"position {report.coordinates.position}  digest sha256:{report.digest}")
@@ -183,7 +195,7 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
     """
     columns = list(columns)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetWriter(out, lineterminator="\n")
     header = ["row", "flow", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"]
     writer.writerow(header)
     for kind, flow, row, figures in published_rows(report):
@@ -219,6 +231,7 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     for name in [*keys, *(["flow"] if flows else []), "currency", *columns, "projects"]:
         table.add_column(name.replace("_", " "), justify="left" if name in keys else "right")
     for kind, flow, row, figures in published_rows(report):
+        key: list[Text | str]
         if kind == "group":
             key = [_label(report, row.key[name]) for name in keys]
         else:
@@ -226,14 +239,14 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
             key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
         counted = kind in ("total_new_money", "group") and flow == "donation"
         projects = str(row.projects) if counted else ""
-        cells = [*key, *([flow] if flows else []), row.currency, *(yuan(figures[c]) for c in columns), projects]
-        table.add_row(*cells)
+        figures_shown = [yuan(figures[c]) for c in columns]
+        table.add_row(*key, *([flow] if flows else []), row.currency, *figures_shown, projects)
     return table
 
 
-def _label(report: TotalsReport, value: str) -> str:
+def _label(report: TotalsReport, value: str) -> Text:
     label = report.labels.get(value)
-    return f"{label} ({value[:8]})" if label else value
+    return cell(f"{label} ({value[:8]})" if label else value)
 
 
 def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
@@ -261,11 +274,11 @@ def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:
     for name in ("project", "kind", "period end", "due on", "status", "days late"):
         table.add_column(name)
     for row in rows:
-        table.add_row(row.project, row.kind, str(row.period_end), str(row.due_on), row.status, str(row.days_late))
+        table.add_row(cell(row.project), row.kind, str(row.period_end), str(row.due_on), row.status, str(row.days_late))
     console.print(table)
     console.print("summary: " + ", ".join(f"{k} {v}" for k, v in report.summary.items()))
     for finding in report.findings:
-        console.print(f"[yellow]finding:[/yellow] {finding}")
+        console.print(f"[yellow]finding:[/yellow] {escape(printable(finding))}")
     console.print(f"position {report.coordinates.position}  digest sha256:{report.digest}")
     return 0
 
@@ -300,10 +313,8 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(explanation)
         return 0
-    table = Table(
-        title=f"{args.column} {explanation.key or '(grand total)'} = {yuan(explanation.value)} {explanation.currency}",
-        title_justify="left",
-    )
+    title = f"{args.column} {explanation.key or '(grand total)'} = {yuan(explanation.value)} {explanation.currency}"
+    table = Table(title=escape(printable(title)), title_justify="left")
     for name in ("position", "event", "effective on", "pledge", "amount"):
         table.add_column(name, justify="right" if name in ("position", "amount") else "left")
     for c in explanation.contributions:

@@ -11,14 +11,17 @@ from pydantic import Field, model_validator
 
 from aidledger.domain.base import Envelope, LedgerAggregate
 from aidledger.domain.values import (
+    Campaign,
     Category,
     DisclosureKind,
     Field_,
     FrozenModel,
+    Label,
     Money,
     Name,
     Reason,
     RegionCode,
+    WebAddress,
 )
 from aidledger.errors import InvalidTransition, ProjectClosed
 
@@ -32,9 +35,6 @@ class ProjectStatus(StrEnum):
     started = "started"
     completed = "completed"
     cancelled = "cancelled"
-
-
-Campaign = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class ProjectPlan(FrozenModel):
@@ -73,8 +73,8 @@ class Disclosure(FrozenModel):
     kind: DisclosureKind
     period_start: date
     period_end: date
-    channel: Annotated[str, Field(min_length=1, max_length=200)]
-    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    channel: Label
+    url: WebAddress | None = None
     content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
     @model_validator(mode="after")

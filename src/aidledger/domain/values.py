@@ -18,10 +18,13 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "EARLIEST_DATE",
     "LATEST_DATE",
     "MAX_AMOUNT",
+    "ONE_LINE_ACCEPTED",
     "TRUSTED",
+    "Campaign",
     "Category",
     "CreditCode",
     "DisbursementMethod",
@@ -30,6 +33,7 @@ __all__ = [
     "Evidence",
     "Field_",
     "InKindItem",
+    "Label",
     "Level",
     "Money",
     "Name",
@@ -39,6 +43,8 @@ __all__ = [
     "Reason",
     "RegionCode",
     "Text",
+    "WebAddress",
+    "check_printable",
     "parse_amount",
     "parse_effective_date",
 ]
@@ -97,6 +103,50 @@ costly checks (check digits, ISO tables, amount rules) are skipped; types are st
 
 def _trusted(info: ValidationInfo | None) -> bool:
     return bool(info is not None and isinstance(info.context, dict) and info.context.get("trusted"))
+
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Unicode's control characters (category Cc): C0, DEL and C1. A terminal obeys them (an escape
+sequence can clear the screen, hide text or retitle the window), so text refuses them at input."""
+
+_CONTROLS_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+ONE_LINE_ACCEPTED = "text on one line without control characters (U+0000-U+001F, U+007F-U+009F)"
+LINES_ACCEPTED = "text without control characters (U+0000-U+001F, U+007F-U+009F) other than the newline U+000A"
+
+
+def check_printable(text: str, *, newline: bool = False) -> str:
+    """Return ``text``, or raise ``ValueError`` naming its first control character.
+
+    ``newline`` allows U+000A (a reason may run over lines); a carriage return is refused even
+    then: it moves a terminal's cursor back over what was printed.
+    """
+    found = (_CONTROLS_BUT_NEWLINE if newline else CONTROL_CHARACTERS).search(text)
+    if found is None:
+        return text
+    char = found.group()
+    accepted = LINES_ACCEPTED if newline else ONE_LINE_ACCEPTED
+    msg = (
+        f"{text!r} contains the control character U+{ord(char):04X} ({char!r}) at character {found.start() + 1}; "
+        f"accepted: {accepted}"
+    )
+    raise ValueError(msg)
+
+
+def _one_line(text: str, info: ValidationInfo) -> str:
+    return text if _trusted(info) else check_printable(text)
+
+
+def _lines(text: str, info: ValidationInfo) -> str:
+    return text if _trusted(info) else check_printable(text, newline=True)
+
+
+def _one_line_given(raw: Any, info: ValidationInfo) -> Any:
+    return check_printable(raw) if isinstance(raw, str) and not _trusted(info) else raw
+
+
+OneLine = AfterValidator(_one_line)
+"""Refuses control characters, the newline among them, except in stored events read back."""
 
 
 class FrozenModel(BaseModel):
@@ -289,9 +339,9 @@ class Money(FrozenModel):
 class InKindItem(FrozenModel):
     """Goods or services given in kind: what, how many, of what unit."""
 
-    description: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+    description: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), OneLine]
     quantity: Decimal
-    unit: Annotated[str, Field(min_length=1, max_length=50)]
+    unit: Annotated[str, Field(min_length=1, max_length=50), OneLine]
 
     @field_validator("quantity", mode="before")
     @classmethod
@@ -306,11 +356,25 @@ def _strip_text(raw: Any) -> Any:
     return raw.strip() if isinstance(raw, str) else raw
 
 
-Name = Annotated[str, BeforeValidator(_strip_text), Field(min_length=1, max_length=MAX_NAME_LENGTH)]
-"""A name or title: 1 to 500 characters after trimming."""
+Name = Annotated[str, BeforeValidator(_strip_text), Field(min_length=1, max_length=MAX_NAME_LENGTH), OneLine]
+"""A name or title: 1 to 500 characters after trimming, on one line, without control characters."""
 
-Text = Annotated[str, BeforeValidator(_strip_text), Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
-"""Free text such as a reason: 1 to 2000 characters after trimming."""
+Text = Annotated[
+    str, BeforeValidator(_strip_text), Field(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_lines)
+]
+"""Free text such as a reason: 1 to 2000 characters after trimming, without control characters
+but the newline."""
+
+Label = Annotated[str, Field(min_length=1, max_length=200), OneLine]
+"""A short single-line text: a command id, who recorded, a channel, an evidence reference."""
+
+Campaign = Annotated[str, Field(min_length=1, max_length=100), OneLine]
+"""A campaign tag."""
+
+WebAddress = Annotated[
+    str, BeforeValidator(_one_line_given), Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
+]
+"""An http(s) URL without spaces or control characters (checked first, so the message names them)."""
 
 Reason = Text
 
@@ -399,6 +463,6 @@ EffectiveDate = Annotated[date, BeforeValidator(_effective_date)]
 class Evidence(FrozenModel):
     """What backs a record: an agreement or receipt number, a URL, the document's SHA-256."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    reference: Label | None = None
+    url: WebAddress | None = None
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None

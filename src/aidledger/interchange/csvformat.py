@@ -18,7 +18,9 @@ every record the ledger can export.
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -29,15 +31,19 @@ __all__ = [
     "BOOLEAN_COLUMNS",
     "COLUMNS",
     "DATE_COLUMNS",
+    "FORMULA_STARTS",
     "INTEGER_COLUMNS",
     "MONEY_COLUMNS",
     "SOURCE_COLUMNS",
     "CellProblem",
+    "SpreadsheetWriter",
     "cells_from_record",
     "check_amount_text",
     "check_date_text",
     "columns_of",
+    "neutralise_cell",
     "record_from_cells",
+    "restore_cell",
 ]
 
 COLUMNS: tuple[str, ...] = (
@@ -158,7 +164,7 @@ def record_from_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[CellP
     Empty cells are left out. Cells that cannot be read are left out too and reported; the rest
     of the record is returned so that every problem of the row can be found at once.
     """
-    given = {column: text.strip() for column, text in cells.items() if text.strip()}
+    given = {column: restore_cell(text.strip()) for column, text in cells.items() if text.strip()}
     record: dict[str, Any] = {}
     problems: list[CellProblem] = []
     currency = given.pop("currency", None)
@@ -275,6 +281,44 @@ def _split(text: str, separator: str) -> list[str]:
 
 def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
+
+
+# -- spreadsheets: formula injection -----------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list)."""
+
+_QUOTED_FORMULA = re.compile("'*[=+\\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe.
+
+    Text that starts with ``= + - @``, a tab or a carriage return, after any apostrophes, is
+    written with one more apostrophe in front (``=1+1`` -> ``'=1+1``, ``'=1`` -> ``''=1``), so
+    :func:`restore_cell` can always take it off again. Plain numbers (``-5.00``) and anything not
+    text are written as they are: a spreadsheet reads them as numbers, never as formulas.
+    """
+    if not isinstance(value, str) or _PLAIN_NUMBER.fullmatch(value) or not _QUOTED_FORMULA.match(value):
+        return value
+    return "'" + value
+
+
+def restore_cell(text: str) -> str:
+    """The text :func:`neutralise_cell` was given: one leading apostrophe off a quoted formula start."""
+    return text[1:] if text.startswith("'") and _QUOTED_FORMULA.match(text) else text
+
+
+class SpreadsheetWriter:
+    """A ``csv.writer`` whose every cell goes through :func:`neutralise_cell`."""
+
+    def __init__(self, out: Any, **options: Any) -> None:
+        self._writer = csv.writer(out, **options)
+
+    def writerow(self, cells: Iterable[Any]) -> None:
+        """Write one row, formula-like text quoted."""
+        self._writer.writerow([neutralise_cell(cell) for cell in cells])
 
 
 # -- writing ------------------------------------------------------------------------------------

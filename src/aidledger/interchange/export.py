@@ -18,8 +18,6 @@ IATI XML in ``aidledger:`` attributes of ``iati-activities``.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -27,8 +25,9 @@ from typing import Any, TextIO
 from aidledger import projections
 from aidledger.application.ledger import AidLedger
 from aidledger.application.references import resolve_reference
+from aidledger.canonical import json_text
 from aidledger.errors import InvalidInput
-from aidledger.interchange.csvformat import COLUMNS, cells_from_record
+from aidledger.interchange.csvformat import COLUMNS, SpreadsheetWriter, cells_from_record
 from aidledger.interchange.history import history_records
 from aidledger.interchange.iati import write_iati
 from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
@@ -115,13 +114,13 @@ class Export:
                 "coordinates": self._coordinates_json(),
                 "pages": [page.model_dump(mode="json") for page in self.pages()],
             }
-        out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        out.write(json_text(data, indent=2) + "\n")
 
     # -- CSV ----------------------------------------------------------------------------------
 
     def write_csv(self, out: TextIO) -> None:
         """The view as CSV: one row per record, note columns naming the coordinates at the end."""
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = SpreadsheetWriter(out, lineterminator="\r\n")  # formula-like text quoted (docs/export.md)
         if self.view == "events":
             writer.writerow([*COLUMNS, *COORDINATE_COLUMNS])
             notes = self._coordinate_cells(digest="")
@@ -294,7 +293,7 @@ def export(
 
 
 def _json_line(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_text(data) + "\n"
 
 
 def _text(value: Any) -> str:

@@ -26,7 +26,6 @@ where it stopped when it is run again.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 import json
@@ -40,7 +39,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from aidledger.application.commands import Command, locate_error
+from aidledger.application.commands import Command, check_label, locate_error
 from aidledger.application.ledger import MAX_ATTEMPTS, AidLedger
 from aidledger.application.pipeline import Decided, DecisionSession, Repeated
 from aidledger.application.ports import CommandEntry, StagedCommand, Staging
@@ -70,9 +69,11 @@ from aidledger.interchange.csvformat import (
     MONEY_COLUMNS,
     SOURCE_COLUMNS,
     CellProblem,
+    SpreadsheetWriter,
     check_amount_text,
     check_date_text,
     columns_of,
+    restore_cell,
 )
 from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format
 
@@ -249,6 +250,8 @@ class Importer:
         self.recorded_by = recorded_by if recorded_by is not None else ledger.default_recorded_by
         if self.recorded_by is not None and not 1 <= len(self.recorded_by) <= 200:
             raise InvalidInput("recorded_by", self.recorded_by, "1 to 200 characters naming who records the file")
+        if self.recorded_by is not None:
+            check_label("recorded_by", self.recorded_by)
         self.rejects_path = Path(rejects) if rejects is not None else None
         if self.rejects_path is None and skip_invalid:
             self.rejects_path = self.path.with_suffix(f".rejects.{self.format.value}")
@@ -431,10 +434,12 @@ class Importer:
             return None
         if self.format is FileFormat.csv:
             with self.rejects_path.open("w", encoding="utf-8-sig", newline="") as out:
-                writer = csv.writer(out)
+                writer = SpreadsheetWriter(out)
                 writer.writerow(["#line", "#problems", *self.header])
                 for line, raw, problems in staging.rejected():
-                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *(json.loads(raw) or [])])
+                    # Cells as the import read them, quoted again: imported, the file gives the same values.
+                    cells = [restore_cell(cell) for cell in json.loads(raw) or []]
+                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *cells])
         else:
             with self.rejects_path.open("w", encoding="utf-8") as out:
                 for line, raw, problems in staging.rejected():

@@ -308,12 +308,18 @@ def _fail(why: str) -> NoReturn:
     raise _Invalid(why)
 
 
-def _text(value: Any, *, maximum: int, strip: bool = True) -> str:
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _text(value: Any, *, maximum: int, strip: bool = True, newline: bool = False) -> str:
     if not isinstance(value, str):
         _fail(f"{value!r} is not text")
     text = value.strip() if strip else value
     if not 1 <= len(text) <= maximum:
         _fail(f"{value!r} has the wrong length")
+    if (_CONTROL_BUT_NEWLINE if newline else _CONTROL).search(text):
+        _fail(f"{value!r} holds a control character")
     return text
 
 
@@ -448,7 +454,12 @@ def _reference(value: Any) -> str:
 
 
 def _url(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 2000 or not re.fullmatch(r"https?://\S+", value):
+    if (
+        not isinstance(value, str)
+        or len(value) > 2000
+        or not re.fullmatch(r"https?://\S+", value)
+        or _CONTROL.search(value)
+    ):
         _fail(f"{value!r} is not a URL")
     return str(value)
 
@@ -480,7 +491,7 @@ _ENVELOPE: dict[str, tuple[bool, Check]] = {
     "source": (False, _evidence),
 }
 
-_REASON: Check = lambda v: _text(v, maximum=2000)  # noqa: E731
+_REASON: Check = lambda v: _text(v, maximum=2000, newline=True)  # noqa: E731
 _NAME: Check = lambda v: _text(v, maximum=500)  # noqa: E731
 
 _PROFILE: dict[str, Check] = {
@@ -598,7 +609,9 @@ def _validate(name: str, record: Mapping[str, Any], default_recorded_by: str | N
     if name not in SCHEMAS or record.get("command") != name:
         _fail(f"unknown command {record.get('command')!r}")
     command_id = record.get("command_id")
-    if command_id is not None and (not isinstance(command_id, str) or not 1 <= len(command_id) <= 200):
+    if command_id is not None and (
+        not isinstance(command_id, str) or not 1 <= len(command_id) <= 200 or _CONTROL.search(command_id)
+    ):
         _fail(f"command_id {command_id!r}")
     schema = SCHEMAS[name] | _ENVELOPE
     fields = {k: v for k, v in record.items() if k not in ("command", "command_id")}

@@ -597,7 +597,8 @@ def _breakages(draw: Draw, record: Record) -> list[Callable[[], Record]]:
     if "amount" in record:
         ways.append(lambda: record | {"amount": draw(invalid_amounts())})
     if "reason" in record:
-        ways.append(lambda: record | {"reason": draw(st.sampled_from(["", "   "]))})
+        ways.append(lambda: record | {"reason": draw(st.sampled_from(["", "   ", "撤回\r覆盖", "原因\x1b[2J"]))})
+    ways.append(lambda: record | {"recorded_by": "clerk\x1b[8m"})
     if name == "register_organization":
         ways += [
             lambda: record | {"kind": "charity_shop"},
@@ -605,6 +606,9 @@ def _breakages(draw: Draw, record: Record) -> list[Callable[[], Record]]:
             lambda: record | {"charity": False, "public_fundraising": True},
             lambda: record | {"credit_code": "91110000600037341X"},
             lambda: record | {"name": "   "},
+            lambda: (
+                record | {"name": draw(st.sampled_from(["基金会\x1b[2J", "基金\t会", "第一行\n第二行", "会\x9b31m"]))}
+            ),
         ]
     elif name == "register_project":
         ways += [
@@ -612,6 +616,7 @@ def _breakages(draw: Draw, record: Record) -> list[Callable[[], Record]]:
             lambda: record | {"region": None, "pooled_fund": False},
             lambda: record | {"category": "charity"},
             lambda: record | {"campaigns": [""]},
+            lambda: record | {"title": "+SUM\x1b]0;pwned\x07(1)"},
         ]
     elif name == "make_pledge":
         ways += [
@@ -635,7 +640,8 @@ def invalid_records(draw: Draw, model: LedgerModel | None = None, prefix: str = 
     """Records the ledger refuses as bad input (:class:`~aidledger.errors.InvalidInput`).
 
     A valid record is broken one way: a required field missing, an unknown field, a bad amount,
-    date, enum value, region or reason, an unknown command, an empty command id or actor, a plan
+    date, enum value, region or reason, a control character in a name, title, reason or actor (a
+    newline is refused only outside reasons), an unknown command, an empty command id or actor, a plan
     that ends before it starts, a project with no region that is no pooled fund, public
     fundraising without charity status, a credit code with a wrong check digit.
     """
