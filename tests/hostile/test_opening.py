@@ -30,11 +30,12 @@ import aidledger
 from aidledger.application import AidLedger
 from aidledger.cli import main
 from aidledger.errors import AidLedgerError, IntegrityFailure, InvalidInput, LedgerClosed
-from aidledger.projections import Projections, totals
+from aidledger.projections import Projections, fold_of, projections_of, totals
 from aidledger.storage.sqlite import SQLiteStore
 
 HERE = Path(__file__).resolve().parent / "opening"
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(aidledger.__file__).resolve().parents[1]
+"""Where the aidledger under test is: the child processes run the same code."""
 EXIT_INTERRUPTED = 130
 
 ORGANIZATION_COLUMNS = ["command", "command_id", "effective_on", "recorded_by", "name", "kind", "level", "home_region"]
@@ -392,6 +393,29 @@ def test_using_a_closed_ledger_raises_ledger_closed(
     with pytest.raises(LedgerClosed, match="closed") as caught:
         use(ledger)
     assert isinstance(caught.value, AidLedgerError) and isinstance(caught.value, ValueError)
+
+
+FOLD_USES: list[tuple[str, Callable[[Any, Any], object]]] = [
+    ("totals of the fold at an earlier position", lambda ledger, fold: totals(fold, position=10)),
+    ("the projections' root_of", lambda ledger, fold: projections_of(ledger).root_of(10)),
+    ("the projections' inspect", lambda ledger, fold: projections_of(ledger).inspect()),
+    ("the projections' rebuild", lambda ledger, fold: projections_of(ledger).rebuild()),
+    ("fold_of the closed ledger", lambda ledger, fold: fold_of(ledger)),
+]
+
+
+@pytest.mark.parametrize(("what", "use"), FOLD_USES, ids=[use[0] for use in FOLD_USES])
+def test_a_fold_taken_before_close_reads_nothing_after_it_but_says_ledger_closed(
+    what: str, use: Callable[[Any, Any], object], small_ledger: Path, tmp_path: Path
+) -> None:
+    """A fold (or the projections) of a closed ledger raise LedgerClosed when they need the log."""
+    db = tmp_path / "closed.db"
+    shutil.copyfile(small_ledger, db)
+    ledger = aidledger.open(db, recorded_by="clerk")
+    fold = fold_of(ledger)
+    ledger.close()
+    with pytest.raises(LedgerClosed, match="closed"):
+        use(ledger, fold)
 
 
 @pytest.mark.parametrize("db", [None, 123, 1.5, b"ledger.db"])

@@ -110,7 +110,7 @@ class RowReader:
         if self.format is not FileFormat.csv:
             yield from self.stream
             return
-        text = io.TextIOWrapper(self.stream, encoding="latin-1", newline="")  # type: ignore[arg-type]
+        text = io.TextIOWrapper(self.stream, encoding="latin-1", newline="")
         try:
             for line in text:
                 yield line.encode("latin-1")

@@ -59,7 +59,8 @@ class _GuardedRecorder(PostgresApplicationRecorder):
 
     def max_notification_id(self) -> int | None:
         with self.guard():
-            return super().max_notification_id()
+            last: int | None = super().max_notification_id()
+            return last
 
 
 class PostgresStore:
