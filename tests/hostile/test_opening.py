@@ -351,6 +351,18 @@ def test_a_connect_timeout_in_the_url_is_used_and_checked(capsys: pytest.Capture
     assert code == 2 and "connect_timeout" in line and "1 to 600" in line
 
 
+def test_a_postgres_host_that_does_not_answer_fails_after_the_connect_timeout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An address nothing answers at (a blackhole, or no route): one line after ``connect_timeout`` s."""
+    started = time.monotonic()
+    code, _, err = run(capsys, "--db", "postgresql://clerk@10.255.255.1:5432/ledger?connect_timeout=1", "report")
+    line = one_error_line(err)
+    assert code == 2
+    assert "10.255.255.1:5432" in line and "'ledger'" in line and "within 1 s" in line
+    assert time.monotonic() - started < 4
+
+
 def test_a_postgres_database_that_does_not_exist_is_named(
     postgres_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
