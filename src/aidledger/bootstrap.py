@@ -22,14 +22,17 @@ def open_ledger(
     recorded_by: str | None = None,
     allow_disbursing_intended: bool = False,
     read_only: bool = False,
+    create: bool = True,
 ) -> AidLedger:
     """Open a ledger on an SQLite file path (created when missing), ``":memory:"``, or a
     ``postgresql://`` URL (with the ``postgres`` extra installed).
 
     ``read_only`` opens an existing ledger without changing it: no table is created and nothing
-    is stored, not even derived state.
+    is stored, not even derived state. ``create=False`` opens only an existing ledger: an empty file
+    or database is refused instead of becoming one. A file or database that is not an aidledger ledger
+    (another application's SQLite file, say) is always refused, and left as it was.
     """
-    store = open_store(db, read_only=read_only)
+    store = open_store(db, read_only=read_only, create=create)
     try:
         return AidLedger(
             store,

@@ -23,6 +23,7 @@ __all__ = [
     "IntegrityFailure",
     "InvalidInput",
     "InvalidTransition",
+    "LedgerClosed",
     "NotAPooledFund",
     "NotFound",
     "OrganizationDeregistered",
@@ -158,6 +159,10 @@ class IdempotencyConflict(AidLedgerError):
 
 class ConcurrencyConflict(AidLedgerError):
     """Concurrent writers kept changing the same aggregates; the bounded retries ran out."""
+
+
+class LedgerClosed(AidLedgerError, ValueError):
+    """A ledger used after :meth:`~aidledger.AidLedger.close` (like a closed file, a ``ValueError``)."""
 
 
 class IntegrityFailure(AidLedgerError):

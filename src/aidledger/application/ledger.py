@@ -111,10 +111,16 @@ class AidLedger(Application[UUID]):
         self.close()
 
     def close(self) -> None:
-        """Close the ledger and its database connections."""
-        if self.follower is not None:
-            self.follower.close()
-        super().close()
+        """Close the ledger and its database connections; every use after this raises ``LedgerClosed``
+        (closing again does nothing)."""
+        if self.store.closed:
+            return
+        try:
+            if self.follower is not None:
+                self.follower.close()
+        finally:
+            super().close()
+            self.store.close()
 
     # -- the pipeline -------------------------------------------------------------------------
 

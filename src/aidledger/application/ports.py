@@ -196,6 +196,8 @@ class Store(LogReader, Protocol):
     """Where the store is, for messages (a file path, an in-memory name, or a URL without password)."""
     address: str
     """What ``aidledger.open`` takes to open the same store again (a PostgreSQL URL with its password)."""
+    closed: bool
+    """Whether :meth:`close` was called: every use after it raises ``LedgerClosed``."""
 
     def select_commands(self, command_ids: Sequence[str]) -> dict[str, CommandRecord]:
         """The index records of those of ``command_ids`` that were stored."""
@@ -237,4 +239,4 @@ class Store(LogReader, Protocol):
         """A new staging area for an import, in ``directory`` (a throwaway folder)."""
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections; every use after this raises ``LedgerClosed``."""

@@ -20,7 +20,7 @@ from importlib.metadata import version
 from rich.console import Console
 
 from aidledger.cli import audit, interchange, ledger
-from aidledger.cli.common import EXIT_INVALID, default_db, exit_code, printable
+from aidledger.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, default_db, exit_code, printable
 from aidledger.errors import AidLedgerError
 
 __all__ = ["main"]
@@ -56,4 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = printable(" ".join(str(error).split()))  # one line, whatever the terminal's width
         sys.stderr.write(f"error: {type(error).__name__}: {message}\n")
         return exit_code(error) if isinstance(error, AidLedgerError) else EXIT_INVALID
+    except KeyboardInterrupt as error:  # Ctrl-C: what was stored stays (an import says what and how to finish)
+        message = printable(" ".join(str(error).split())) or "interrupted (Ctrl-C)"
+        sys.stderr.write(f"error: {type(error).__name__}: {message}\n")
+        return EXIT_INTERRUPTED
     return result

@@ -29,6 +29,7 @@ from aidledger.errors import AidLedgerError, InvalidInput, NotFound, RuleViolati
 
 __all__ = [
     "EXIT_INTEGRITY",
+    "EXIT_INTERRUPTED",
     "EXIT_INVALID",
     "EXIT_NOT_FOUND",
     "EXIT_RULE",
@@ -53,7 +54,9 @@ EXIT_INVALID = 2
 EXIT_RULE = 3
 EXIT_NOT_FOUND = 4
 EXIT_INTEGRITY = 5
-"""Exit codes: bad input, a broken rule, something not found, an integrity failure (docs/errors.md)."""
+EXIT_INTERRUPTED = 130
+"""Exit codes: bad input, a broken rule, something not found, an integrity failure, and Ctrl-C (128 + SIGINT,
+as shells report it) (docs/errors.md)."""
 
 Handler = Callable[[argparse.Namespace, Console], int]
 
@@ -76,7 +79,8 @@ def open_ledger(args: argparse.Namespace, *, create: bool = False, read_only: bo
             raise InvalidInput("--db", db, "a ledger file (an in-memory ledger is gone when its process ends)")
         if db != ":memory:" and not Path(db).is_file():
             raise InvalidInput("--db", db, "an existing ledger file (run `aidledger import` or `aidledger demo` first)")
-    return aidledger.open(db, recorded_by=os.environ.get("AIDLEDGER_USER", "cli"), read_only=read_only)
+    recorded_by = os.environ.get("AIDLEDGER_USER", "cli")
+    return aidledger.open(db, recorded_by=recorded_by, read_only=read_only, create=create)
 
 
 def add_command(commands: Any, name: str, help_text: str, run: Handler) -> argparse.ArgumentParser:

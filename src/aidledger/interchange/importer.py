@@ -29,8 +29,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -79,6 +83,8 @@ from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, dete
 
 __all__ = [
     "BATCH_EVENTS",
+    "STAGING_PREFIX",
+    "ImportInterrupted",
     "ImportSummary",
     "Importer",
     "Progress",
@@ -86,6 +92,7 @@ __all__ = [
     "derived_command_id",
     "import_file",
     "refusal",
+    "remove_abandoned_staging",
 ]
 
 LISTED_PROBLEMS = 1000
@@ -96,10 +103,22 @@ BATCH_EVENTS = 10_000
 """At most this many events are stored in one transaction (the default, and the most allowed)."""
 LOOKUP_ROWS = 1000
 """Rows whose command ids are looked up in the commands index with one query."""
+STAGING_PREFIX = "aidledger-import-"
+"""An import stages its rows in ``<temporary folder>/aidledger-import-<process id>-<random>``."""
+ABANDONED_AFTER = 86_400
+"""Seconds after which a staging folder without a process id (from an older version) counts as abandoned."""
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(phase, done, total)``: phase ``"checking"`` counts bytes of the file,
 ``"storing"`` counts rows."""
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """An import stopped by Ctrl-C (SIGINT); the message says what was stored and how to finish.
+
+    A ``KeyboardInterrupt``, so code that stops on one still stops; the transactions committed
+    before it stay, and running the same import again stores the rest.
+    """
 
 
 class RowProblem(BaseModel):
@@ -263,6 +282,9 @@ class Importer:
         self.first_lines: dict[str, int] = {}
         """The first line of each command id of the file."""
         self._known: dict[UUID, str | None] = {}
+        self._storing = False
+        """Whether the store pass began (an interruption then may have stored some rows)."""
+        self._rows_stored = 0
 
     def refused(self, summary: ImportSummary) -> bool:
         """Whether the import stored nothing because rows had problems (the default mode)."""
@@ -271,7 +293,7 @@ class Importer:
     def run(self) -> ImportSummary:
         """Check (and decide) every row, then store the valid ones (unless refused or a dry run)."""
         position_before = self.ledger.position()
-        with tempfile.TemporaryDirectory(prefix="aidledger-import-") as directory:
+        with _staging_folder() as directory:
             staging = self.ledger.store.open_staging(directory)
             try:
                 rows_read = self._check_all(staging)
@@ -279,6 +301,7 @@ class Importer:
                 if staging.count("rejected") and not self.skip_invalid:
                     stored = 0
                 elif not self.dry_run:
+                    self._storing = True
                     stored, present = self._store_all(staging, present)
                 rejects_file = self._write_rejects(staging)
                 listed, hidden = staging.problems(LISTED_PROBLEMS)
@@ -296,8 +319,27 @@ class Importer:
                     position_before=position_before,
                     position_after=self.ledger.position(),
                 )
+            except KeyboardInterrupt:
+                raise self._interrupted(position_before) from None
             finally:
                 staging.close()
+
+    def _interrupted(self, position_before: int) -> ImportInterrupted:
+        """What an interrupted import says: what was stored, and how to finish."""
+        if not self._storing:
+            return ImportInterrupted(
+                f"{self.path}: interrupted while checking the rows; nothing was stored (log position "
+                f"{position_before}); run the import again to do it"
+            )
+        try:
+            after = str(self.ledger.position())
+        except (AidLedgerError, KeyboardInterrupt):
+            after = "?"
+        return ImportInterrupted(
+            f"{self.path}: interrupted while storing: {self._rows_stored} rows were stored (log position "
+            f"{position_before} -> {after}), whole commands in committed transactions, and the rest were not; "
+            "run the same import again to store the rest: rows already stored are skipped"
+        )
 
     # -- pass 1: check ------------------------------------------------------------------------
 
@@ -424,6 +466,7 @@ class Importer:
         raise ConcurrencyConflict(f"line {batch[0][0].line}: the import kept conflicting with concurrent writers")
 
     def _report_storing(self, done: int, total: int) -> None:
+        self._rows_stored = done
         if self.progress is not None:
             self.progress("storing", done, total)
 
@@ -752,6 +795,52 @@ def _dig(data: Any, location: list[str]) -> Any:
         else:
             return None
     return data
+
+
+@contextmanager
+def _staging_folder() -> Iterator[str]:
+    """A new staging folder in the temporary folder, named after this process, removed at the end;
+    first, the folders of imports that were killed before they could remove theirs are removed."""
+    folder = Path(tempfile.gettempdir())
+    remove_abandoned_staging(folder)
+    with tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder) as directory:
+        yield directory
+
+
+def remove_abandoned_staging(folder: Path) -> list[Path]:
+    """Remove the staging folders in ``folder`` of imports that no longer run, and return them.
+
+    Ctrl-C removes an import's staging folder, but a killed import (SIGKILL, a power cut) cannot:
+    the next import removes it if the process named in it is gone (or, for a folder an older version
+    named without a process id, if it was not changed for a day). Only this user's folders; only
+    where process ids can be checked without side effects (POSIX).
+    """
+    if os.name != "posix":
+        return []
+    removed = []
+    for path in folder.glob(f"{STAGING_PREFIX}*"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if not path.is_dir() or info.st_uid != os.getuid() or not _abandoned(path.name, info.st_mtime):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _abandoned(name: str, changed: float) -> bool:
+    owner, _, rest = name.removeprefix(STAGING_PREFIX).partition("-")
+    if not rest or not owner.isdigit():
+        return time.time() - changed > ABANDONED_AFTER
+    try:
+        os.kill(int(owner), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists (another user's process may hold the id)
+    return False
 
 
 def _kind_of_topic(topic: str) -> str:

@@ -10,8 +10,10 @@ row come back with the row as :class:`CellProblem` s. Memory stays bounded by th
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import difflib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,7 +88,7 @@ class RowReader:
 
     def _lines(self) -> Iterator[tuple[int, str]]:
         """Decoded physical lines with their numbers; undecodable lines are remembered."""
-        for number, raw in enumerate(self.stream, start=1):
+        for number, raw in enumerate(self._raw_lines(), start=1):
             self.bytes_read += len(raw)
             if number == 1:
                 raw = self._strip_bom(raw)
@@ -100,6 +102,21 @@ class RowReader:
                 self._bad_lines[number] = raw
                 text = raw.decode("utf-8", errors="replace")
             yield number, text
+
+    def _raw_lines(self) -> Iterator[bytes]:
+        """The stream's lines as bytes. A CSV line may end in LF, CRLF or a lone CR, as the classic
+        Mac OS and "CSV (Macintosh)" exports end them; Latin-1 maps bytes to characters one to one,
+        so the bytes come back unchanged."""
+        if self.format is not FileFormat.csv:
+            yield from self.stream
+            return
+        text = io.TextIOWrapper(self.stream, encoding="latin-1", newline="")
+        try:
+            for line in text:
+                yield line.encode("latin-1")
+        finally:
+            with contextlib.suppress(ValueError):  # already closed by its owner
+                text.detach()  # the caller owns the stream: closing the wrapper must not close it
 
     @staticmethod
     def _strip_bom(raw: bytes) -> bytes:
@@ -154,6 +171,11 @@ class RowReader:
         except StopIteration:
             raise file_error(
                 "the file is empty",
+                "a header line naming the columns (command,command_id,...), then one row per command",
+            ) from None
+        except csv.Error as error:
+            raise file_error(
+                f"line 1 cannot be read as CSV ({error})",
                 "a header line naming the columns (command,command_id,...), then one row per command",
             ) from None
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):

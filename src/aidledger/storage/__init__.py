@@ -13,19 +13,24 @@ from pathlib import Path
 
 from aidledger.application.ports import Store
 from aidledger.errors import InvalidInput
-from aidledger.storage.sqlite import SQLiteStore
+from aidledger.storage.sqlite import SQLiteStore, admit_file
 
 __all__ = ["open_store"]
 
 ACCEPTED = "an SQLite file path, ':memory:' or a postgresql:// URL"
 
 
-def open_store(db: str | Path, *, read_only: bool = False) -> Store:
+def open_store(db: str | Path, *, read_only: bool = False, create: bool = True) -> Store:
     """The store at ``db``: an SQLite file path (created when missing), ``":memory:"`` (a private
     in-memory database), or a ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]`` URL.
+
+    A file or database that is not an aidledger ledger is refused without writing anything to it,
+    unless ``create`` (and not ``read_only``) lets an empty one become a ledger; another
+    application's SQLite database is always refused.
     """
     if not isinstance(db, str | Path):
         raise TypeError(f"db must be {ACCEPTED}, not {type(db).__name__}")
+    create = create and not read_only
     location = str(db).strip()
     if not location:
         raise InvalidInput("db", db, ACCEPTED)
@@ -37,7 +42,7 @@ def open_store(db: str | Path, *, read_only: bool = False) -> Store:
         except ImportError:
             accepted = "an SQLite file: install aidledger[postgres] for PostgreSQL"
             raise InvalidInput("db", location.split("@")[-1], accepted) from None
-        store: Store = postgres.PostgresStore(location, read_only=read_only)
+        store: Store = postgres.PostgresStore(location, read_only=read_only, create=create)
         return store
     if location == ":memory:":
         name = f"file:aidledger-{uuid.uuid4().hex}?mode=memory&cache=shared"
@@ -51,12 +56,5 @@ def open_store(db: str | Path, *, read_only: bool = False) -> Store:
         raise InvalidInput("db", location, f"a path whose folder exists ({path.parent} does not)")
     if read_only and not path.is_file():
         raise InvalidInput("db", location, "an existing SQLite ledger file")
-    if path.is_file() and path.stat().st_size and not _is_sqlite(path):
-        raise InvalidInput("db", location, "an aidledger SQLite file (this file is not an SQLite database)")
+    admit_file(path, location=str(path), create=create)
     return SQLiteStore(str(path), location=str(path), read_only=read_only)
-
-
-def _is_sqlite(path: Path) -> bool:
-    """Whether the file starts with SQLite's header."""
-    with path.open("rb") as stream:
-        return stream.read(16) == b"SQLite format 3\x00"

@@ -9,11 +9,14 @@ command rows and the follower's segment are written in that one transaction, in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import ConnectionPoolClosedError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment
 from psycopg import Cursor
@@ -23,9 +26,10 @@ from psycopg.sql import SQL, Composed, Identifier
 from aidledger.application.ports import CommandEntry, CommandRecord, FoldSegment, Follower, StateRead, StoredRow
 from aidledger.errors import InvalidInput
 from aidledger.storage.rows import BATCH, LAST_POSITION, canonical_id, command_record
+from aidledger.storage.sqlite import LEDGER_TABLES, closed_error
 from aidledger.storage.staging import SQLiteStaging
 
-__all__ = ["PostgresStore", "redact"]
+__all__ = ["CONNECT_TIMEOUT", "PostgresStore", "redact"]
 
 EVENTS = "stored_events"
 COMMANDS = "aidledger_commands"
@@ -39,18 +43,44 @@ ORGANIZATION_EVENTS = (
     "'aidledger.domain.organization:Organization.Updated')"
 )
 """The events that hold an organization's profile; a partial index on them serves credit code lookups."""
-ACCEPTED_URL = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]"
+ACCEPTED_URL = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME][&connect_timeout=SECONDS]"
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for the server to answer, unless the URL says ``connect_timeout=SECONDS`` (1 to 600)."""
+SELECT_TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+
+
+class _GuardedRecorder(PostgresApplicationRecorder):
+    """``eventsourcing``'s recorder, refusing use after close (the repository reads through it)."""
+
+    guard: Callable[[], AbstractContextManager[None]]
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        with self.guard():
+            return super().select_events(*args, **kwargs)
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        with self.guard():
+            return super().select_notifications(*args, **kwargs)
+
+    def max_notification_id(self) -> int | None:
+        with self.guard():
+            last: int | None = super().max_notification_id()
+            return last
 
 
 class PostgresStore:
     """A ledger's tables in a PostgreSQL database."""
 
-    def __init__(self, url: str, *, read_only: bool = False, connect_timeout: int = 5) -> None:
+    def __init__(self, url: str, *, read_only: bool = False, create: bool = True) -> None:
         self.location = redact(url)
         self.address = url
-        self.factory = PostgresFactory(Environment("aidledger", _environment(url, connect_timeout)))
+        self.closed = False
+        environment = _environment(url)
+        self._admit(environment, create=create and not read_only)
+        self.factory = PostgresFactory(Environment("aidledger", environment))
         self.datastore = self.factory.datastore
-        self.recorder = PostgresApplicationRecorder(self.datastore, events_table_name=EVENTS)
+        self.recorder = _GuardedRecorder(self.datastore, events_table_name=EVENTS)
+        self.recorder.guard = self.guard
         self.read_only = read_only
         self.contiguous_positions = False
         schema = Identifier(self.datastore.schema)
@@ -59,6 +89,55 @@ class PostgresStore:
         self._fold = Composed([schema, SQL("."), Identifier(FOLD)])
         if not read_only:
             self._create_tables()
+
+    def _admit(self, environment: dict[str, str], *, create: bool) -> None:
+        """Connect once, directly (the pool would retry until its timeout and hide why it failed), and
+        refuse a database that does not answer or that holds no ledger (unless ``create``)."""
+        host, port = environment["POSTGRES_HOST"], environment["POSTGRES_PORT"]
+        dbname, schema = environment["POSTGRES_DBNAME"], environment.get("POSTGRES_SCHEMA", "public")
+        where = f"database {dbname!r} on the PostgreSQL server at {host}:{port}"
+        try:
+            with psycopg.connect(
+                dbname=dbname,
+                host=host,
+                port=port,
+                user=environment["POSTGRES_USER"],
+                password=environment["POSTGRES_PASSWORD"],
+                connect_timeout=int(environment["POSTGRES_CONNECT_TIMEOUT"]),
+            ) as connection:
+                names = {str(row[0]) for row in connection.execute(SELECT_TABLES, (schema,)).fetchall()}
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            accepted = f"a {where} that accepts the connection within {environment['POSTGRES_CONNECT_TIMEOUT']} s"
+            raise InvalidInput("db", self.location, f"{accepted} ({reason})") from None
+        if names >= LEDGER_TABLES:
+            return
+        if not create:
+            accepted = (
+                f"an aidledger ledger (schema {schema!r} of the {where} is not an aidledger ledger: it has no "
+                f"table {COMMANDS}; `aidledger import` makes one)"
+            )
+            raise InvalidInput("db", self.location, accepted)
+        if EVENTS in names:
+            accepted = (
+                f"an aidledger ledger or a schema without one (schema {schema!r} of the {where} holds another "
+                f"application's {EVENTS} table; name another schema with ?schema=NAME)"
+            )
+            raise InvalidInput("db", self.location, accepted)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise closed_error(self.location)
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Refuse a closed store."""
+        if self.closed:
+            raise closed_error(self.location)
+        try:
+            yield
+        except ConnectionPoolClosedError:
+            raise closed_error(self.location) from None
 
     def _statement(self, text: str) -> Composed:
         return SQL(text).format(events=self._events, commands=self._commands, fold=self._fold)
@@ -97,7 +176,8 @@ class PostgresStore:
                 connection.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK,))
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool; the store refuses every use after this (closing again does nothing)."""
+        self.closed = True
         self.factory.close()
 
     # -- writing ------------------------------------------------------------------------------
@@ -106,6 +186,7 @@ class PostgresStore:
         self, events: Sequence[StoredEvent], commands: Sequence[CommandEntry], follower: Follower | None
     ) -> list[int]:
         """Store events, their command rows and the follower's segment in one transaction."""
+        self._check_open()
         self._check_writable()
         committed = False
         try:
@@ -208,6 +289,7 @@ class PostgresStore:
 
     def put_segment(self, segment: FoldSegment, *, expected_seq: int) -> bool:
         """Store a segment written outside an append, if the newest one is still ``expected_seq``."""
+        self._check_open()
         self._check_writable()
         with self.datastore.transaction(commit=True) as cursor:
             self._lock(cursor)
@@ -225,6 +307,7 @@ class PostgresStore:
 
     def remove_state(self) -> None:
         """Forget the derived state."""
+        self._check_open()
         self._check_writable()
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(self._statement("DELETE FROM {fold}"))
@@ -237,6 +320,7 @@ class PostgresStore:
 
     def select_commands(self, command_ids: Sequence[str]) -> dict[str, CommandRecord]:
         """The index records of those of ``command_ids`` that were stored."""
+        self._check_open()
         if not command_ids:
             return {}
         with self.datastore.transaction(commit=False) as cursor:
@@ -265,6 +349,7 @@ class PostgresStore:
 
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""
+        self._check_open()
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._statement("SELECT max(notification_id) AS last FROM {events}"))
             row = cursor.fetchone()
@@ -282,6 +367,7 @@ class PostgresStore:
 
     def read_rows(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRow]:
         """The stored rows from ``start`` to ``stop`` in log order, read in short batches."""
+        self._check_open()
         after, last = start - 1, LAST_POSITION if stop is None else stop
         while True:
             with self.datastore.transaction(commit=False) as cursor:
@@ -293,6 +379,7 @@ class PostgresStore:
 
     def read_aggregate_rows(self, originator_id: str) -> Iterator[StoredRow]:
         """The stored rows of one aggregate, in log order."""
+        self._check_open()
         try:
             wanted = UUID(originator_id)
         except ValueError:
@@ -310,6 +397,7 @@ class PostgresStore:
 
     def read_segments(self, after_seq: int) -> tuple[FoldSegment, ...]:
         """The segments stored after ``after_seq``, in order (from the last snapshot among them)."""
+        self._check_open()
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(
                 self._statement(
@@ -323,6 +411,7 @@ class PostgresStore:
 
     def read_state(self) -> StateRead:
         """The derived state and the facts about the log that check it, in one snapshot of the database."""
+        self._check_open()
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(
@@ -392,23 +481,27 @@ def _segment(row: DictRow) -> FoldSegment:
     )
 
 
-def _environment(url: str, connect_timeout: int) -> dict[str, str]:
+def _environment(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     dbname = unquote(parts.path.lstrip("/"))
     if not parts.hostname or not dbname or not parts.username:
         raise InvalidInput("db", redact(url), ACCEPTED_URL)
+    query = parse_qs(parts.query)
+    connect_timeout = query.get("connect_timeout", [str(CONNECT_TIMEOUT)])[0]
+    if not connect_timeout.isdigit() or not 1 <= int(connect_timeout) <= 600:
+        raise InvalidInput("connect_timeout", connect_timeout, "a whole number of seconds from 1 to 600")
     environment = {
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_USER": unquote(parts.username),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout),
+        "POSTGRES_CONNECT_TIMEOUT": connect_timeout,
         "POSTGRES_LOCK_TIMEOUT": "30",
         # Never POSTGRES_ENABLE_DB_FUNCTIONS: it breaks log order = commit order (DESIGN §6).
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
     }
-    schema = parse_qs(parts.query).get("schema")
+    schema = query.get("schema")
     if schema:
         environment["POSTGRES_SCHEMA"] = schema[0]
     return environment

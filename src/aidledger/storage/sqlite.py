@@ -18,22 +18,31 @@ inserted with one ``executemany``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from eventsourcing.utils import Environment
 
 from aidledger.application.ports import CommandEntry, CommandRecord, FoldSegment, Follower, StateRead, StoredRow
-from aidledger.errors import InvalidInput
+from aidledger.errors import AidLedgerError, ConcurrencyConflict, IntegrityFailure, InvalidInput, LedgerClosed
 from aidledger.storage.rows import BATCH, LAST_POSITION, canonical_id, command_record
 from aidledger.storage.staging import SQLiteStaging
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "admit_file", "closed_error"]
 
 EVENTS = "stored_events"
 COMMANDS = "aidledger_commands"
@@ -79,6 +88,95 @@ SELECT_HEAD = (
     "ORDER BY seq DESC LIMIT 1"
 )
 """The newest segment, without its payload."""
+SELECT_TABLES = "SELECT name FROM sqlite_master WHERE type='table'"
+LEDGER_TABLES = frozenset({EVENTS, COMMANDS})
+"""The tables that make an SQLite database an aidledger ledger (no other application names them so)."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def admit_file(path: Path, *, location: str, create: bool) -> None:
+    """Refuse a file that is not an aidledger ledger, reading it without writing a byte.
+
+    A ledger is an SQLite database holding aidledger's tables. With ``create``, a new file, an empty
+    one or an SQLite database without tables is admitted too (it becomes a ledger); another
+    application's database never is: aidledger adds no tables to it.
+    """
+    if not path.is_file() or not path.stat().st_size:
+        if create:
+            return
+        what = "the file is empty" if path.is_file() else "there is no such file"
+        accepted = f"an aidledger ledger ({what}; `aidledger import` or `aidledger demo` makes one)"
+        raise InvalidInput("db", location, accepted)
+    with path.open("rb") as stream:
+        if stream.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise InvalidInput("db", location, "an aidledger SQLite file (this file is not an SQLite database)")
+    names = _tables(path, location)
+    if names >= LEDGER_TABLES:
+        return
+    others = sorted(name for name in names if not name.startswith("sqlite_"))
+    if not others:
+        if create:
+            return
+        accepted = "an aidledger ledger (this SQLite database has no tables; `aidledger import` makes it one)"
+        raise InvalidInput("db", location, accepted)
+    shown = ", ".join(others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
+    accepted = (
+        f"an aidledger ledger (this SQLite database is not an aidledger ledger: it holds the tables {shown} "
+        "of another application" + ("; aidledger adds no tables to another application's database)" if create else ")")
+    )
+    raise InvalidInput("db", location, accepted)
+
+
+def _tables(path: Path, location: str) -> frozenset[str]:
+    """The names of the tables of the SQLite file at ``path``, read on a read-only connection."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return frozenset(str(row[0]) for row in db.execute(SELECT_TABLES).fetchall())
+    except sqlite3.Error as error:
+        raise database_error(error, location) from None
+
+
+def database_error(error: BaseException, location: str) -> AidLedgerError:
+    """The aidledger error for what SQLite (directly, or through ``eventsourcing``) raised."""
+    text = " ".join(str(error).split())
+    if "readonly" in text or "read-only" in text:
+        return InvalidInput(
+            "db",
+            location,
+            f"a ledger this user may write (SQLite: {text}): the file, its folder or its disk is read-only; "
+            "commands that only read still work",
+        )
+    if "unable to open" in text:
+        return InvalidInput("db", location, f"a ledger file this user may open (SQLite: {text}); check its permissions")
+    if "locked" in text or "busy" in text:
+        return ConcurrencyConflict(f"{location}: another process held the ledger's lock too long (SQLite: {text})")
+    return IntegrityFailure(
+        f"{location} cannot be read as an SQLite database (SQLite: {text}): the file is damaged or is not a "
+        "ledger; restore it from a backup and check the copy with `aidledger verify --checkpoint`"
+    )
+
+
+def closed_error(location: str) -> LedgerClosed:
+    """The error for a ledger used after it was closed."""
+    return LedgerClosed(f"the ledger {location} was closed; open it again with aidledger.open()")
+
+
+class _GuardedRecorder(SQLiteApplicationRecorder):
+    """``eventsourcing``'s recorder, raising aidledger's errors (the repository reads through it)."""
+
+    guard: Callable[[], AbstractContextManager[None]]
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        with self.guard():
+            return super().select_events(*args, **kwargs)
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        with self.guard():
+            return super().select_notifications(*args, **kwargs)
+
+    def max_notification_id(self) -> int:
+        with self.guard():
+            return super().max_notification_id()
 
 
 class SQLiteStore:
@@ -86,14 +184,35 @@ class SQLiteStore:
 
     def __init__(self, name: str, *, location: str, read_only: bool = False) -> None:
         environment = Environment("aidledger", {"SQLITE_DBNAME": name, "SQLITE_LOCK_TIMEOUT": "30"})
+        self.location = self.address = location
+        self.closed = False
         self.factory = SQLiteFactory(environment)
         self.datastore = self.factory.datastore
-        self.recorder = SQLiteApplicationRecorder(self.datastore, events_table_name=EVENTS)
+        self.recorder = _GuardedRecorder(self.datastore, events_table_name=EVENTS)
+        self.recorder.guard = self.guard
         self.read_only = read_only
         self.contiguous_positions = True
-        self.location = self.address = location
         if not read_only:
-            self._create_tables()
+            try:
+                with self.guard():
+                    self._create_tables()
+            except BaseException:
+                self.close()
+                raise
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Refuse a closed store; turn SQLite's errors into aidledger's (a conflict stays ``IntegrityError``)."""
+        if self.closed:
+            raise closed_error(self.location)
+        try:
+            yield
+        except IntegrityError:
+            raise  # another writer stored the same aggregate version first: the pipeline retries
+        except ConnectionPoolClosedError:
+            raise closed_error(self.location) from None
+        except (sqlite3.DatabaseError, PersistenceError) as error:
+            raise database_error(error, self.location) from None
 
     def _create_tables(self) -> None:
         with self.datastore.transaction(commit=False) as cursor:
@@ -110,7 +229,8 @@ class SQLiteStore:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     def close(self) -> None:
-        """Close every connection."""
+        """Close every connection; the store refuses every use after this (closing again does nothing)."""
+        self.closed = True
         self.factory.close()
 
     # -- writing ------------------------------------------------------------------------------
@@ -119,29 +239,30 @@ class SQLiteStore:
         self, events: Sequence[StoredEvent], commands: Sequence[CommandEntry], follower: Follower | None
     ) -> list[int]:
         """Store events, their command rows and the follower's segment in one transaction."""
-        self._check_writable()
-        committed = False
-        try:
-            with self.datastore.get_connection(commit=True) as connection:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute("BEGIN IMMEDIATE")
-                    positions = self._insert(cursor, events, commands, follower)
-                    connection.commit()
-                    committed = True
-                except BaseException:
-                    connection.rollback()
-                    raise
-                finally:
-                    cursor.sqlite_cursor.close()
-        except sqlite3.IntegrityError as error:
-            raise IntegrityError(error) from error
-        except sqlite3.OperationalError as error:
-            raise OperationalError(error) from error
-        finally:
-            if follower is not None:
-                follower.settled(committed=committed)
-        return positions
+        with self.guard():
+            self._check_writable()
+            committed = False
+            try:
+                with self.datastore.get_connection(commit=True) as connection:
+                    cursor = connection.cursor()
+                    try:
+                        cursor.execute("BEGIN IMMEDIATE")
+                        positions = self._insert(cursor, events, commands, follower)
+                        connection.commit()
+                        committed = True
+                    except BaseException:
+                        connection.rollback()
+                        raise
+                    finally:
+                        cursor.sqlite_cursor.close()
+            except sqlite3.IntegrityError as error:
+                raise IntegrityError(error) from error
+            except sqlite3.OperationalError as error:
+                raise OperationalError(error) from error
+            finally:
+                if follower is not None:
+                    follower.settled(committed=committed)
+            return positions
 
     def _insert(
         self,
@@ -203,23 +324,24 @@ class SQLiteStore:
 
     def put_segment(self, segment: FoldSegment, *, expected_seq: int) -> bool:
         """Store a segment written outside an append, if the newest one is still ``expected_seq``."""
-        self._check_writable()
-        with self.datastore.get_connection(commit=True) as connection:
-            cursor = connection.cursor()
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                cursor.execute(f"SELECT coalesce(max(seq), 0) FROM {FOLD}")
-                if int(cursor.fetchone()[0]) != expected_seq:
+        with self.guard():
+            self._check_writable()
+            with self.datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor()
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    cursor.execute(f"SELECT coalesce(max(seq), 0) FROM {FOLD}")
+                    if int(cursor.fetchone()[0]) != expected_seq:
+                        connection.rollback()
+                        return False
+                    self._insert_segment(cursor, segment)
+                    connection.commit()
+                except BaseException:
                     connection.rollback()
-                    return False
-                self._insert_segment(cursor, segment)
-                connection.commit()
-            except BaseException:
-                connection.rollback()
-                raise
-            finally:
-                cursor.sqlite_cursor.close()
-        return True
+                    raise
+                finally:
+                    cursor.sqlite_cursor.close()
+            return True
 
     def open_staging(self, directory: str) -> SQLiteStaging:
         """A new staging area for an import, in ``directory`` (a throwaway folder)."""
@@ -228,7 +350,7 @@ class SQLiteStore:
     def remove_state(self) -> None:
         """Forget the derived state."""
         self._check_writable()
-        with self.datastore.transaction(commit=True) as cursor:
+        with self.guard(), self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"DELETE FROM {FOLD}")
 
     def _check_writable(self) -> None:
@@ -239,20 +361,21 @@ class SQLiteStore:
 
     def select_commands(self, command_ids: Sequence[str]) -> dict[str, CommandRecord]:
         """The index records of those of ``command_ids`` that were stored."""
-        found: dict[str, CommandRecord] = {}
-        with self.datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(command_ids), 500):
-                chunk = command_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                cursor.execute(f"SELECT * FROM {COMMANDS} WHERE command_id IN ({marks})", tuple(chunk))
-                for row in cursor.fetchall():
-                    record = command_record(tuple(row))
-                    found[record.command_id] = record
-        return found
+        with self.guard():
+            found: dict[str, CommandRecord] = {}
+            with self.datastore.transaction(commit=False) as cursor:
+                for start in range(0, len(command_ids), 500):
+                    chunk = command_ids[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    cursor.execute(f"SELECT * FROM {COMMANDS} WHERE command_id IN ({marks})", tuple(chunk))
+                    for row in cursor.fetchall():
+                        record = command_record(tuple(row))
+                        found[record.command_id] = record
+            return found
 
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with self.guard(), self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT max(rowid) FROM {EVENTS}")
             return int(cursor.fetchone()[0] or 0)
 
@@ -271,7 +394,7 @@ class SQLiteStore:
         """
         after, last = start - 1, LAST_POSITION if stop is None else stop
         while True:
-            with self.datastore.transaction(commit=False) as cursor:
+            with self.guard(), self.datastore.transaction(commit=False) as cursor:
                 cursor.execute(SELECT_ROWS, (after, last, BATCH))
                 batch = cursor.fetchall()
             yield from _rows(batch)
@@ -281,14 +404,14 @@ class SQLiteStore:
 
     def read_aggregate_rows(self, originator_id: str) -> Iterator[StoredRow]:
         """The stored rows of one aggregate, in log order."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with self.guard(), self.datastore.transaction(commit=False) as cursor:
             cursor.execute(SELECT_AGGREGATE, (originator_id.replace("-", ""),))
             batch = cursor.fetchall()
         yield from _rows(batch)
 
     def read_segments(self, after_seq: int) -> tuple[FoldSegment, ...]:
         """The segments stored after ``after_seq``, in order (from the last snapshot among them)."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with self.guard(), self.datastore.transaction(commit=False) as cursor:
             cursor.execute(
                 f"SELECT {SEGMENT_COLUMNS} FROM {FOLD} WHERE seq > ? AND seq >= coalesce("
                 f"(SELECT max(seq) FROM {FOLD} WHERE kind='snapshot'), 0) ORDER BY seq",
@@ -298,20 +421,21 @@ class SQLiteStore:
 
     def read_state(self) -> StateRead:
         """The derived state and the facts about the log that check it, in one read transaction."""
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type='table' AND name='{FOLD}'")
-            segments: tuple[FoldSegment, ...] = ()
-            if cursor.fetchone()[0]:
-                cursor.execute(SELECT_SEGMENTS)
-                segments = tuple(_segment(tuple(row)) for row in cursor.fetchall())
-            cursor.execute(f"SELECT max(rowid) FROM {EVENTS}")
-            log_position = int(cursor.fetchone()[0] or 0)
-            covered = segments[-1].position if segments else 0
-            cursor.execute(f"SELECT count(*) FROM {EVENTS} WHERE rowid<=?", (covered,))
-            count = int(cursor.fetchone()[0])
-            cursor.execute(SELECT_ROWS, (covered - 1, covered, 1))
-            last = _rows(cursor.fetchall())
-        return StateRead(segments, log_position, count, last[0] if last else None)
+        with self.guard():
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type='table' AND name='{FOLD}'")
+                segments: tuple[FoldSegment, ...] = ()
+                if cursor.fetchone()[0]:
+                    cursor.execute(SELECT_SEGMENTS)
+                    segments = tuple(_segment(tuple(row)) for row in cursor.fetchall())
+                cursor.execute(f"SELECT max(rowid) FROM {EVENTS}")
+                log_position = int(cursor.fetchone()[0] or 0)
+                covered = segments[-1].position if segments else 0
+                cursor.execute(f"SELECT count(*) FROM {EVENTS} WHERE rowid<=?", (covered,))
+                count = int(cursor.fetchone()[0])
+                cursor.execute(SELECT_ROWS, (covered - 1, covered, 1))
+                last = _rows(cursor.fetchall())
+            return StateRead(segments, log_position, count, last[0] if last else None)
 
 
 class _TransactionLog:
