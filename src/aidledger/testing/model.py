@@ -1115,9 +1115,11 @@ class LedgerModel:
         return {pledge: _with_derived(line) for pledge, line in base.items()}
 
     def grand_totals(self, effective_on: date | None = None) -> dict[str, dict[str, Decimal]]:
-        """Every column summed over all pledges, per currency."""
+        """Every column summed over all donations, per currency (other flows are never added to them)."""
         grand: dict[str, dict[str, Decimal]] = {}
         for pledge_id, columns in self.pledge_columns(effective_on).items():
+            if self.pledges[pledge_id].flow != "donation":
+                continue
             line = grand.setdefault(self.pledges[pledge_id].currency, dict.fromkeys(COLUMNS, ZERO))
             for column, amount in columns.items():
                 line[column] += amount
