@@ -18,9 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-import aidledger
-from aidledger.cli import main
+from tests.hostile.support import run, stored_events
 
 CORPUS = Path(__file__).resolve().parent / "audit_input"
 TEMPLATE = Path(__file__).resolve().parents[2] / "examples" / "import-template.jsonl"
@@ -65,21 +63,6 @@ TABLE: list[Entry] = [
 ]  # fmt: skip
 
 IDS = [name + ("+origin" if "--origin" in argv else "") for name, argv, _, _ in TABLE]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return its exit code, stdout and stderr."""
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def stored_events(db: Path) -> int:
-    """How many events the ledger file holds (0 when there is none)."""
-    if not db.exists():
-        return 0
-    with aidledger.open(db, read_only=True) as ledger:
-        return ledger.position()
 
 
 def checkpointed_ledger(capsys: pytest.CaptureFixture[str], db: Path, hostile: Path, checkpoint: Path) -> None:

@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.hostile.support import run
 
 import aidledger
-from aidledger.cli import main
 
 HERE = Path(__file__).resolve().parent / "injection"
 
@@ -65,13 +65,6 @@ FORMULAS: list[tuple[str, list[str], list[str]]] = [
 ]
 
 CONTROLS = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]} - {"\n"}
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return its exit code, stdout and stderr."""
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _label(entry: str | list[str]) -> str:

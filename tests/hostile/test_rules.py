@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.hostile.support import run, stored_events
 
 import aidledger
-from aidledger.cli import main
 
 CORPUS = Path(__file__).resolve().parent / "rules"
 
@@ -58,21 +58,6 @@ TABLE: list[Entry] = [
 ]  # fmt: skip
 
 IDS = [name + "".join(options) for name, options, _, _, _ in TABLE]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return its exit code, stdout and stderr."""
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def stored_events(db: Path) -> int:
-    """How many events the ledger file holds (0 when there is none)."""
-    if not db.exists():
-        return 0
-    with aidledger.open(str(db)) as ledger:
-        return ledger.position()
 
 
 @pytest.mark.parametrize(("name", "options", "exit_code", "words", "stored"), TABLE, ids=IDS)

@@ -59,34 +59,21 @@ def _commands(ledger: AidLedger) -> dict[str, tuple[str, dict[str, Any]]]:
         "effective_on": "2018-02-01",
     }
     later = {"effective_on": "2018-06-01"}
+    disclosure = {
+        "project_id": pledged.project_id,
+        "kind": "progress",
+        "period_start": "2018-03-01",
+        "period_end": "2018-05-31",
+        "channel": "慈善中国",
+        **later,
+    }
     return {
         "name": ("register_organization", {"name": "基金会", **organization}),
         "update.name": ("update_organization", {"organization_id": pledged.organization_id, "name": "新名", **later}),
         "title": ("register_project", {"title": "项目", **project}),
         "campaigns": ("register_project", {"title": "项目", "campaigns": ["百县千社"], **project}),
-        "channel": (
-            "record_disclosure",
-            {
-                "project_id": pledged.project_id,
-                "kind": "progress",
-                "period_start": "2018-03-01",
-                "period_end": "2018-05-31",
-                "channel": "慈善中国",
-                **later,
-            },
-        ),
-        "url": (
-            "record_disclosure",
-            {
-                "project_id": pledged.project_id,
-                "kind": "progress",
-                "period_start": "2018-03-01",
-                "period_end": "2018-05-31",
-                "channel": "慈善中国",
-                "url": "https://example.org/report",
-                **later,
-            },
-        ),
+        "channel": ("record_disclosure", disclosure),
+        "url": ("record_disclosure", {**disclosure, "url": "https://example.org/report"}),
         "items": (
             "make_pledge",
             {

@@ -40,7 +40,7 @@ from aidledger.application.commands import (
     build_command,
     check_label,
 )
-from aidledger.application.mapper import LedgerMapper
+from aidledger.application.mapper import LedgerMapper, event_of_row
 from aidledger.application.pipeline import Decided, DecisionSession, Repeated
 from aidledger.application.ports import CommandEntry, Follower, Store
 from aidledger.application.views import DisbursementView, OrganizationView, PledgeView, ProjectView, Receipt
@@ -49,7 +49,7 @@ from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization
 from aidledger.domain.pledge import Pledge
 from aidledger.domain.project import Project
-from aidledger.errors import ConcurrencyConflict, InvalidInput, NotFound, UnreadableEvent
+from aidledger.errors import ConcurrencyConflict, InvalidInput, NotFound
 
 __all__ = ["MAX_ATTEMPTS", "AidLedger"]
 
@@ -327,13 +327,7 @@ class AidLedger(Application[UUID]):
     def read_log(self, start: int = 1, stop: int | None = None) -> Iterator[tuple[int, LedgerEvent]]:
         """The stored events in log order, as events, with their positions, from ``start`` to ``stop``."""
         for row in self.store.read_rows(start, stop):
-            try:
-                originator_id = UUID(row.originator_id)
-            except ValueError:
-                msg = f"the stored event at log position {row.position} has no valid id ({row.originator_id!r})"
-                raise UnreadableEvent(msg) from None
-            stored = StoredEvent(originator_id, row.originator_version, row.topic, row.state)
-            event = self.mapper.to_domain_event(stored)
+            event = event_of_row(self.mapper, row)
             assert isinstance(event, LedgerEvent)
             yield row.position, event
 

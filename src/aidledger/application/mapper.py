@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
+from aidledger.application.ports import StoredRow
 from aidledger.canonical import canonical_bytes
 from aidledger.domain.values import TRUSTED
 from aidledger.errors import UnreadableEvent
 
-__all__ = ["LedgerMapper", "class_version", "upcast"]
+__all__ = ["LedgerMapper", "class_version", "event_of_row", "upcast"]
 
 
 class LedgerMapper(Mapper[Any]):
@@ -79,3 +81,13 @@ def class_version(cls: type) -> int:
     """The ``class_version`` of an event class (1 when it never changed)."""
     # Cached: a missing attribute on a pydantic model class is a slow metaclass lookup.
     return int(getattr(cls, "class_version", 1))
+
+
+def event_of_row(mapper: Mapper[Any], row: StoredRow) -> Any:
+    """The domain event a stored row holds, with its log position named if its id is not one."""
+    try:
+        originator_id = UUID(row.originator_id)
+    except ValueError:
+        msg = f"the stored event at log position {row.position} has no valid id ({row.originator_id!r})"
+        raise UnreadableEvent(msg) from None
+    return mapper.to_domain_event(StoredEvent(originator_id, row.originator_version, row.topic, row.state))

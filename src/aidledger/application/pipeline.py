@@ -27,12 +27,13 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from aidledger.application.commands import COMMAND_TIME, Command
 from aidledger.application.decisions import DECISIONS
+from aidledger.application.mapper import event_of_row
 from aidledger.application.ports import CommandRecord, StoredRow
 from aidledger.application.views import Receipt
 from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import LedgerAggregate
 from aidledger.domain.organization import Organization
-from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotFound, UnreadableEvent
+from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
 
 __all__ = ["Decided", "DecisionSession", "Outcome", "Repeated"]
 
@@ -235,16 +236,10 @@ class DecisionSession:
         else:
             rows, self._every_code_read = self._organization_rows(None), True
         for row in rows:
-            try:
-                organization_id = UUID(row.originator_id)
-            except ValueError:
-                msg = f"the stored event at log position {row.position} has no valid id ({row.originator_id!r})"
-                raise UnreadableEvent(msg) from None
-            stored = StoredEvent(organization_id, row.originator_version, row.topic, row.state)
-            event = self._mapper.to_domain_event(stored)
+            event = event_of_row(self._mapper, row)
             assert isinstance(event, (Organization.Registered, Organization.Updated)), type(event)
             if event.profile.credit_code is not None:
-                self._credit_codes.setdefault(event.profile.credit_code, set()).add(organization_id)
+                self._credit_codes.setdefault(event.profile.credit_code, set()).add(event.originator_id)
         return self._credit_codes.setdefault(code, set())
 
     def forget(self, aggregate_ids: Sequence[UUID] | None = None) -> None:

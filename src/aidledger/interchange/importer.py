@@ -294,8 +294,9 @@ class Importer:
         """Check (and decide) every row, then store the valid ones (unless refused or a dry run)."""
         position_before = self.ledger.position()
         with _staging_folder() as directory:
-            staging = self.ledger.store.open_staging(directory)
-            try:
+            staging: Staging | None = None
+            try:  # from the staging folder's first moment: Ctrl-C while it opens is an interruption too
+                staging = self.ledger.store.open_staging(directory)
                 rows_read = self._check_all(staging)
                 stored, present = staging.count("new"), staging.count("present", "repeat")
                 if staging.count("rejected") and not self.skip_invalid:
@@ -322,7 +323,8 @@ class Importer:
             except KeyboardInterrupt:
                 raise self._interrupted(position_before) from None
             finally:
-                staging.close()
+                if staging is not None:
+                    staging.close()
 
     def _interrupted(self, position_before: int) -> ImportInterrupted:
         """What an interrupted import says: what was stored, and how to finish."""

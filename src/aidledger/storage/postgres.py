@@ -9,9 +9,8 @@ command rows and the follower's segment are written in that one transaction, in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -25,7 +24,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from aidledger.application.ports import CommandEntry, CommandRecord, FoldSegment, Follower, StateRead, StoredRow
 from aidledger.errors import InvalidInput
-from aidledger.storage.rows import BATCH, LAST_POSITION, canonical_id, command_record
+from aidledger.storage.rows import BATCH, LAST_POSITION, GuardedReads, canonical_id, command_record
 from aidledger.storage.sqlite import LEDGER_TABLES, closed_error
 from aidledger.storage.staging import SQLiteStaging
 
@@ -49,23 +48,8 @@ CONNECT_TIMEOUT = 5
 SELECT_TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
 
 
-class _GuardedRecorder(PostgresApplicationRecorder):
-    """``eventsourcing``'s recorder, refusing use after close (the repository reads through it)."""
-
-    guard: Callable[[], AbstractContextManager[None]]
-
-    def select_events(self, *args: Any, **kwargs: Any) -> Any:
-        with self.guard():
-            return super().select_events(*args, **kwargs)
-
-    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
-        with self.guard():
-            return super().select_notifications(*args, **kwargs)
-
-    def max_notification_id(self) -> int | None:
-        with self.guard():
-            last: int | None = super().max_notification_id()
-            return last
+class _GuardedRecorder(GuardedReads, PostgresApplicationRecorder):
+    """``eventsourcing``'s recorder, its reads guarded by the store (the repository reads through it)."""
 
 
 class PostgresStore:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 from aidledger.application.ports import CommandRecord
 
-__all__ = ["BATCH", "LAST_POSITION", "canonical_id", "command_record"]
+__all__ = ["BATCH", "LAST_POSITION", "GuardedReads", "canonical_id", "command_record"]
 
 BATCH = 20_000
 """Rows read per query: large enough to amortise the query, small enough to hold no long lock."""
@@ -18,6 +19,25 @@ LAST_POSITION = 2**63 - 1
 """The largest position SQLite and PostgreSQL can hold."""
 
 _HEX_DIGITS = "0123456789abcdef"
+
+
+class GuardedReads:
+    """Mixed into ``eventsourcing``'s recorders: the reads the repository makes through them run
+    under the store's ``guard`` (aidledger's errors, and none after close)."""
+
+    guard: Callable[[], AbstractContextManager[None]]
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        with self.guard():
+            return super().select_events(*args, **kwargs)  # type: ignore[misc]
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        with self.guard():
+            return super().select_notifications(*args, **kwargs)  # type: ignore[misc]
+
+    def max_notification_id(self) -> Any:
+        with self.guard():
+            return super().max_notification_id()  # type: ignore[misc]
 
 
 def canonical_id(value: object) -> str:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -39,7 +39,7 @@ from eventsourcing.utils import Environment
 
 from aidledger.application.ports import CommandEntry, CommandRecord, FoldSegment, Follower, StateRead, StoredRow
 from aidledger.errors import AidLedgerError, ConcurrencyConflict, IntegrityFailure, InvalidInput, LedgerClosed
-from aidledger.storage.rows import BATCH, LAST_POSITION, canonical_id, command_record
+from aidledger.storage.rows import BATCH, LAST_POSITION, GuardedReads, canonical_id, command_record
 from aidledger.storage.staging import SQLiteStaging
 
 __all__ = ["SQLiteStore", "admit_file", "closed_error"]
@@ -161,22 +161,8 @@ def closed_error(location: str) -> LedgerClosed:
     return LedgerClosed(f"the ledger {location} was closed; open it again with aidledger.open()")
 
 
-class _GuardedRecorder(SQLiteApplicationRecorder):
-    """``eventsourcing``'s recorder, raising aidledger's errors (the repository reads through it)."""
-
-    guard: Callable[[], AbstractContextManager[None]]
-
-    def select_events(self, *args: Any, **kwargs: Any) -> Any:
-        with self.guard():
-            return super().select_events(*args, **kwargs)
-
-    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
-        with self.guard():
-            return super().select_notifications(*args, **kwargs)
-
-    def max_notification_id(self) -> int:
-        with self.guard():
-            return super().max_notification_id()
+class _GuardedRecorder(GuardedReads, SQLiteApplicationRecorder):
+    """``eventsourcing``'s recorder, its reads guarded by the store (the repository reads through it)."""
 
 
 class SQLiteStore:
