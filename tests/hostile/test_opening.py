@@ -456,6 +456,12 @@ def test_open_with_something_that_is_not_a_location_raises_type_error_and_create
 # -- an import interrupted or killed half way -------------------------------------------------------
 
 
+def _default_ctrl_c() -> None:
+    """In the child: Ctrl-C as a terminal gives it. A shell starts background jobs with SIGINT
+    ignored, and Python then never raises KeyboardInterrupt; CI may run the suite that way."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(db: Path, *argv: str, tmpdir: Path) -> subprocess.Popen[str]:
     environment = {**os.environ, "PYTHONPATH": str(SRC), "TMPDIR": str(tmpdir), "AIDLEDGER_DB": str(db)}
     return subprocess.Popen(
@@ -464,6 +470,7 @@ def _cli(db: Path, *argv: str, tmpdir: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_ctrl_c,
     )
 
 
