@@ -30,6 +30,7 @@ from tests.ledger_fixtures import (
 
 import aidledger
 from aidledger import AidLedger, errors
+from aidledger.domain.values import InKindItem
 
 # -- amounts --------------------------------------------------------------------------------------
 
@@ -273,6 +274,41 @@ def test_a_bad_in_kind_quantity_is_refused(ledger: AidLedger, quantity: Any) -> 
     with refused(ledger, errors.InvalidInput, "quantity", str(quantity)) as caught:
         make_pledge(ledger, organization_id, project_id, "10.00", items=(WINTER_COATS | {"quantity": quantity},))
     assert caught.value.field == "items.0.quantity"
+
+
+@pytest.mark.parametrize(
+    ("quantity", "words"),
+    [
+        ("0", ("items.0.quantity", "'0'", "is zero", "leave out an item", "at most 6 decimal places")),
+        ("0.000000", ("items.0.quantity", "'0.000000'", "is zero", "a quantity is a positive decimal")),
+        ("-1", ("items.0.quantity", "'-1'", "is negative", "a quantity is a positive decimal")),
+    ],
+)
+def test_a_zero_or_negative_quantity_gets_a_message_of_its_own(
+    ledger: AidLedger, quantity: str, words: tuple[str, ...]
+) -> None:
+    """A quantity of 0 is told apart: it names the field, the value and what a quantity is, never amounts."""
+    organization_id = register_organization(ledger)
+    project_id = register_project(ledger, organization_id)
+    with refused(ledger, errors.InvalidInput, *words) as caught:
+        make_pledge(ledger, organization_id, project_id, "10.00", items=(WINTER_COATS | {"quantity": quantity},))
+    assert "amounts are greater than zero" not in str(caught.value)
+
+
+@pytest.mark.parametrize("quantity", [0, Decimal("0E-6"), -3, Decimal("-0.5")])
+def test_a_zero_or_negative_quantity_given_as_a_number_gets_the_same_message(quantity: Any) -> None:
+    """Library callers passing an int or a Decimal get the quantity's message too, never the amount's."""
+    with pytest.raises(ValueError, match="a quantity is a positive decimal") as caught:
+        InKindItem(description="冬衣", quantity=quantity, unit="件")
+    assert "amounts" not in str(caught.value)
+
+
+def test_a_zero_quantity_delivered_gets_the_same_message(ledger: AidLedger) -> None:
+    """A delivery of 0 items is refused with the quantity's own message, and stores nothing."""
+    pledged = set_up_pledge(ledger, "8000.00", items=(WINTER_COATS,))
+    with refused(ledger, errors.InvalidInput, "items.0.quantity", "'0'", "is zero") as caught:
+        disburse(ledger, pledged.pledge_id, "10.00", items=(WINTER_COATS | {"quantity": "0"},))
+    assert "amounts" not in str(caught.value)
 
 
 @pytest.mark.parametrize("quantity", ["200", "10"])

@@ -47,6 +47,7 @@ __all__ = [
     "check_printable",
     "parse_amount",
     "parse_effective_date",
+    "parse_quantity",
 ]
 
 MAX_AMOUNT = Decimal(10) ** 15
@@ -348,8 +349,28 @@ class InKindItem(FrozenModel):
     def _exact_quantity(cls, raw: Any, info: ValidationInfo) -> Decimal:
         if _trusted(info) and isinstance(raw, str):
             return Decimal(raw)
-        value = parse_amount(raw, scale=6)
+        value = parse_quantity(raw)
         return Decimal(format(value.normalize(), "f"))  # canonical: "400", "2.5", never "4E+2"
+
+
+_QUANTITY_ACCEPTED = "a quantity is a positive decimal with at most 6 decimal places, such as '370000' or '2.5'"
+
+
+def parse_quantity(raw: Any) -> Decimal:
+    """Parse an in-kind quantity: as :func:`parse_amount` with 6 places, but zero and negative
+    quantities get messages of their own (a quantity is not an amount of money)."""
+    value: Decimal | None = None
+    if isinstance(raw, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw.strip()):
+        value = Decimal(raw.strip())
+    elif isinstance(raw, (int, Decimal)) and not isinstance(raw, bool) and Decimal(raw).is_finite():
+        value = Decimal(raw)
+    if value is not None and value == 0:
+        msg = f"{raw!r} is zero; {_QUANTITY_ACCEPTED} (leave out an item of which nothing was given)"
+        raise ValueError(msg)
+    if value is not None and value < 0:
+        msg = f"{raw!r} is negative; {_QUANTITY_ACCEPTED}"
+        raise ValueError(msg)
+    return parse_amount(raw, scale=6)
 
 
 def _strip_text(raw: Any) -> Any:
