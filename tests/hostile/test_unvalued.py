@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-import aidledger
-from aidledger.cli import main
+from tests.hostile.support import run, stored_events
 
 CORPUS = Path(__file__).resolve().parent / "unvalued"
 
@@ -35,21 +33,6 @@ TABLE: list[Entry] = [
      ("error: InvalidInput:", "line 3", "items.0.quantity", "'-5' is negative", "a quantity is a positive decimal"),
      ("amounts are greater than zero",)),
 ]  # fmt: skip
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return its exit code, stdout and stderr."""
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def stored_events(db: Path) -> int:
-    """How many events the ledger file holds (0 when there is none)."""
-    if not db.exists():
-        return 0
-    with aidledger.open(str(db)) as ledger:
-        return ledger.position()
 
 
 @pytest.mark.parametrize(("name", "exit_code", "words", "absent"), TABLE, ids=[entry[0] for entry in TABLE])
