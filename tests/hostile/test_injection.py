@@ -1,4 +1,5 @@
-"""Hostile input, injection: control characters (terminal escapes) and spreadsheet formulas.
+"""Hostile input, injection: control characters (terminal escapes), lone surrogates, ids with
+spaces around them, and spreadsheet formulas.
 
 ``TABLE`` holds inputs the command line must refuse: an import file (under ``injection/``) or an
 argv, the exit code, and the words its one-line message must contain. Each runs through the CLI
@@ -18,8 +19,13 @@ from pathlib import Path
 
 import pytest
 from tests.hostile.support import run
+from tests.ledger_fixtures import ledger, open_store, refused, register_organization
 
 import aidledger
+from aidledger import AidLedger
+from aidledger.errors import InvalidInput
+
+__all__ = ["ledger", "open_store"]  # fixtures, for pytest
 
 HERE = Path(__file__).resolve().parent / "injection"
 
@@ -48,6 +54,12 @@ TABLE: list[tuple[str | list[str], int, list[str]]] = [
     ("pledges.csv", 2, ["2 of 5 rows have problems; nothing was stored"]),
     ("pledges.csv", 2, ["line 4, column items: '棉被\\x1b[5m|1|床'", "U+001B"]),
     ("pledges.csv", 2, ["line 6, column reason: 'why\\x1b[1A hidden'", "U+001B"]),
+    ("unencodable.jsonl", 2, ["5 of 7 rows have problems; nothing was stored"]),
+    ("unencodable.jsonl", 2, ["line 2, column name:", "contains a lone surrogate, which UTF-8 cannot encode, U+D800"]),
+    ("unencodable.jsonl", 2, ["line 3, column command_id: ' org-3' has spaces at an end"]),
+    ("unencodable.jsonl", 2, ["line 4, column campaigns.0:", "unable to parse raw data as a unicode string"]),
+    ("unencodable.jsonl", 2, ["line 5, column title:", "U+DC00"]),
+    ("unencodable.jsonl", 2, ["line 6, column command_id: 'prj-3 ' has spaces at an end"]),
     (
         ["import", "--recorded-by", "clerk\x1b[2J", str(HERE / "valid.jsonl")],
         2,
@@ -110,3 +122,30 @@ def test_formula_like_text_is_stored_as_given_and_exported_behind_an_apostrophe(
             assert cell.lstrip("-").replace(".", "", 1).isdigit(), f"a cell starts a formula: {cell!r}"
     code, out, _ = run(capsys, "--db", db, "show", "organization", "org-1")
     assert code == 0 and json.loads(out)["name"] == "=cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize(("name", "code"), [("半个\ud800代理", "U+D800"), ("\udfff", "U+DFFF"), ("前\ud83d", "U+D83D")])
+def test_a_lone_surrogate_is_refused_alike_on_every_store(ledger: AidLedger, name: str, code: str) -> None:
+    """InvalidInput naming the character; it used to raise UnicodeEncodeError from the canonical encoder."""
+    with refused(ledger, InvalidInput, "lone surrogate", code):
+        register_organization(ledger, name=name)
+
+
+def test_a_checkpoint_origin_with_a_control_character_is_refused_written_or_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`checkpoint --origin` refuses ESC and writes nothing; `verify` refuses a checkpoint file that carries one."""
+    db = str(tmp_path / "ledger.db")
+    assert run(capsys, "--db", db, "import", str(HERE / "valid.jsonl"))[0] == 0
+    path = tmp_path / "checkpoint.json"
+    code, _, err = run(capsys, "--db", db, "checkpoint", "--out", str(path), "--origin", "evil\x1b[2J")
+    assert code == 2, err
+    assert not CONTROLS & set(err)
+    assert not path.exists()
+    assert run(capsys, "--db", db, "checkpoint", "--out", str(path))[0] == 0
+    forged = json.loads(path.read_text(encoding="utf-8")) | {"origin": "evil\x1b]0;owned\x07"}
+    path.write_text(json.dumps(forged), encoding="utf-8")
+    code, out, err = run(capsys, "--db", db, "verify", "--checkpoint", str(path))
+    assert code == 2, err
+    assert "U+001B" in err
+    assert not CONTROLS & set(out + err)
