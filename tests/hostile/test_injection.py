@@ -1,5 +1,5 @@
 """Hostile input, injection: control characters (terminal escapes), lone surrogates, ids with
-spaces around them, and spreadsheet formulas.
+spaces around them, markup in names, and spreadsheet formulas.
 
 ``TABLE`` holds inputs the command line must refuse: an import file (under ``injection/``) or an
 argv, the exit code, and the words its one-line message must contain. Each runs through the CLI
@@ -8,6 +8,9 @@ and shows every control character escaped, never raw.
 
 ``FORMULAS`` holds inputs that are accepted — a name may start with ``=`` — with a CSV export and
 the cells it must hold: each formula-like text behind a leading apostrophe.
+
+``MARKUP`` holds names that look like ``rich`` markup or emoji codes; every table prints them as
+written.
 """
 
 from __future__ import annotations
@@ -149,3 +152,44 @@ def test_a_checkpoint_origin_with_a_control_character_is_refused_written_or_read
     assert code == 2, err
     assert "U+001B" in err
     assert not CONTROLS & set(out + err)
+
+
+MARKUP = (
+    "[/]",  # a closing tag with nothing to close: rich raised MarkupError
+    "Hebei Rural Fund [archived branch] 2018",  # read as a style, the bracketed words vanished
+    "[link=https://evil.example]河北乡村发展基金会[/link]",  # a name hiding a link
+    "[white on white]hidden[/]",  # a name styled invisible
+    "扶贫 :warning: 基金会",  # an emoji code
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "--by", "donor"],
+        ["report", "--by", "implementer"],
+        ["report", "--by", "campaign"],
+        ["report", "--by", "project"],
+        ["disclosure", "--on", "2019-06-30"],
+        ["explain", "pledged", "--key", "campaign=[/]"],
+    ],
+    ids=" ".join,
+)
+def test_names_that_look_like_markup_print_as_written_in_every_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Each text is an organization's name, a project's title and a campaign tag; every table shows it."""
+    db = tmp_path / "ledger.db"
+    with aidledger.open(db, recorded_by="tester") as book:
+        for index, text in enumerate(MARKUP):
+            donor = register_organization(book, name=text, charity=True, public_fundraising=True)
+            project = book.register_project(
+                title=text, implementing_organization_id=donor, region="130722", category="capacity",
+                field="industry", campaigns=[text], planned_start="2018-03-01", planned_end="2018-12-31",
+                effective_on="2018-02-01", command_id=f"prj-{index}",
+            ).aggregate_id  # fmt: skip
+            book.make_pledge(donor_id=donor, project_id=project, amount="100.00", effective_on="2018-03-05")
+    code, out, err = run(capsys, "--db", str(db), *argv)
+    assert (code, err) == (0, "")
+    for text in MARKUP[:1] if argv[0] == "explain" else MARKUP:
+        assert text in out, f"{text!r} not printed as written"
