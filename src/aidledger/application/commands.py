@@ -30,6 +30,7 @@ from aidledger.domain.values import (
     TRUSTED,
     Campaign,
     Category,
+    CommandId,
     CreditCode,
     DisbursementMethod,
     DisclosureKind,
@@ -101,7 +102,7 @@ class Command(BaseModel):
     """Fields added after commands of this kind were stored: left out of the digest while empty,
     so a stored command repeated as it was keeps its digest."""
 
-    command_id: Label | None = None
+    command_id: CommandId | None = None
     recorded_by: Label | None = None
     effective_on: EffectiveDate
     source: Evidence | None = None

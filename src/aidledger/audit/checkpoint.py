@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aidledger.application.ledger import AidLedger
 from aidledger.audit.leaves import first_originator_id, leaf_hash_of, read_rows
+from aidledger.domain.values import OneLine
 from aidledger.errors import InvalidInput
 from aidledger.merkle import HASH_SIZE, MerkleAccumulator
 from aidledger.projections import projections_of
@@ -68,7 +69,7 @@ class Checkpoint(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    origin: Annotated[str, Field(min_length=1, max_length=200)]
+    origin: Annotated[str, Field(min_length=1, max_length=200), OneLine]
     size: Annotated[int, Field(ge=0)]
     root: Hex256
     projections: Hex256 | None = None
@@ -130,7 +131,9 @@ def make_checkpoint(
     try:
         checkpoint = Checkpoint(origin=name, size=available, root=root_of_hashes(hashes).hex(), projections=digest)
     except ValidationError:
-        raise InvalidInput("origin", name, "a name of 1 to 200 characters") from None
+        raise InvalidInput(
+            "origin", name, "a name of 1 to 200 characters on one line, without control characters"
+        ) from None
     return checkpoint, hashes
 
 

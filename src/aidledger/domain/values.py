@@ -26,6 +26,7 @@ __all__ = [
     "TRUSTED",
     "Campaign",
     "Category",
+    "CommandId",
     "CreditCode",
     "DisbursementMethod",
     "DisclosureKind",
@@ -37,6 +38,7 @@ __all__ = [
     "Level",
     "Money",
     "Name",
+    "OneLine",
     "OrganizationKind",
     "PledgeFlow",
     "PledgeStage",
@@ -112,24 +114,28 @@ sequence can clear the screen, hide text or retitle the window), so text refuses
 
 _CONTROLS_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 surrogate pair, alone. JSON can spell one (``"\\ud800"``); UTF-8 cannot encode
+it, so no store or digest could take the text (it raised ``UnicodeEncodeError`` from deep inside)."""
+
 ONE_LINE_ACCEPTED = "text on one line without control characters (U+0000-U+001F, U+007F-U+009F)"
 LINES_ACCEPTED = "text without control characters (U+0000-U+001F, U+007F-U+009F) other than the newline U+000A"
 
 
 def check_printable(text: str, *, newline: bool = False) -> str:
-    """Return ``text``, or raise ``ValueError`` naming its first control character.
+    """Return ``text``, or raise ``ValueError`` naming its first control character or lone surrogate.
 
     ``newline`` allows U+000A (a reason may run over lines); a carriage return is refused even
     then: it moves a terminal's cursor back over what was printed.
     """
-    found = (_CONTROLS_BUT_NEWLINE if newline else CONTROL_CHARACTERS).search(text)
+    found = (_CONTROLS_BUT_NEWLINE if newline else CONTROL_CHARACTERS).search(text) or _LONE_SURROGATE.search(text)
     if found is None:
         return text
     char = found.group()
+    what = "a lone surrogate, which UTF-8 cannot encode," if _LONE_SURROGATE.match(char) else "the control character"
     accepted = LINES_ACCEPTED if newline else ONE_LINE_ACCEPTED
     msg = (
-        f"{text!r} contains the control character U+{ord(char):04X} ({char!r}) at character {found.start() + 1}; "
-        f"accepted: {accepted}"
+        f"{text!r} contains {what} U+{ord(char):04X} ({char!r}) at character {found.start() + 1}; accepted: {accepted}"
     )
     raise ValueError(msg)
 
@@ -388,6 +394,18 @@ but the newline."""
 
 Label = Annotated[str, Field(min_length=1, max_length=200), OneLine]
 """A short single-line text: a command id, who recorded, a channel, an evidence reference."""
+
+
+def _no_spaces_at_ends(text: str, info: ValidationInfo) -> str:
+    if _trusted(info) or text == text.strip():
+        return text
+    # a reference is trimmed before it is resolved, so it could never name what this id creates
+    msg = f"{text!r} has spaces at an end; accepted: an id without spaces at either end"
+    raise ValueError(msg)
+
+
+CommandId = Annotated[Label, AfterValidator(_no_spaces_at_ends)]
+"""A command's idempotency key: a label without spaces at either end."""
 
 Campaign = Annotated[str, Field(min_length=1, max_length=100), OneLine]
 """A campaign tag."""

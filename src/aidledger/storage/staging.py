@@ -73,7 +73,7 @@ class SQLiteStaging:
             (line, seq, _id_bytes(e.originator_id), e.originator_version, e.topic, e.state)
             for seq, e in enumerate(events)
         )
-        self._problems.extend((line, column, value, message) for column, value, message in problems)
+        self._problems.extend(_problem_row(line, problem) for problem in problems)
         if len(self._rows) >= WRITE_EVERY:
             self._write()
 
@@ -90,10 +90,7 @@ class SQLiteStaging:
         self._write()
         with self.db:
             self.db.execute("UPDATE rows SET status='rejected' WHERE line=?", (line,))
-            self.db.executemany(
-                "INSERT INTO problems VALUES (?,?,?,?)",
-                [(line, column, value, message) for column, value, message in problems],
-            )
+            self.db.executemany("INSERT INTO problems VALUES (?,?,?,?)", [_problem_row(line, p) for p in problems])
 
     def count(self, *statuses: str) -> int:
         """How many rows have one of ``statuses``."""
@@ -156,3 +153,19 @@ def _staged(row: list[object], events: list[StoredEvent]) -> StagedCommand:
     line, name, command_id, digest, aggregate_id, count, payload = row
     entry = CommandEntry(str(command_id), str(name), str(digest), str(aggregate_id), int(count or 0))  # type: ignore[call-overload]
     return StagedCommand(int(line), entry, str(payload), tuple(events))  # type: ignore[call-overload]
+
+
+def _problem_row(line: int, problem: Problem) -> tuple[object, ...]:
+    column, value, message = problem
+    return (line, column, _storable(value), _storable(message))
+
+
+def _storable(text: str | None) -> str | None:
+    """``text`` as SQLite can store it: a lone surrogate (JSON may spell one) is kept as its escape."""
+    if text is None:
+        return None
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode()
+    return text

@@ -308,8 +308,8 @@ def _fail(why: str) -> NoReturn:
     raise _Invalid(why)
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _text(value: Any, *, maximum: int, strip: bool = True, newline: bool = False) -> str:
@@ -610,7 +610,10 @@ def _validate(name: str, record: Mapping[str, Any], default_recorded_by: str | N
         _fail(f"unknown command {record.get('command')!r}")
     command_id = record.get("command_id")
     if command_id is not None and (
-        not isinstance(command_id, str) or not 1 <= len(command_id) <= 200 or _CONTROL.search(command_id)
+        not isinstance(command_id, str)
+        or not 1 <= len(command_id) <= 200
+        or _CONTROL.search(command_id)
+        or command_id != command_id.strip()
     ):
         _fail(f"command_id {command_id!r}")
     schema = SCHEMAS[name] | _ENVELOPE
