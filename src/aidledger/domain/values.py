@@ -363,8 +363,8 @@ _QUANTITY_ACCEPTED = "a quantity is a positive decimal with at most 6 decimal pl
 
 
 def parse_quantity(raw: Any) -> Decimal:
-    """Parse an in-kind quantity: as :func:`parse_amount` with 6 places, but zero and negative
-    quantities get messages of their own (a quantity is not an amount of money)."""
+    """Parse an in-kind quantity: as :func:`parse_amount` with 6 places, but zero, negative and too
+    large quantities get messages of their own (a quantity is not an amount of money)."""
     value: Decimal | None = None
     if isinstance(raw, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw.strip()):
         value = Decimal(raw.strip())
@@ -375,6 +375,9 @@ def parse_quantity(raw: Any) -> Decimal:
         raise ValueError(msg)
     if value is not None and value < 0:
         msg = f"{raw!r} is negative; {_QUANTITY_ACCEPTED}"
+        raise ValueError(msg)
+    if value is not None and value >= MAX_AMOUNT:
+        msg = f"{raw!r} is too large; {_QUANTITY_ACCEPTED}, below 10^15"
         raise ValueError(msg)
     return parse_amount(raw, scale=6)
 
