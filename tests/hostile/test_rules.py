@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.hostile.support import run, stored_events
+from tests.hostile.support import run, stored_events, the_error_line
 
 import aidledger
 
@@ -74,9 +74,5 @@ def test_hostile_rule_input_is_refused_in_one_line_and_stores_what_the_table_say
     db = tmp_path / "ledger.db"
     code, out, err = run(capsys, "--db", str(db), "import", *options, str(CORPUS / name))
     assert code == exit_code, err
-    assert "Traceback" not in out + err
-    lines = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1, err
-    missing = [word for word in words if word not in lines[0]]
-    assert not missing, f"{missing} not in {lines[0]!r}"
+    the_error_line(out, err, words)
     assert stored_events(db) == stored

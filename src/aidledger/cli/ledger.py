@@ -198,10 +198,10 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
     writer = SpreadsheetWriter(out, lineterminator="\n")
     header = ["row", "flow", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"]
     writer.writerow(header)
-    for kind, flow, row, figures in published_rows(report):
+    for published in published_rows(report):
+        kind, flow, row, figures = published
         key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
-        counted = kind in ("total_new_money", "group") and flow == "donation"
-        counts = [row.pledges, row.projects, row.organizations, row.counties] if counted else []
+        counts = [row.pledges, row.projects, row.organizations, row.counties] if published.counted else []
         writer.writerow([kind, flow, *key, row.currency, *(figures[c] for c in columns), *counts])
     return out.getvalue()
 
@@ -230,15 +230,15 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     flows = has_other_flows(report) and bool(report.group_by)
     for name in [*keys, *(["flow"] if flows else []), "currency", *columns, "projects"]:
         table.add_column(name.replace("_", " "), justify="left" if name in keys else "right")
-    for kind, flow, row, figures in published_rows(report):
+    for published in published_rows(report):
+        kind, flow, row, figures = published
         key: list[Text | str]
         if kind == "group":
             key = [_label(report, row.key[name]) for name in keys]
         else:
             labels = _TOTAL_LABELS if report.group_by else _HEADLINE_LABELS
             key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
-        counted = kind in ("total_new_money", "group") and flow == "donation"
-        projects = str(row.projects) if counted else ""
+        projects = str(row.projects) if published.counted else ""
         figures_shown = [yuan(figures[c]) for c in columns]
         table.add_row(*key, *([flow] if flows else []), row.currency, *figures_shown, projects)
     return table

@@ -155,12 +155,12 @@ class Export:
             ]
         )
         notes = self._coordinate_cells(digest=report.digest)
-        for kind, flow, row, shown in published_rows(report):
+        for published in published_rows(report):
+            kind, flow, row, shown = published
             key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
             names = [report.labels.get(row.key.get(name, ""), "") for name in labelled]
             figures = [_text(shown[c]) for c in STAGE_COLUMNS]
-            counted = kind in ("total_new_money", "group") and flow == "donation"
-            numbers = [getattr(row, c) for c in counts] if counted else [""] * len(counts)
+            numbers = [getattr(row, c) for c in counts] if published.counted else [""] * len(counts)
             writer.writerow([kind, flow, *key, *names, row.currency, *figures, *numbers, *notes])
 
     # -- the views ----------------------------------------------------------------------------

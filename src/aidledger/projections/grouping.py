@@ -98,12 +98,12 @@ class LineTable:
         self.county: Ints = np.zeros(0, dtype=np.int64)
         self.currency: Ints = np.zeros(0, dtype=np.int64)
         self.regrant = np.zeros(0, dtype=bool)
-        self.flow: list[str] = []
-        """Each line's flow; ``donation`` for nearly all."""
+        self.flow: Ints = np.zeros(0, dtype=np.int64)
+        """Each line's flow (its code); ``donation`` for nearly all."""
         self.donation = np.zeros(0, dtype=bool)
         self.other_lines = 0
         """How many lines are not donations: when none, nothing needs leaving out."""
-        self.codes = {name: _Codes() for name in ("project", "donor", "county", "currency")}
+        self.codes = {name: _Codes() for name in ("project", "donor", "county", "currency", "flow")}
         self.dimensions: dict[str, _Dimension] = {}
         self.source: dict[Any, Line] | None = None
         self.facts_seen = 0
@@ -137,7 +137,7 @@ class LineTable:
         regrant = [pledge.funded_from is not None for pledge in pledges]
         self.regrant = np.concatenate([self.regrant, np.array(regrant, dtype=bool)])
         flows = [pledge.flow for pledge in pledges]
-        self.flow.extend(flows)
+        self.flow = _append(self.flow, codes["flow"].codes(flows))
         self.donation = np.concatenate([self.donation, np.array([f == "donation" for f in flows], dtype=bool)])
         self.other_lines += len(flows) - flows.count("donation")
 
@@ -231,12 +231,12 @@ class LineTable:
         """Per flow that is not a donation, every group's sums (nothing to do in a ledger of donations)."""
         if not self.other_lines:
             return {}
-        flows = sorted(set(self.flow) - {"donation"})
-        flow_of = np.array(self.flow, dtype=object)[rows]
+        flow_of = self.flow[rows]
         found = {}
-        for flow in flows:
-            mine = flow_of == flow
-            found[flow] = _sums(lines[mine], group[mine], count)
+        for flow, code in sorted(self.codes["flow"].index.items()):
+            if flow != "donation":
+                mine = flow_of == code
+                found[flow] = _sums(lines[mine], group[mine], count)
         return found
 
     def _beneficiaries(

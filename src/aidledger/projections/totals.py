@@ -215,6 +215,12 @@ class PublishedRow(NamedTuple):
     row: TotalsRow
     figures: dict[str, Decimal]
 
+    @property
+    def counted(self) -> bool:
+        """Whether the row's counts (pledges, projects, organizations, counties) belong beside its figures:
+        a group's donations, or the headline; never pass-through or another flow."""
+        return self.kind in ("group", "total_new_money") and self.flow == "donation"
+
 
 def published_rows(report: TotalsReport) -> list[PublishedRow]:
     """The rows of ``report`` as it is published (``PUBLISHED_ROWS``), in order.
