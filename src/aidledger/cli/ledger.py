@@ -33,10 +33,11 @@ from aidledger.cli.common import (
     replacing_file,
     yuan,
 )
+from aidledger.domain import divisions
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.interchange.csvformat import SpreadsheetWriter
-from aidledger.interchange.workbook import LANGUAGES, write_totals_workbook
+from aidledger.interchange.workbook import LANGUAGES, REGION_DIMENSIONS, write_totals_workbook
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
@@ -244,7 +245,7 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
         kind, flow, row, figures = published
         key: list[Text | str]
         if kind == "group":
-            key = [_label(report, row.key[name]) for name in keys]
+            key = [_label(report, name, row.key[name]) for name in keys]
         else:
             labels = _TOTAL_LABELS if report.group_by else _HEADLINE_LABELS
             key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
@@ -254,9 +255,12 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     return table
 
 
-def _label(report: TotalsReport, value: str) -> Text:
+def _label(report: TotalsReport, dimension: str, value: str) -> Text:
     label = report.labels.get(value)
-    return cell(f"{label} ({value[:8]})" if label else value)
+    if label:
+        return cell(f"{label} ({value[:8]})")
+    name = divisions.name_of(value) if dimension in REGION_DIMENSIONS else None
+    return cell(f"{value} {name}" if name else value)
 
 
 def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:

@@ -28,6 +28,7 @@ __all__ = [
     "Division",
     "counties",
     "division",
+    "name_of",
     "place",
     "unknown_code_warning",
 ]
@@ -96,6 +97,12 @@ def place(code: str) -> tuple[Division | None, Division | None, Division | None]
         city = None
     county = own if own is not None and own.level == "county" else None
     return province, city, county
+
+
+def name_of(code: str | None) -> str | None:
+    """The name of a division code (its last name if withdrawn); None if unknown or not a code."""
+    found = _table().get(code) if code else None
+    return found.name if found is not None else None
 
 
 def unknown_code_warning(code: str) -> str | None:

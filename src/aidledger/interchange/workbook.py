@@ -89,6 +89,7 @@ LABELS: dict[str, str] = {
     "county_name": "县(区)",
     "city_name": "市",
     "province_name": "省",
+    "donor_province_name": "捐赠方所在省名称",
     "donor_name": "捐赠方名称",
     "channel_name": "渠道组织名称",
     "implementer_name": "实施组织名称",
@@ -139,7 +140,13 @@ _SHEETS = {
 }
 _YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
 _MONEY_FORMAT = "#,##0.00"
-_REGION_DIMENSIONS = {"county": "county_name", "city": "city_name", "province": "province_name"}
+REGION_DIMENSIONS = {
+    "county": "county_name",
+    "city": "city_name",
+    "province": "province_name",
+    "donor_province": "donor_province_name",
+}
+"""Totals dimensions whose keys are division codes, and the column giving their names."""
 _LABELLED = ("donor", "channel", "implementer", "project")
 
 
@@ -222,14 +229,14 @@ class _Book:
 
     def totals(self, report: TotalsReport) -> None:
         labelled = [name for name in report.group_by if name in _LABELLED]
-        regions = [name for name in report.group_by if name in _REGION_DIMENSIONS]
+        regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
         counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
         columns = [
             _Column("row", lambda p: self.row_kind(p.kind)),
             _Column("flow", lambda p: p.flow),
             *(_Column(name, _key_cell(name)) for name in report.group_by),
             *(_Column(f"{name}_name", _label_cell(report, name)) for name in labelled),
-            *(_Column(_REGION_DIMENSIONS[name], _region_cell(name)) for name in regions),
+            *(_Column(REGION_DIMENSIONS[name], _region_cell(name)) for name in regions),
             _Column("currency", lambda p: p.row.currency),
             *(_Column(c, _figure_cell(c), "money") for c in STAGE_COLUMNS),
             *(_Column(c, _count_cell(c), "number") for c in counts),
@@ -395,7 +402,7 @@ def _label_cell(report: TotalsReport, name: str) -> Callable[[Any], Any]:
 
 
 def _region_cell(name: str) -> Callable[[Any], Any]:
-    return lambda p: _division_name(p.row.key.get(name))
+    return lambda p: divisions.name_of(p.row.key.get(name))
 
 
 def _figure_cell(column: str) -> Callable[[Any], Any]:
@@ -410,9 +417,6 @@ def _currency_figure(column: str) -> Callable[[Any], Any]:
     return lambda row: row[1].columns[column] if row[1] else None
 
 
-def _division_name(code: str | None) -> str | None:
-    found = divisions.division(code) if code else None
-    return found.name if found else None
 
 
 def _place_names(code: str | None) -> str | None:
@@ -471,9 +475,9 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
     ],
     "county": [
         _Column("county", _page("county")),
-        _Column("county_name", lambda row: _division_name(row[0].county)),
-        _Column("city_name", lambda row: _division_name(row[0].county[:4] + "00")),
-        _Column("province_name", lambda row: _division_name(row[0].county[:2] + "0000")),
+        _Column("county_name", lambda row: divisions.name_of(row[0].county)),
+        _Column("city_name", lambda row: divisions.name_of(row[0].county[:4] + "00")),
+        _Column("province_name", lambda row: divisions.name_of(row[0].county[:2] + "0000")),
         _Column("projects", lambda row: len(row[0].projects)),
     ],
 }
