@@ -33,16 +33,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from aidledger.audit.checkpoint import Checkpoint
+from aidledger.audit.checkpoint import Checkpoint, read_checkpoint
 from aidledger.errors import IntegrityFailure, InvalidInput
 
 __all__ = [
@@ -60,11 +62,18 @@ __all__ = [
     "checkpoint_text",
     "cosign_note",
     "generate_key",
+    "is_note_file",
+    "load_checkpoint",
     "open_checkpoint",
     "open_note",
     "parse_note",
+    "read_note_bytes",
+    "read_signer_key",
+    "read_verifier_keys",
     "render_note",
     "sign_checkpoint",
+    "write_key_files",
+    "write_note",
 ]
 
 ED25519 = 0x01
@@ -464,3 +473,96 @@ def open_checkpoint(
             f"{witnesses_required} required"
         )
     return SignedCheckpoint(checkpoint, note, signed[0].key, cosigned)
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+
+def read_note_bytes(path: Path) -> bytes:
+    """A note file's bytes; a file over :data:`MAX_NOTE_BYTES` is refused without reading it all."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_NOTE_BYTES + 1)
+    except OSError as error:
+        raise InvalidInput("note", str(path), f"a readable signed checkpoint ({error.strerror or error})") from None
+    if len(data) > MAX_NOTE_BYTES:
+        raise InvalidInput("note", str(path), f"a C2SP signed note (at most {MAX_NOTE_BYTES} bytes)")
+    return data
+
+
+def is_note_file(path: Path) -> bool:
+    """Whether ``path`` holds a signed note rather than a JSON checkpoint (which starts with ``{``)."""
+    return not read_note_bytes(path).lstrip().startswith(b"{")
+
+
+def read_key_text(value: str, what: str) -> str:
+    """A key given on the command line: the key itself, or the path of a file holding it."""
+    path = Path(value)
+    if "+" in value and not path.is_file():
+        return value
+    try:
+        with path.open("r", encoding="utf-8") as file:
+            return file.read(MAX_LINE_CHARACTERS + 1).strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(what, value, f"a key, or a readable file holding one ({error})") from None
+
+
+def read_verifier_keys(values: Iterable[str], what: str = "--key") -> list[VerifierKey]:
+    """Verifier keys given as strings or files (``FILE.pub`` as :func:`write_key_files` writes them)."""
+    return [VerifierKey.parse(read_key_text(value, what)) for value in values]
+
+
+def read_signer_key(path: Path) -> SignerKey:
+    """The private key in ``path`` (a file :func:`write_key_files` wrote)."""
+    return SignerKey.parse(read_key_text(str(path), "private key file"))
+
+
+def write_key_files(key: SignerKey, path: Path, public: VerifierKey) -> Path:
+    """Write the private key to ``path`` (mode 0600, never over an existing file) and ``public`` to
+    ``path.pub``; returns the latter."""
+    public_path = path.with_name(path.name + ".pub")
+    for existing in (path, public_path):
+        if existing.exists():
+            raise InvalidInput("--out", str(existing), "a file that does not exist yet (a key is never overwritten)")
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise InvalidInput("--out", str(path), f"a new file that can be written ({error.strerror or error})") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(key.encode() + "\n")
+    public_path.write_text(public.encode() + "\n", encoding="utf-8")
+    return public_path
+
+
+def load_checkpoint(
+    path: Path,
+    keys: Sequence[VerifierKey] | None,
+    *,
+    witnesses: Sequence[VerifierKey] = (),
+    witnesses_required: int = 0,
+) -> tuple[Checkpoint, SignedCheckpoint | None]:
+    """The checkpoint in ``path``: a JSON checkpoint, or a signed note checked against ``keys``.
+
+    ``keys=None`` reads a note without checking its signature (to make proofs about it: the reader
+    checks signatures). A JSON checkpoint has no cosignature, so it fails any witness requirement.
+    """
+    if not is_note_file(path):
+        if witnesses_required:
+            raise InvalidInput("checkpoint", str(path), "a signed checkpoint (a JSON checkpoint has no cosignatures)")
+        return read_checkpoint(path), None
+    data = read_note_bytes(path)
+    if keys is None:
+        return checkpoint_of_text(parse_note(data, str(path)).text, str(path)), None
+    if not keys:
+        raise InvalidInput("--key", "none", f"the log's verifier key, to check the signed checkpoint {path}")
+    opened = open_checkpoint(
+        data, keys, witnesses=witnesses, witnesses_required=witnesses_required, source=str(path)
+    )
+    return opened.checkpoint, opened
+
+
+def write_note(note: SignedNote, path: Path) -> None:
+    """Write a note, replacing the file in one step (a reader never sees half of it)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(render_note(note), encoding="utf-8")
+    temporary.replace(path)
