@@ -28,6 +28,7 @@ the claim.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +48,7 @@ __all__ = [
     "FORMAT",
     "SIDECAR_SUFFIX",
     "Checkpoint",
+    "CheckpointFile",
     "default_origin",
     "leaf_hashes",
     "make_checkpoint",
@@ -83,6 +85,15 @@ class Checkpoint(BaseModel):
     def label(self) -> str:
         """A short name for messages: ``origin@size``."""
         return f"{self.origin}@{self.size}"
+
+
+@dataclass(frozen=True)
+class CheckpointFile:
+    """A checkpoint already read (and, for a signed note, checked) from ``path``: ``verify`` uses the
+    leaf sidecar beside that file and names the checkpoint by it."""
+
+    path: Path
+    checkpoint: Checkpoint
 
 
 def default_origin(source: AidLedger) -> str:

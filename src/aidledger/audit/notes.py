@@ -514,7 +514,12 @@ def read_verifier_keys(values: Iterable[str], what: str = "--key") -> list[Verif
 
 def read_signer_key(path: Path) -> SignerKey:
     """The private key in ``path`` (a file :func:`write_key_files` wrote)."""
-    return SignerKey.parse(read_key_text(str(path), "private key file"))
+    try:
+        with path.open("r", encoding="utf-8") as file:
+            text = file.read(MAX_LINE_CHARACTERS + 1)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput("private key file", str(path), f"a readable key file ({error})") from None
+    return SignerKey.parse(text)
 
 
 def write_key_files(key: SignerKey, path: Path, public: VerifierKey) -> Path:
@@ -555,9 +560,7 @@ def load_checkpoint(
         return checkpoint_of_text(parse_note(data, str(path)).text, str(path)), None
     if not keys:
         raise InvalidInput("--key", "none", f"the log's verifier key, to check the signed checkpoint {path}")
-    opened = open_checkpoint(
-        data, keys, witnesses=witnesses, witnesses_required=witnesses_required, source=str(path)
-    )
+    opened = open_checkpoint(data, keys, witnesses=witnesses, witnesses_required=witnesses_required, source=str(path))
     return opened.checkpoint, opened
 
 
