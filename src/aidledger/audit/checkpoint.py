@@ -57,6 +57,7 @@ __all__ = [
     "root_of_hashes",
     "sidecar_path",
     "write_checkpoint",
+    "write_sidecar",
 ]
 
 FORMAT = "aidledger-checkpoint/1"
@@ -165,6 +166,11 @@ def write_checkpoint(checkpoint: Checkpoint, path: Path, leaves: bytes | bytearr
     """Write the checkpoint file, and its sidecar when ``leaves`` are given (a stale one is removed)."""
     data = {"format": FORMAT, "hash": HASH_NAME, **checkpoint.model_dump(exclude_none=True)}
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_sidecar(checkpoint, path, leaves)
+
+
+def write_sidecar(checkpoint: Checkpoint, path: Path, leaves: bytes | bytearray | None) -> None:
+    """Write the leaf sidecar of the checkpoint file ``path`` (JSON or signed note), or remove a stale one."""
     sidecar = sidecar_path(path)
     if leaves is not None:
         assert len(leaves) == checkpoint.size * HASH_SIZE, (len(leaves), checkpoint.size)

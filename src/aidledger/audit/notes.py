@@ -484,7 +484,8 @@ def read_note_bytes(path: Path) -> bytes:
         with path.open("rb") as file:
             data = file.read(MAX_NOTE_BYTES + 1)
     except OSError as error:
-        raise InvalidInput("note", str(path), f"a readable signed checkpoint ({error.strerror or error})") from None
+        accepted = f"a readable checkpoint file, JSON or signed note ({error.strerror or error})"
+        raise InvalidInput("checkpoint", str(path), accepted) from None
     if len(data) > MAX_NOTE_BYTES:
         raise InvalidInput("note", str(path), f"a C2SP signed note (at most {MAX_NOTE_BYTES} bytes)")
     return data

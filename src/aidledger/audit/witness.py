@@ -64,7 +64,7 @@ def check_extension(first: Checkpoint, second: Checkpoint, proof: ConsistencyPro
 
 
 def cosign_checkpoint(
-    source: AidLedger,
+    source: AidLedger | None,
     new: SignedCheckpoint,
     witness: SignerKey,
     previous: SignedCheckpoint | None,
@@ -74,7 +74,8 @@ def cosign_checkpoint(
 
     ``new`` has had its log signature checked. ``previous`` is the last checkpoint this witness
     cosigned (it must carry the witness's own cosignature); ``None`` for a witness's first. The
-    consistency proof is made from ``source``, a copy of the ledger, and checked. The witness refuses
+    consistency proof is made from ``source``, the witness's copy of the ledger, and checked (it is
+    needed only when the new tree is larger than a non-empty previous one). The witness refuses
     (:class:`IntegrityFailure`) two roots for one size, a smaller tree, and a tree that does not extend
     the previous one.
     """
@@ -86,6 +87,8 @@ def cosign_checkpoint(
                 "which this witness cosigned already (a log never shrinks)"
             )
         if previous.checkpoint.size > 0 and previous.checkpoint.size < new.checkpoint.size:
+            if source is None:
+                raise InvalidInput("--db", "none", "the witness's copy of the ledger, to prove consistency")
             proof = prove_consistency(source, previous.checkpoint, new.checkpoint)
             check = check_extension(previous.checkpoint, new.checkpoint, proof)
         else:
