@@ -12,7 +12,10 @@ from aidledger.audit.notes import (
     COSIGNATURE_V1,
     SignedCheckpoint,
     generate_key,
-    open_checkpoint, render_note, sign_checkpoint
+    open_checkpoint,
+    render_note,
+    sign_checkpoint,
+)
 from aidledger.audit.proofs import ConsistencyProof, TreeHead, prove_consistency
 from aidledger.audit.witness import check_extension, cosign_checkpoint
 from aidledger.errors import IntegrityFailure
@@ -35,7 +38,7 @@ def heads(path: Path) -> tuple[Checkpoint, Checkpoint]:
 
 def test_the_two_ledgers_share_an_origin_but_not_a_root(ledgers: tuple[Path, Path]) -> None:
     """The premise of the tests below: a log operator could show either history under one name."""
-    (a5, a11), (b5, b11) = heads(ledgers[0]), heads(ledgers[1])
+    (_a5, a11), (_b5, b11) = heads(ledgers[0]), heads(ledgers[1])
     assert a11.origin == b11.origin and a11.size == b11.size and a11.root != b11.root
 
 
