@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
 
 def _checkpoint(commands: Any) -> None:
     parser = add_command(
-        commands, "checkpoint", "write a checkpoint (origin, size, Merkle root) to a file", cmd_checkpoint
+        commands, "checkpoint", "write a checkpoint (origin, size, Merkle root), or sign it", cmd_checkpoint
     )
     parser.add_argument("--out", type=Path, metavar="FILE", help="the checkpoint file to write (with --sign: optional)")
     parser.add_argument("--sign", type=Path, metavar="KEY", help="write a C2SP signed note, signed with this key file")
@@ -113,7 +113,7 @@ def _prove(commands: Any) -> None:
     consistency.add_argument("--to", dest="second", required=True, type=Path, metavar="FILE")
     consistency.add_argument("--out", required=True, type=Path, metavar="FILE")
     check = add_command(
-        commands, "verify-proof", "check a proof against checkpoints, without the database", cmd_verify_proof
+        commands, "verify-proof", "check a proof, or a split view, without the database", cmd_verify_proof
     )
     check.add_argument("proof", nargs="?", type=Path, metavar="FILE", help="without it: two checkpoints of one size")
     check.add_argument("--checkpoint", action="append", required=True, type=Path, metavar="FILE", help="1 or 2")
