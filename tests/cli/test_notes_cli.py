@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,44 @@ def test_verify_proof_says_a_signed_checkpoint_extends_another_with_a_consistenc
     code, _, err = run(capsys, "verify-proof", "--checkpoint", str(early), "--checkpoint", str(late),
                        "--key", pub(keys["log"]))
     assert code == EXIT_INVALID and "prove-consistency" in err
+
+
+@pytest.mark.parametrize(
+    ("edit", "code", "message"),
+    [
+        (lambda text: text.replace("\n\n", "\n\x1b[2J\n\n", 1), EXIT_INVALID, "U+001B"),
+        (lambda text: text + text.split("\n\n")[1], EXIT_INVALID, "signed twice"),
+        (lambda text: text.replace("=\n", "!\n"), EXIT_INVALID, "base64"),
+        (lambda text: text + "x" * 70_000, EXIT_INVALID, "at most 65536 bytes"),
+        (lambda text: text.replace("— log.example ", "— other.example "), EXIT_INTEGRITY, "not signed by the log"),
+        (lambda text: text.replace("log.example", "log.example\u2003"), EXIT_INVALID, "without spaces"),
+    ],
+)
+def test_hostile_signed_checkpoints_are_one_line_errors(
+    db: str,
+    keys: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[str], str],
+    code: int,
+    message: str,
+) -> None:
+    """Control characters, duplicate lines, bad base64, oversize, an unknown signer: one line, no traceback."""
+    note = tmp_path / "cp.note"
+    sign(capsys, db, keys["log"], note)
+    note.write_text(edit(note.read_text(encoding="utf-8")), encoding="utf-8")
+    exit_code, _, err = run(capsys, "--db", db, "verify", "--checkpoint", str(note), "--key", pub(keys["log"]))
+    assert exit_code == code and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err and "\x1b" not in err
+
+
+def test_a_verifier_key_with_a_wrong_hash_is_refused(
+    db: str, keys: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A verifier key whose hash is not that of its name and key: exit 2, naming the right hash."""
+    note = tmp_path / "cp.note"
+    sign(capsys, db, keys["log"], note)
+    name, key_hash, data = Path(pub(keys["log"])).read_text().strip().split("+", 2)
+    wrong = f"{name}+{(int(key_hash, 16) ^ 1):08x}+{data}"
+    code, _, err = run(capsys, "--db", db, "verify", "--checkpoint", str(note), "--key", wrong)
+    assert code == EXIT_INVALID and f"({key_hash}, not" in err

@@ -172,6 +172,10 @@ class VerifierKey:
         if len(data) != 33 or data[0] not in KEY_KINDS:
             raise _refuse(what, _shorten(text), "type 0x01 (Ed25519) or 0x04 (cosignature/v1) and 32 key bytes")
         key = cls(name=name, kind=data[0], public=data[1:])
+        try:
+            Ed25519PublicKey.from_public_bytes(key.public)
+        except ValueError:
+            raise _refuse(what, _shorten(text), "a valid Ed25519 public key") from None
         if key.key_hash != int(hash_text, 16):
             matching = f"a key hash that matches the key ({key.key_hash:08x}, not {hash_text})"
             raise _refuse(what, _shorten(text), matching)
