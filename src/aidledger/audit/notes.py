@@ -4,10 +4,10 @@ A signed checkpoint reads::
 
     aidledger/c416c426-cd65-5dd5-b944-3ec29dd1c0a4
     2941
-    Ew8+3gXzuzSy2iiMQp0uhSjxE1EcOnluhU5lTqzkDUY=
+    Ew8+3gXzuzSy2iiMQp0uhSjxE1EcOnluhU5lT6zkDUY=
     aidledger-projections 6caed60fb753606afdaf6ac723832087719c283d04f2cb6ddd713eb73f4d869e
 
-    — hebei.mca.example/aid-ledger x08go/ZJkuBS9…
+    — hebei.mca.example/aid-ledger Gx0fZq6i…
 
 The body (the note *text*) is the origin, the tree size in decimal, the base64 root hash, then one
 extension line carrying the projections digest when the checkpoint has one. A blank line separates
