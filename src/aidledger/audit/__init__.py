@@ -4,6 +4,8 @@
 - :mod:`~aidledger.audit.checkpoint` — ``(origin, size, root)`` files kept apart from the database;
 - :mod:`~aidledger.audit.verification` — recompute the tree and name the first position that differs;
 - :mod:`~aidledger.audit.proofs` — inclusion and consistency proofs, verifiable without the database;
+- :mod:`~aidledger.audit.notes` — checkpoints as C2SP signed notes, Ed25519 keys, witness cosignatures;
+- :mod:`~aidledger.audit.witness` — cosign only what extends the last cosigned; detect a split view;
 - :mod:`~aidledger.audit.replays` — recompute a published report byte for byte;
 - :mod:`~aidledger.audit.restatements` — the figures that changed between two as-of points, and why;
 - :mod:`~aidledger.audit.histories` — who recorded what, when and why, for one aggregate.
@@ -14,6 +16,7 @@ from __future__ import annotations
 from aidledger.audit.checkpoint import Checkpoint, make_checkpoint, read_checkpoint, write_checkpoint
 from aidledger.audit.histories import AggregateHistory, HistoryEntry, history
 from aidledger.audit.leaves import leaf_bytes, read_rows
+from aidledger.audit.notes import SignedCheckpoint, open_checkpoint, render_note, sign_checkpoint
 from aidledger.audit.proofs import (
     ConsistencyProof,
     InclusionProof,
@@ -28,6 +31,7 @@ from aidledger.audit.proofs import (
 from aidledger.audit.replays import Replay, replay, replay_report
 from aidledger.audit.restatements import EventChange, FigureChange, Restatement, restatement
 from aidledger.audit.verification import CheckpointResult, Finding, Verification, verify
+from aidledger.audit.witness import ExtensionCheck, check_extension, cosign_checkpoint
 
 __all__ = [
     "AggregateHistory",
@@ -35,6 +39,7 @@ __all__ = [
     "CheckpointResult",
     "ConsistencyProof",
     "EventChange",
+    "ExtensionCheck",
     "FigureChange",
     "Finding",
     "HistoryEntry",
@@ -42,18 +47,24 @@ __all__ = [
     "ProofCheck",
     "Replay",
     "Restatement",
+    "SignedCheckpoint",
     "Verification",
+    "check_extension",
+    "cosign_checkpoint",
     "history",
     "leaf_bytes",
     "make_checkpoint",
+    "open_checkpoint",
     "prove_consistency",
     "prove_inclusion",
     "read_checkpoint",
     "read_proof",
     "read_rows",
+    "render_note",
     "replay",
     "replay_report",
     "restatement",
+    "sign_checkpoint",
     "verify",
     "verify_consistency_proof",
     "verify_inclusion_proof",

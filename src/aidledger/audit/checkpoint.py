@@ -28,6 +28,7 @@ the claim.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +48,7 @@ __all__ = [
     "FORMAT",
     "SIDECAR_SUFFIX",
     "Checkpoint",
+    "CheckpointFile",
     "default_origin",
     "leaf_hashes",
     "make_checkpoint",
@@ -55,6 +57,7 @@ __all__ = [
     "root_of_hashes",
     "sidecar_path",
     "write_checkpoint",
+    "write_sidecar",
 ]
 
 FORMAT = "aidledger-checkpoint/1"
@@ -83,6 +86,15 @@ class Checkpoint(BaseModel):
     def label(self) -> str:
         """A short name for messages: ``origin@size``."""
         return f"{self.origin}@{self.size}"
+
+
+@dataclass(frozen=True)
+class CheckpointFile:
+    """A checkpoint already read (and, for a signed note, checked) from ``path``: ``verify`` uses the
+    leaf sidecar beside that file and names the checkpoint by it."""
+
+    path: Path
+    checkpoint: Checkpoint
 
 
 def default_origin(source: AidLedger) -> str:
@@ -154,6 +166,11 @@ def write_checkpoint(checkpoint: Checkpoint, path: Path, leaves: bytes | bytearr
     """Write the checkpoint file, and its sidecar when ``leaves`` are given (a stale one is removed)."""
     data = {"format": FORMAT, "hash": HASH_NAME, **checkpoint.model_dump(exclude_none=True)}
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_sidecar(checkpoint, path, leaves)
+
+
+def write_sidecar(checkpoint: Checkpoint, path: Path, leaves: bytes | bytearray | None) -> None:
+    """Write the leaf sidecar of the checkpoint file ``path`` (JSON or signed note), or remove a stale one."""
     sidecar = sidecar_path(path)
     if leaves is not None:
         assert len(leaves) == checkpoint.size * HASH_SIZE, (len(leaves), checkpoint.size)

@@ -185,7 +185,7 @@ class _Scan:
 
 def verify(
     source: AidLedger,
-    checkpoints: Iterable[Path | str | Checkpoint] = (),
+    checkpoints: Iterable[Path | str | Checkpoint | tuple[Path, Checkpoint]] = (),
     *,
     origin: str | None = None,
     deep: bool = False,
@@ -193,10 +193,11 @@ def verify(
 ) -> Verification:
     """Recompute the Merkle tree from the stored rows and compare it with ``checkpoints``.
 
-    ``checkpoints`` are checkpoint files (their ``.leaves`` sidecars are used when valid) or
-    :class:`Checkpoint` objects. Every checkpoint must carry the name ``origin``, or when it is not
-    given, the ledger's default name (``aidledger/<id of its first event>``). A sidecar that cannot be
-    used is ignored with a note.
+    ``checkpoints`` are checkpoint files (their ``.leaves`` sidecars are used when valid),
+    :class:`Checkpoint` objects, or ``(file, checkpoint)`` pairs: a checkpoint read from a signed
+    note file (:mod:`aidledger.audit.notes`), whose sidecar lies beside that file. Every checkpoint
+    must carry the name ``origin``, or when it is not given, the ledger's default name
+    (``aidledger/<id of its first event>``). A sidecar that cannot be used is ignored with a note.
     ``deep`` also checks that each row is canonical JSON the library can read, and that each
     aggregate's versions follow each other in log order. With ``projections_state`` (the default)
     the stored projections are compared with a fold of the events: their segments, their Merkle
@@ -231,9 +232,11 @@ def verify(
     )
 
 
-def _load(item: Path | str | Checkpoint, notes: list[str]) -> _Given:
+def _load(item: Path | str | Checkpoint | tuple[Path, Checkpoint], notes: list[str]) -> _Given:
     if isinstance(item, Checkpoint):
         return _Given(item.label(), item, notes=notes)
+    if isinstance(item, tuple):
+        return _Given(str(item[0]), item[1], Path(item[0]), notes)
     path = Path(item)
     return _Given(str(path), read_checkpoint(path), path, notes)
 

@@ -17,20 +17,30 @@ from rich.table import Table
 
 from aidledger import projections
 from aidledger.application.ledger import AidLedger
-from aidledger.audit.checkpoint import make_checkpoint, read_checkpoint, sidecar_path, write_checkpoint
+from aidledger.audit.checkpoint import Checkpoint, make_checkpoint, sidecar_path, write_checkpoint, write_sidecar
 from aidledger.audit.histories import history, resolve_aggregate
+from aidledger.audit.notes import (
+    SignerKey,
+    load_checkpoint,
+    read_signer_key,
+    read_verifier_keys,
+    render_note,
+    sign_checkpoint,
+    write_note,
+)
 from aidledger.audit.proofs import (
     ConsistencyProof,
+    ProofCheck,
     prove_consistency,
     prove_inclusion,
     read_proof,
-    verify_consistency_proof,
     verify_inclusion_proof,
     write_proof,
 )
 from aidledger.audit.replays import replay, replay_report
 from aidledger.audit.restatements import EventChange, FigureChange, restatement
 from aidledger.audit.verification import verify
+from aidledger.audit.witness import ExtensionCheck, check_extension
 from aidledger.cli.common import EXIT_INTEGRITY, add_command, cell, open_ledger, print_json, say
 from aidledger.errors import InvalidInput
 from aidledger.projections.totals import DIMENSIONS
@@ -61,9 +71,10 @@ def register(commands: Any) -> None:
 
 def _checkpoint(commands: Any) -> None:
     parser = add_command(
-        commands, "checkpoint", "write a checkpoint (origin, size, Merkle root) to a file", cmd_checkpoint
+        commands, "checkpoint", "write a checkpoint (origin, size, Merkle root), or sign it", cmd_checkpoint
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the checkpoint file to write")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="the checkpoint file to write (with --sign: optional)")
+    parser.add_argument("--sign", type=Path, metavar="KEY", help="write a C2SP signed note, signed with this key file")
     parser.add_argument("--size", type=int, metavar="N", help="cover only the first N events (default: all)")
     parser.add_argument("--origin", metavar="NAME", help="the ledger's name (default: aidledger/<first event id>)")
     parser.add_argument("--no-leaves", action="store_true", help="do not write the FILE.leaves sidecar")
@@ -74,6 +85,17 @@ def _verify(commands: Any) -> None:
     parser.add_argument("--checkpoint", action="append", default=[], type=Path, metavar="FILE", help="repeatable")
     parser.add_argument("--origin", metavar="NAME", help="the ledger name every checkpoint must carry")
     parser.add_argument("--deep", action="store_true", help="also check every row is canonical and readable")
+    _key_options(parser)
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY", help="a witness's key (repeatable)")
+    parser.add_argument(
+        "--witnesses-required", type=int, metavar="N", help="cosignatures each signed checkpoint needs (default: all)"
+    )
+
+
+def _key_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--key", action="append", default=[], metavar="VKEY", help="the log's verifier key or FILE.pub (repeatable)"
+    )
 
 
 def _prove(commands: Any) -> None:
@@ -91,10 +113,11 @@ def _prove(commands: Any) -> None:
     consistency.add_argument("--to", dest="second", required=True, type=Path, metavar="FILE")
     consistency.add_argument("--out", required=True, type=Path, metavar="FILE")
     check = add_command(
-        commands, "verify-proof", "check a proof against checkpoints, without the database", cmd_verify_proof
+        commands, "verify-proof", "check a proof, or a split view, without the database", cmd_verify_proof
     )
-    check.add_argument("proof", type=Path, metavar="FILE")
+    check.add_argument("proof", nargs="?", type=Path, metavar="FILE", help="without it: two checkpoints of one size")
     check.add_argument("--checkpoint", action="append", required=True, type=Path, metavar="FILE", help="1 or 2")
+    _key_options(check)
     check.add_argument("--aggregate", metavar="UUID", help="the event must be of this aggregate")
     check.add_argument("--version", type=int, metavar="V", help="the event must be this version")
     check.add_argument("--position", type=int, metavar="N", help="the event must be at this log position")
@@ -134,8 +157,13 @@ def _history(commands: Any) -> None:
 
 def cmd_checkpoint(args: argparse.Namespace, console: Console) -> int:
     """Write a checkpoint file (and its leaf sidecar)."""
+    if args.out is None and args.sign is None:
+        raise InvalidInput("--out", "none", "the checkpoint file to write (optional with --sign KEY)")
+    key = read_signer_key(args.sign) if args.sign is not None else None
     with open_ledger(args, read_only=True) as source:
         checkpoint, leaves = make_checkpoint(source, size=args.size, origin=args.origin)
+    if key is not None:
+        return _signed_checkpoint(args, console, checkpoint, leaves, key)
     write_checkpoint(checkpoint, args.out, None if args.no_leaves else leaves)
     sidecar = None if args.no_leaves else str(sidecar_path(args.out))
     if args.json:
@@ -147,13 +175,55 @@ def cmd_checkpoint(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace, console: Console) -> int:
-    """Verify the stored rows against the checkpoints; exit 5 on any finding."""
-    with open_ledger(args, read_only=True) as source:
-        result = verify(source, args.checkpoint, origin=args.origin, deep=args.deep)
+def _signed_checkpoint(
+    args: argparse.Namespace, console: Console, checkpoint: Checkpoint, leaves: bytearray, key: SignerKey
+) -> int:
+    """Write (or print, without ``--out``) the checkpoint as a signed note, and its sidecar."""
+    note = sign_checkpoint(checkpoint, key)
+    if args.out is None:
+        console.file.write(render_note(note))
+        return 0
+    write_note(note, args.out)
+    write_sidecar(checkpoint, args.out, None if args.no_leaves else leaves)
     if args.json:
-        print_json(result)
+        print_json({**checkpoint.model_dump(), "file": str(args.out), "signed_by": key.verifier().encode()})
+        return 0
+    say(console, f"signed checkpoint {args.out}: {checkpoint.origin}, size {checkpoint.size}, root {checkpoint.root}")
+    say(console, f"signed by {key.verifier().encode()}")
+    return 0
+
+
+def _checkpoints(args: argparse.Namespace) -> tuple[list[Path | tuple[Path, Checkpoint]], list[str]]:
+    """The ``--checkpoint`` files for verify: JSON files as they are, signed notes checked and read."""
+    keys = read_verifier_keys(args.key)
+    witnesses = read_verifier_keys(args.witness, "--witness")
+    required = len(witnesses) if args.witnesses_required is None else args.witnesses_required
+    given: list[Path | tuple[Path, Checkpoint]] = []
+    lines = []
+    for path in args.checkpoint:
+        checkpoint, signed = load_checkpoint(path, keys, witnesses=witnesses, witnesses_required=required)
+        if signed is None:
+            given.append(path)
+            continue
+        given.append((path, checkpoint))
+        key = signed.signed_by
+        cosigners = ", ".join(v.key.name for v in signed.cosigned_by)
+        witnessed = f"; cosigned by {cosigners} ({required} of {len(witnesses)} required)" if witnesses else ""
+        lines.append(f"signed checkpoint {path}: signed by {key.name} {key.key_hash:08x}{witnessed}")
+    return given, lines
+
+
+def cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    """Check signed checkpoints' signatures, then verify the stored rows against the checkpoints; exit 5 on
+    any finding."""
+    given, signed = _checkpoints(args)
+    with open_ledger(args, read_only=True) as source:
+        result = verify(source, given, origin=args.origin, deep=args.deep)
+    if args.json:
+        print_json({**result.model_dump(mode="json"), "signed": signed} if signed else result)
         return 0 if result.ok else EXIT_INTEGRITY
+    for line in signed:
+        say(console, line)
     for checkpoint in result.checkpoints:
         verdict = "matches" if checkpoint.matches else "DOES NOT MATCH"
         say(console, f"checkpoint {checkpoint.name} (size {checkpoint.size}): {verdict}")
@@ -168,7 +238,7 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_prove_inclusion(args: argparse.Namespace, console: Console) -> int:
     """Write an inclusion proof of one event in a checkpoint."""
-    checkpoint = read_checkpoint(args.checkpoint)
+    checkpoint = load_checkpoint(args.checkpoint, None)[0]
     if args.aggregate is None:
         with open_ledger(args, read_only=True) as source:
             proof = prove_inclusion(source, checkpoint, position=args.position)
@@ -188,7 +258,7 @@ def cmd_prove_inclusion(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_prove_consistency(args: argparse.Namespace, console: Console) -> int:
     """Write a consistency proof between two checkpoints."""
-    first, second = read_checkpoint(args.first), read_checkpoint(args.second)
+    first, second = load_checkpoint(args.first, None)[0], load_checkpoint(args.second, None)[0]
     with open_ledger(args, read_only=True) as source:
         proof = prove_consistency(source, first, second)
     write_proof(proof, args.out)
@@ -200,13 +270,16 @@ def cmd_prove_consistency(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_verify_proof(args: argparse.Namespace, console: Console) -> int:
-    """Check a proof file against checkpoint files; reads no database."""
-    proof = read_proof(args.proof)
-    checkpoints = sorted((read_checkpoint(path) for path in args.checkpoint), key=lambda c: c.size)
-    if isinstance(proof, ConsistencyProof):
+    """Check a proof file against checkpoint files, or two checkpoints against each other (a split
+    view); reads no database. Signed checkpoints are checked with ``--key`` first."""
+    keys = read_verifier_keys(args.key)
+    proof = read_proof(args.proof) if args.proof is not None else None
+    checkpoints = sorted((load_checkpoint(path, keys)[0] for path in args.checkpoint), key=lambda c: c.size)
+    check: ProofCheck | ExtensionCheck
+    if proof is None or isinstance(proof, ConsistencyProof):
         if len(checkpoints) != 2:
-            raise InvalidInput("--checkpoint", len(checkpoints), "two checkpoints for a consistency proof")
-        check = verify_consistency_proof(proof, checkpoints[0], checkpoints[1])
+            raise InvalidInput("--checkpoint", len(checkpoints), "two checkpoints, to check one extends the other")
+        check = check_extension(checkpoints[0], checkpoints[1], proof)
     else:
         if len(checkpoints) != 1:
             raise InvalidInput("--checkpoint", len(checkpoints), "one checkpoint for an inclusion proof")
