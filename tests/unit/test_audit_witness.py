@@ -17,7 +17,7 @@ from aidledger.audit.notes import (
     sign_checkpoint,
 )
 from aidledger.audit.proofs import ConsistencyProof, TreeHead, prove_consistency
-from aidledger.audit.witness import check_extension, cosign_checkpoint
+from aidledger.audit.witness import EMPTY_ROOT, check_extension, cosign_checkpoint
 from aidledger.errors import IntegrityFailure
 
 
@@ -92,3 +92,14 @@ def test_the_witness_refuses_to_cosign_the_other_history(ledgers: tuple[Path, Pa
     assert witnessed.cosigned_by[0].timestamp == 2
     with reading(ledgers[1]) as ledger, pytest.raises(IntegrityFailure, match="does not extend"):
         cosign_checkpoint(ledger, opened(b11), witness, previous, 3)
+
+
+def test_a_tree_of_size_zero_extends_to_any_tree_only_with_the_empty_root(ledgers: tuple[Path, Path]) -> None:
+    """The empty tree is a prefix of every tree; a size-0 checkpoint with another root is no tree at all."""
+    _, larger = heads(ledgers[0])
+    empty = Checkpoint(origin=larger.origin, size=0, root=EMPTY_ROOT)
+    assert check_extension(empty, larger).ok
+    bogus = Checkpoint(origin=larger.origin, size=0, root=larger.root)
+    check = check_extension(bogus, larger)
+    assert not check.ok and not check.split_view
+    assert "empty tree" in check.message and larger.root in check.message

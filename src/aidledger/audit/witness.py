@@ -8,6 +8,7 @@ holding two checkpoints signed by the log's key can show it; a witness refuses t
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +34,10 @@ class ExtensionCheck(BaseModel):
     message: str
 
 
+EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
+"""The root of the empty tree (RFC 9162 §2.1.1)."""
+
+
 def check_extension(first: Checkpoint, second: Checkpoint, proof: ConsistencyProof | None = None) -> ExtensionCheck:
     """Whether ``second`` extends ``first`` (or the reverse); a proof is needed when their sizes differ."""
     if first.origin != second.origin:
@@ -45,7 +50,10 @@ def check_extension(first: Checkpoint, second: Checkpoint, proof: ConsistencyPro
             f"SPLIT VIEW: log {first.origin} shows two roots for size {first.size}: {first.root} and {second.root}"
         )
         return ExtensionCheck(ok=False, split_view=True, message=message)
-    if first.size == 0:  # the empty tree is a prefix of every tree
+    if first.size == 0:  # the empty tree is a prefix of every tree, if its root is the empty tree's
+        if first.root != EMPTY_ROOT:
+            message = f"checkpoint {first.label()} is of the empty tree but its root is not SHA-256(''): {first.root}"
+            return ExtensionCheck(ok=False, split_view=False, message=message)
         return ExtensionCheck(ok=True, split_view=False, message=f"checkpoint {second.label()} extends the empty tree")
     if proof is None:
         raise InvalidInput(
