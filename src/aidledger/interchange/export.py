@@ -47,6 +47,8 @@ from aidledger.projections.transparency import (
 __all__ = [
     "COORDINATE_COLUMNS",
     "FORMATS",
+    "LABELLED",
+    "REGION_DIMENSIONS",
     "VIEWS",
     "Export",
     "export",

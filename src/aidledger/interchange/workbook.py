@@ -32,12 +32,12 @@ from xlsxwriter.worksheet import Worksheet
 from aidledger.domain import divisions
 from aidledger.errors import InvalidInput
 from aidledger.interchange.csvformat import COLUMNS, FORMULA_STARTS, cells_from_record
-from aidledger.interchange.export import Export
+from aidledger.interchange.export import LABELLED, REGION_DIMENSIONS, Export
 from aidledger.interchange.history import history_records
 from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, published_rows
-from aidledger.projections.transparency import CountyPage, CurrencyTotals, OrganizationPage, PledgeLine, ProjectPage
+from aidledger.projections.transparency import CountyPage, OrganizationPage, PledgeLine, ProjectPage
 
 __all__ = ["LABELS", "LANGUAGES", "exact_as_number", "write_totals_workbook", "write_workbook"]
 
@@ -140,14 +140,6 @@ _SHEETS = {
 }
 _YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
 _MONEY_FORMAT = "#,##0.00"
-REGION_DIMENSIONS = {
-    "county": "county_name",
-    "city": "city_name",
-    "province": "province_name",
-    "donor_province": "donor_province_name",
-}
-"""Totals dimensions whose keys are division codes, and the column giving their names."""
-_LABELLED = ("donor", "channel", "implementer", "project")
 
 
 SPREADSHEET_DIGITS = 15
@@ -228,7 +220,7 @@ class _Book:
     # -- views ----------------------------------------------------------------------------
 
     def totals(self, report: TotalsReport) -> None:
-        labelled = [name for name in report.group_by if name in _LABELLED]
+        labelled = [name for name in report.group_by if name in LABELLED]
         regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
         counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
         columns = [
@@ -236,7 +228,7 @@ class _Book:
             _Column("flow", lambda p: p.flow),
             *(_Column(name, _key_cell(name)) for name in report.group_by),
             *(_Column(f"{name}_name", _label_cell(report, name)) for name in labelled),
-            *(_Column(REGION_DIMENSIONS[name], _region_cell(name)) for name in regions),
+            *(_Column(f"{name}_name", _region_cell(name)) for name in regions),
             _Column("currency", lambda p: p.row.currency),
             *(_Column(c, _figure_cell(c), "money") for c in STAGE_COLUMNS),
             *(_Column(c, _count_cell(c), "number") for c in counts),
@@ -417,8 +409,6 @@ def _currency_figure(column: str) -> Callable[[Any], Any]:
     return lambda row: row[1].columns[column] if row[1] else None
 
 
-
-
 def _place_names(code: str | None) -> str | None:
     """``河北省 张家口市 张北县`` for a county code: the names a reader looks for beside it."""
     if not code:
@@ -482,5 +472,3 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
     ],
 }
 """Per page view: the columns a page's rows start with (a row is ``(page, currency totals)``)."""
-
-_ = CurrencyTotals  # the second element of a page row
