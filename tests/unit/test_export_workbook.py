@@ -37,7 +37,10 @@ def ledger(tmp_path: Path) -> Iterator[AidLedger]:
         project = register_project(opened, donor, command_id="prj-1")
         make_pledge(opened, donor, project, "1234567.89", command_id="p-1")
         make_pledge(opened, other, project, "100.00", anonymous=True, command_id="p-2")
-        items = [{"description": "冬衣", "quantity": "250", "unit": "套"}]
+        items = [
+            {"description": "冬衣", "quantity": "250", "unit": "套"},
+            {"description": "大米", "quantity": "2.5", "unit": "吨"},
+        ]
         make_pledge(opened, donor, project, "5000.00", items=items, command_id="p-3")
         make_pledge(opened, other, project, "123456789012345.67", command_id="p-4")
         yield opened
@@ -66,7 +69,7 @@ def test_totals_by_county_put_the_grand_total_on_its_own_sheet_with_names_beside
     ledger: AidLedger, tmp_path: Path
 ) -> None:
     book = written(ledger, tmp_path / "t.xlsx", group_by=["county"])
-    assert book.sheetnames == ["数据", "合计", "数据坐标"]
+    assert book.sheetnames == ["数据", "合计", "实物捐赠", "数据坐标"]
     data, totals = book["数据"], book["合计"]
     assert sheet_rows(data)[0][:5] == ("行类型", "资金性质", "县(区)代码", "县(区)", "币种")
     assert sheet_rows(data)[1][:5] == ("row", "flow", "county", "county_name", "currency")
@@ -109,7 +112,10 @@ def test_project_pages_list_in_kind_items_and_keep_anonymous_donors_unnamed(ledg
     items = sheet_rows(book["实物捐赠"])
     assert items[0][:4] == ("项目编号", "项目名称", "认捐编号", "捐赠方")
     assert items[0][4:] == ("阶段", "物资或服务", "数量", "单位", "认捐价值", "币种")
-    assert [row[5:10] for row in items[2:]] == [("冬衣", 250, "套", 5000, "CNY")]
+    # The pledge's value stands on its first item's row only, so the column adds up to it once.
+    assert [row[5:10] for row in items[2:]] == [("冬衣", 250, "套", 5000, "CNY"), ("大米", 2.5, "吨", None, "CNY")]
+    rice = next(row for row in book["实物捐赠"].iter_rows(min_row=3) if row[5].value == "大米")
+    assert rice[6].number_format == "General"  # 2.5 shown as 2.5, a quantity is never shown to two places
     everything = [value for sheet in book.worksheets for row in sheet_rows(sheet) for value in row]
     assert "匿名的捐赠方" not in everything
     region = column(book["数据"], "region_name")[0].value
@@ -144,8 +150,14 @@ def test_the_command_line_writes_workbooks_and_refuses_one_without_a_file(
     out = tmp_path / "汇总.xlsx"
     assert main(["--db", db, "export", "--format", "xlsx", "--view", "county", "--out", str(out)]) == 0
     assert sheet_rows(openpyxl.load_workbook(out)["数据"])[2][:2] == ("130722", "张北县")
+    county = openpyxl.load_workbook(out)
+    assert sheet_rows(county["数据"])[1][:4] == ("county", "county_name", "city_name", "province_name")
+    assert sheet_rows(county["数据"])[2][:4] == ("130722", "张北县", "张家口市", "河北省")
+    assert [row[5] for row in sheet_rows(county["实物捐赠"])[2:]] == ["冬衣", "大米"]
     assert main(["--db", db, "report", "--by", "county", "--xlsx", str(tmp_path / "r.xlsx")]) == 0
-    assert openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames == ["数据", "合计", "数据坐标"]
+    report = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert report.sheetnames == ["数据", "合计", "实物捐赠", "数据坐标"]
+    assert [row[5] for row in sheet_rows(report["实物捐赠"])[2:]] == ["冬衣", "大米"]
     capsys.readouterr()
     assert main(["--db", db, "export", "--format", "xlsx"]) != 0
     assert "--out" in capsys.readouterr().err

@@ -42,6 +42,7 @@ from aidledger.interchange.workbook import LANGUAGES, write_totals_workbook
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
+from aidledger.projections.transparency import in_kind_lines
 
 __all__ = ["register", "totals_csv"]
 
@@ -185,9 +186,12 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             raise InvalidInput("--columns", column, "a comma-separated list of " + ", ".join(COLUMNS))
     with open_ledger(args) as ledger:
         report = projections.totals(ledger, args.by, keeper_view=args.keeper_view, **coordinates(args))
-    if args.xlsx is not None:
-        with replacing_file(args.xlsx) as partial:
-            write_totals_workbook(report, partial, lang=args.lang)
+        if args.xlsx is not None:
+            # The items at the report's own position, even if another writer has added since.
+            at = projections.as_of(**(coordinates(args) | {"position": report.coordinates.position}))
+            items = in_kind_lines(projections.fold_of(ledger), at)
+            with replacing_file(args.xlsx) as partial:
+                write_totals_workbook(report, partial, lang=args.lang, items=items)
     if args.json:
         print_json(report)
     elif args.csv:

@@ -164,13 +164,24 @@ def write_workbook(job: Export, target: Path | BinaryIO, *, lang: str = "zh") ->
         book.events(history_records(job.ledger, position=job.coordinates.position))
     else:
         book.pages(job.view, [job.page(job.subject)] if job.subject is not None else job.pages())
+    if job.view in ("totals", "county"):
+        book.items(job.in_kind_lines())
     book.close()
 
 
-def write_totals_workbook(report: TotalsReport, target: Path | BinaryIO, *, lang: str = "zh") -> None:
-    """Write one totals report (as ``aidledger report`` computed it) as a workbook."""
+def write_totals_workbook(
+    report: TotalsReport,
+    target: Path | BinaryIO,
+    *,
+    lang: str = "zh",
+    items: Iterable[PledgeLine] | None = None,
+) -> None:
+    """Write one totals report (as ``aidledger report`` computed it) as a workbook; with ``items``
+    (the in-kind pledge lines at the report's coordinates), an in-kind items sheet too."""
     book = _Book(target, lang, report.coordinates)
     book.totals(report)
+    if items is not None:
+        book.items(items)
     book.close()
 
 
@@ -178,7 +189,7 @@ def write_totals_workbook(report: TotalsReport, target: Path | BinaryIO, *, lang
 class _Column:
     key: str
     cell: Callable[[Any], Any]
-    kind: str = "text"  # text, money, rate, number, date, flag
+    kind: str = "text"  # text, money, rate, number, quantity
 
 
 class _Book:
@@ -205,6 +216,7 @@ class _Book:
             "rate": add({"num_format": "0.00%"}),
             "number": add({"num_format": "0"}),
             "date": add({"num_format": "yyyy-mm-dd"}),
+            "quantity": add({"num_format": "General"}),
             "total": add({"bold": True, "top": 2, "num_format": _MONEY_FORMAT}),
             "total_text": add({"bold": True, "top": 2, "num_format": "@"}),
             "title": add({"bold": True, "font_size": 13}),
@@ -270,12 +282,13 @@ class _Book:
             _Column("donor", lambda r: r[0].donor),
             _Column("stage", lambda r: r[0].stage),
             _Column("description", lambda r: r[1].description),
-            _Column("quantity", lambda r: Decimal(r[1].quantity), "money_or_text"),
+            _Column("quantity", lambda r: r[1].quantity, "quantity"),
             _Column("unit", lambda r: r[1].unit),
-            _Column("value", lambda r: r[0].columns["pledged"], "money"),
+            # The pledge's value, on its first item's row only: a sum of the column counts it once.
+            _Column("value", lambda r: r[0].columns["pledged"] if r[2] else None, "money"),
             _Column("currency", lambda r: r[0].currency),
         ]
-        rows = [(line, item) for line in lines for item in line.items]
+        rows = [(line, item, first == 0) for line in lines for first, item in enumerate(line.items)]
         self.table(self.sheet_name("items"), columns, rows)
 
     def events(self, records: Iterable[dict[str, Any]]) -> None:
@@ -323,8 +336,8 @@ class _Book:
     def decimal(self, sheet: Worksheet, row: int, col: int, value: Decimal, kind: str, *, total: bool) -> None:
         if exact_as_number(value):
             style = "rate" if kind == "rate" else ("total" if total else "money")
-            if kind == "money_or_text":
-                style = "number" if value == value.to_integral_value() else "money"
+            if kind == "quantity":  # shown as written (2.5, 0.125): never to two places
+                style = "number" if value == value.to_integral_value() else "quantity"
             sheet.write_number(row, col, float(value), self.formats[style])
             return
         self.text(sheet, row, col, str(value), total=total)
@@ -409,12 +422,14 @@ def _currency_figure(column: str) -> Callable[[Any], Any]:
     return lambda row: row[1].columns[column] if row[1] else None
 
 
-def _place_names(code: str | None) -> str | None:
-    """``河北省 张家口市 张北县`` for a county code: the names a reader looks for beside it."""
-    if not code:
-        return None
-    names = [d.name for d in divisions.place(code) if d is not None]
-    return " ".join(dict.fromkeys(names)) or None
+def _division(index: int) -> Callable[[Any], Any]:
+    """The name of the province (0), city (1) or county (2) a county page's code lies in."""
+
+    def name(row: Any) -> str | None:
+        found = divisions.place(row[0].county)[index]
+        return found.name if found is not None else None
+
+    return name
 
 
 def _page(field: str) -> Callable[[Any], Any]:
@@ -435,7 +450,7 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
         _Column("title", _page("title")),
         _Column("implementer", _page("implementer")),
         _Column("region", _page("region")),
-        _Column("region_name", lambda row: _place_names(row[0].region)),
+        _Column("region_name", lambda row: divisions.place_name(row[0].region) or None),
         _Column("pooled_fund", _page("pooled_fund")),
         _Column("category", _page("category")),
         _Column("field", _page("field")),
@@ -453,7 +468,7 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
         _Column("kind", _page("kind")),
         _Column("level", _page("level")),
         _Column("home_region", _page("home_region")),
-        _Column("home_region_name", lambda row: _place_names(row[0].home_region)),
+        _Column("home_region_name", lambda row: divisions.place_name(row[0].home_region) or None),
         _Column("charity", _page("charity")),
         _Column("public_fundraising", _page("public_fundraising")),
         _Column("deregistered_on", _page("deregistered_on")),
@@ -465,9 +480,9 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
     ],
     "county": [
         _Column("county", _page("county")),
-        _Column("county_name", lambda row: divisions.name_of(row[0].county)),
-        _Column("city_name", lambda row: divisions.name_of(row[0].county[:4] + "00")),
-        _Column("province_name", lambda row: divisions.name_of(row[0].county[:2] + "0000")),
+        _Column("county_name", _division(2)),
+        _Column("city_name", _division(1)),
+        _Column("province_name", _division(0)),
         _Column("projects", lambda row: len(row[0].projects)),
     ],
 }
