@@ -21,6 +21,7 @@ from tests.ledger_fixtures import make_pledge, register_organization, register_p
 import aidledger
 from aidledger import AidLedger, projections
 from aidledger.cli import main
+from aidledger.errors import InvalidInput
 from aidledger.interchange.export import Export
 from aidledger.interchange.workbook import exact_as_number, write_totals_workbook, write_workbook
 
@@ -163,3 +164,20 @@ def test_the_command_line_writes_workbooks_and_refuses_one_without_a_file(
     assert "--out" in capsys.readouterr().err
     assert main(["--db", db, "export", "--format", "csv", "--lang", "en"]) != 0
     assert "--lang" in capsys.readouterr().err
+
+
+def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_never_cut_short(tmp_path: Path) -> None:
+    """One pledge of 200 long items: the events sheet's items cell would pass 32,767 characters."""
+    with aidledger.open(tmp_path / "long.db", recorded_by="tester") as ledger:
+        donor = register_organization(ledger)
+        project = register_project(ledger, donor)
+        items = [{"description": f"{n:03d}" + "物" * 190, "quantity": "1", "unit": "件"} for n in range(200)]
+        make_pledge(ledger, donor, project, "2000.00", items=items)
+        target = tmp_path / "events.xlsx"
+        with pytest.raises(InvalidInput) as refused:
+            write_workbook(Export(ledger, view="events"), target)
+        assert "32,767" in str(refused.value) and "'事件', row 4" in str(refused.value)
+        assert not target.exists()
+        # The project view lists the same items one per row, and is written.
+        book = written(ledger, tmp_path / "project.xlsx", view="project")
+        assert len(sheet_rows(book["实物捐赠"])) == 2 + 200

@@ -39,7 +39,15 @@ from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, published_rows
 from aidledger.projections.transparency import CountyPage, OrganizationPage, PledgeLine, ProjectPage
 
-__all__ = ["LABELS", "LANGUAGES", "exact_as_number", "write_totals_workbook", "write_workbook"]
+__all__ = [
+    "CELL_CHARACTERS",
+    "LABELS",
+    "LANGUAGES",
+    "SHEET_ROWS",
+    "exact_as_number",
+    "write_totals_workbook",
+    "write_workbook",
+]
 
 LANGUAGES = ("zh", "en")
 
@@ -142,6 +150,10 @@ _YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
 _MONEY_FORMAT = "#,##0.00"
 
 
+CELL_CHARACTERS = 32_767
+"""The most characters a spreadsheet cell holds (Excel's limit; xlsxwriter would cut the rest)."""
+SHEET_ROWS = 1_048_576
+"""The most rows a worksheet holds (Excel's limit; xlsxwriter would drop the rest)."""
 SPREADSHEET_DIGITS = 15
 """Significant digits a spreadsheet shows and keeps of a number (Excel: 15)."""
 
@@ -298,6 +310,7 @@ class _Book:
             sheet.write_string(0, index, column, self.formats["header"])
         sheet.freeze_panes(1, 0)
         for number, record in enumerate(records, start=1):
+            _check_rows(sheet.name, number + 1)
             cells = cells_from_record(record)
             for index, column in enumerate(COLUMNS):
                 if cells.get(column):
@@ -314,6 +327,7 @@ class _Book:
             sheet.set_column(index, index, 16 if column.kind in ("money", "rate") else 14)
         first = 2 if self.lang == "zh" else 1
         sheet.freeze_panes(first, 0)
+        _check_rows(name, first + len(rows))
         for offset, row in enumerate(rows):
             for index, column in enumerate(columns):
                 self.cell(sheet, first + offset, index, column.kind, column.cell(row), total=total)
@@ -350,6 +364,14 @@ class _Book:
         )
 
     def text(self, sheet: Worksheet, row: int, col: int, value: str, *, total: bool = False) -> None:
+        if len(value) > CELL_CHARACTERS:  # a spreadsheet would cut it short without a word
+            where = f"sheet {sheet.name!r}, row {row + 1}, column {col + 1}"
+            raise InvalidInput(
+                "--format xlsx",
+                where,
+                f"cells of at most {CELL_CHARACTERS:,} characters (this one has {len(value):,}); "
+                "export this view as csv or json",
+            )
         quoted = value[:1] in FORMULA_STARTS
         style = "quoted" if quoted else ("total_text" if total else "text")
         sheet.write_string(row, col, value, self.formats[style])
@@ -396,6 +418,16 @@ class _Book:
                 self.text(sheet, number, 1, value.isoformat())
             else:
                 self.text(sheet, number, 1, str(value))
+
+
+def _check_rows(sheet: str, rows: int) -> None:
+    """Refuse a sheet longer than a spreadsheet holds (it would drop the rows past the last)."""
+    if rows > SHEET_ROWS:
+        raise InvalidInput(
+            "--format xlsx",
+            f"sheet {sheet!r} of {rows:,} rows",
+            f"sheets of at most {SHEET_ROWS:,} rows; export this view as csv or json",
+        )
 
 
 def _key_cell(name: str) -> Callable[[Any], Any]:
