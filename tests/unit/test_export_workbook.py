@@ -24,6 +24,8 @@ from aidledger.cli import main
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import Export
 from aidledger.interchange.workbook import exact_as_number, write_totals_workbook, write_workbook
+from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
+from aidledger.projections.totals import published_rows
 
 ALL_DIGITS_CODE = "911100000000000061"  # a valid unified social credit code made of digits only
 FORMULA_NAME = "=cmd|' /C calc'!A0"
@@ -181,3 +183,24 @@ def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_never_cut_short(tmp_p
         # The project view lists the same items one per row, and is written.
         book = written(ledger, tmp_path / "project.xlsx", view="project")
         assert len(sheet_rows(book["实物捐赠"])) == 2 + 200
+
+
+def test_every_money_cell_reads_back_as_the_exact_figure_of_the_report(ledger: AidLedger, tmp_path: Path) -> None:
+    """Each stage figure of each row, number or text, is the report's decimal exactly (never rounded)."""
+    report = projections.totals(ledger, ["donor"])
+    path = tmp_path / "exact.xlsx"
+    write_totals_workbook(report, path, lang="en")
+    book = openpyxl.load_workbook(path)
+    header = sheet_rows(book["data"])[0]
+    read = [
+        dict(zip(header, row, strict=True))
+        for sheet in ("data", "totals")
+        for row in book[sheet].iter_rows(min_row=2)
+    ]
+    published = list(published_rows(report))
+    assert len(read) == len(published)
+    for cells, row in zip(read, published, strict=True):
+        for column in STAGE_COLUMNS:
+            cell = cells[column.replace("_", " ")]
+            value = Decimal(cell.value) if cell.data_type == "s" else Decimal(repr(cell.value))
+            assert value == row.figures[column], (column, cell.value)
