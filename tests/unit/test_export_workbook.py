@@ -204,3 +204,10 @@ def test_every_money_cell_reads_back_as_the_exact_figure_of_the_report(ledger: A
             cell = cells[column.replace("_", " ")]
             value = Decimal(cell.value) if cell.data_type == "s" else Decimal(repr(cell.value))
             assert value == row.figures[column], (column, cell.value)
+
+
+def test_the_coordinates_sheet_keeps_the_recorded_before_time_and_zone(ledger: AidLedger, tmp_path: Path) -> None:
+    book = written(ledger, tmp_path / "then.xlsx", view="county", recorded_before="2099-01-01T08:30:00+08:00")
+    facts = {row[0]: row[1] for row in sheet_rows(book["数据坐标"])[2:]}
+    assert facts["记录时间早于 recorded before"] == "2099-01-01T08:30:00+08:00"
+    assert facts["生效日期不晚于 effective on"] is None

@@ -342,6 +342,8 @@ class _Book:
             self.decimal(sheet, row, col, value, kind, total=total)
         elif isinstance(value, int):
             sheet.write_number(row, col, value, self.formats["number"])
+        elif isinstance(value, datetime):  # a time with its zone, as written in the ledger: text
+            self.text(sheet, row, col, value.isoformat())
         elif isinstance(value, date):
             sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), self.formats["date"])
         else:
@@ -410,14 +412,7 @@ class _Book:
         sheet.set_column(1, 1, 70)
         for number, (name, value) in enumerate(rows, start=2):
             sheet.write_string(number, 0, name, self.formats["header"])
-            if isinstance(value, date):
-                sheet.write_datetime(number, 1, datetime(value.year, value.month, value.day), self.formats["date"])
-            elif isinstance(value, int):
-                sheet.write_number(number, 1, value, self.formats["number"])
-            elif isinstance(value, datetime):
-                self.text(sheet, number, 1, value.isoformat())
-            else:
-                self.text(sheet, number, 1, str(value))
+            self.cell(sheet, number, 1, "text", value)
 
 
 def _check_rows(sheet: str, rows: int) -> None:
