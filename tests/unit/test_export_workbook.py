@@ -166,6 +166,8 @@ def test_the_command_line_writes_workbooks_and_refuses_one_without_a_file(
     assert "--out" in capsys.readouterr().err
     assert main(["--db", db, "export", "--format", "csv", "--lang", "en"]) != 0
     assert "--lang" in capsys.readouterr().err
+    assert main(["--db", db, "report", "--lang", "en"]) == 2
+    assert "--lang" in capsys.readouterr().err
 
 
 def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_never_cut_short(tmp_path: Path) -> None:

@@ -184,6 +184,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     for column in columns:
         if column not in COLUMNS:
             raise InvalidInput("--columns", column, "a comma-separated list of " + ", ".join(COLUMNS))
+    if args.xlsx is None and args.lang != "zh":
+        raise InvalidInput("--lang", args.lang, "a language only with --xlsx FILE")
     with open_ledger(args) as ledger:
         report = projections.totals(ledger, args.by, keeper_view=args.keeper_view, **coordinates(args))
         if args.xlsx is not None:
