@@ -213,3 +213,31 @@ def test_the_coordinates_sheet_keeps_the_recorded_before_time_and_zone(ledger: A
     facts = {row[0]: row[1] for row in sheet_rows(book["数据坐标"])[2:]}
     assert facts["记录时间早于 recorded before"] == "2099-01-01T08:30:00+08:00"
     assert facts["生效日期不晚于 effective on"] is None
+
+
+FORMULAS_FILE = Path(__file__).resolve().parents[1] / "hostile" / "injection" / "formulas.csv"
+
+
+@pytest.mark.parametrize("view", ["totals", "project", "organization", "county", "events"])
+def test_no_workbook_cell_is_a_formula_and_formula_like_text_reads_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], view: str
+) -> None:
+    """The hostile corpus's formula-like names, titles, campaigns and reasons, in every view."""
+    db = str(tmp_path / "ledger.db")
+    assert main(["--db", db, "import", str(FORMULAS_FILE), "--recorded-by", "tester"]) == 0
+    out = tmp_path / f"{view}.xlsx"
+    by = ["--by", "donor", "--by", "campaign"] if view == "totals" else []
+    assert main(["--db", db, "export", "--format", "xlsx", "--view", view, *by, "--out", str(out)]) == 0
+    capsys.readouterr()
+    cells = [cell for sheet in openpyxl.load_workbook(out).worksheets for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    risky = [cell for cell in cells if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@")]
+    assert all(cell.quotePrefix for cell in risky)
+    expected = {
+        "totals": "=cmd|' /C calc'!A0",
+        "project": "+SUM(1+1)",
+        "organization": "@SUM(1+1)",
+        "county": None,  # a county's sheet holds codes, names of places and figures only
+        "events": '=HYPERLINK("http://example.org","x")',
+    }[view]
+    assert expected is None or expected in {cell.value for cell in risky}
