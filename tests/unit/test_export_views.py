@@ -127,6 +127,13 @@ def test_csv_exports_name_effective_on_coordinates(ledger: AidLedger) -> None:
     assert {row["#as_of_effective_on"] for row in rows} == {"2018-03-01"}
 
 
+def test_the_county_csv_names_the_county_its_city_and_province(ledger: AidLedger) -> None:
+    """Names from the ministry's list stand beside the code, one column each."""
+    rows = csv_rows(exported(ledger, "csv", "county"))
+    named = {(r["county"], r["county_name"], r["city_name"], r["province_name"]) for r in rows}
+    assert ("130722", "张北县", "张家口市", "河北省") in named
+
+
 @pytest.mark.parametrize(
     ("options", "words"),
     [

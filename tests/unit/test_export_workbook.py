@@ -21,8 +21,11 @@ from tests.ledger_fixtures import make_pledge, register_organization, register_p
 import aidledger
 from aidledger import AidLedger, projections
 from aidledger.cli import main
+from aidledger.errors import InvalidInput
 from aidledger.interchange.export import Export
 from aidledger.interchange.workbook import exact_as_number, write_totals_workbook, write_workbook
+from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
+from aidledger.projections.totals import published_rows
 
 ALL_DIGITS_CODE = "911100000000000061"  # a valid unified social credit code made of digits only
 FORMULA_NAME = "=cmd|' /C calc'!A0"
@@ -37,7 +40,10 @@ def ledger(tmp_path: Path) -> Iterator[AidLedger]:
         project = register_project(opened, donor, command_id="prj-1")
         make_pledge(opened, donor, project, "1234567.89", command_id="p-1")
         make_pledge(opened, other, project, "100.00", anonymous=True, command_id="p-2")
-        items = [{"description": "冬衣", "quantity": "250", "unit": "套"}]
+        items = [
+            {"description": "冬衣", "quantity": "250", "unit": "套"},
+            {"description": "大米", "quantity": "2.5", "unit": "吨"},
+        ]
         make_pledge(opened, donor, project, "5000.00", items=items, command_id="p-3")
         make_pledge(opened, other, project, "123456789012345.67", command_id="p-4")
         yield opened
@@ -66,7 +72,7 @@ def test_totals_by_county_put_the_grand_total_on_its_own_sheet_with_names_beside
     ledger: AidLedger, tmp_path: Path
 ) -> None:
     book = written(ledger, tmp_path / "t.xlsx", group_by=["county"])
-    assert book.sheetnames == ["数据", "合计", "数据坐标"]
+    assert book.sheetnames == ["数据", "合计", "实物捐赠", "数据坐标"]
     data, totals = book["数据"], book["合计"]
     assert sheet_rows(data)[0][:5] == ("行类型", "资金性质", "县(区)代码", "县(区)", "币种")
     assert sheet_rows(data)[1][:5] == ("row", "flow", "county", "county_name", "currency")
@@ -109,7 +115,10 @@ def test_project_pages_list_in_kind_items_and_keep_anonymous_donors_unnamed(ledg
     items = sheet_rows(book["实物捐赠"])
     assert items[0][:4] == ("项目编号", "项目名称", "认捐编号", "捐赠方")
     assert items[0][4:] == ("阶段", "物资或服务", "数量", "单位", "认捐价值", "币种")
-    assert [row[5:10] for row in items[2:]] == [("冬衣", 250, "套", 5000, "CNY")]
+    # The pledge's value stands on its first item's row only, so the column adds up to it once.
+    assert [row[5:10] for row in items[2:]] == [("冬衣", 250, "套", 5000, "CNY"), ("大米", 2.5, "吨", None, "CNY")]
+    rice = next(row for row in book["实物捐赠"].iter_rows(min_row=3) if row[5].value == "大米")
+    assert rice[6].number_format == "General"  # 2.5 shown as 2.5, a quantity is never shown to two places
     everything = [value for sheet in book.worksheets for row in sheet_rows(sheet) for value in row]
     assert "匿名的捐赠方" not in everything
     region = column(book["数据"], "region_name")[0].value
@@ -144,10 +153,91 @@ def test_the_command_line_writes_workbooks_and_refuses_one_without_a_file(
     out = tmp_path / "汇总.xlsx"
     assert main(["--db", db, "export", "--format", "xlsx", "--view", "county", "--out", str(out)]) == 0
     assert sheet_rows(openpyxl.load_workbook(out)["数据"])[2][:2] == ("130722", "张北县")
+    county = openpyxl.load_workbook(out)
+    assert sheet_rows(county["数据"])[1][:4] == ("county", "county_name", "city_name", "province_name")
+    assert sheet_rows(county["数据"])[2][:4] == ("130722", "张北县", "张家口市", "河北省")
+    assert [row[5] for row in sheet_rows(county["实物捐赠"])[2:]] == ["冬衣", "大米"]
     assert main(["--db", db, "report", "--by", "county", "--xlsx", str(tmp_path / "r.xlsx")]) == 0
-    assert openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames == ["数据", "合计", "数据坐标"]
+    report = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert report.sheetnames == ["数据", "合计", "实物捐赠", "数据坐标"]
+    assert [row[5] for row in sheet_rows(report["实物捐赠"])[2:]] == ["冬衣", "大米"]
     capsys.readouterr()
     assert main(["--db", db, "export", "--format", "xlsx"]) != 0
     assert "--out" in capsys.readouterr().err
     assert main(["--db", db, "export", "--format", "csv", "--lang", "en"]) != 0
     assert "--lang" in capsys.readouterr().err
+    assert main(["--db", db, "report", "--lang", "en"]) == 2
+    assert "--lang" in capsys.readouterr().err
+
+
+def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_never_cut_short(tmp_path: Path) -> None:
+    """One pledge of 200 long items: the events sheet's items cell would pass 32,767 characters."""
+    with aidledger.open(tmp_path / "long.db", recorded_by="tester") as ledger:
+        donor = register_organization(ledger)
+        project = register_project(ledger, donor)
+        items = [{"description": f"{n:03d}" + "物" * 190, "quantity": "1", "unit": "件"} for n in range(200)]
+        make_pledge(ledger, donor, project, "2000.00", items=items)
+        target = tmp_path / "events.xlsx"
+        with pytest.raises(InvalidInput) as refused:
+            write_workbook(Export(ledger, view="events"), target)
+        assert "32,767" in str(refused.value) and "'事件', row 4" in str(refused.value)
+        assert not target.exists()
+        # The project view lists the same items one per row, and is written.
+        book = written(ledger, tmp_path / "project.xlsx", view="project")
+        assert len(sheet_rows(book["实物捐赠"])) == 2 + 200
+
+
+def test_every_money_cell_reads_back_as_the_exact_figure_of_the_report(ledger: AidLedger, tmp_path: Path) -> None:
+    """Each stage figure of each row, number or text, is the report's decimal exactly (never rounded)."""
+    report = projections.totals(ledger, ["donor"])
+    path = tmp_path / "exact.xlsx"
+    write_totals_workbook(report, path, lang="en")
+    book = openpyxl.load_workbook(path)
+    header = sheet_rows(book["data"])[0]
+    read = [
+        dict(zip(header, row, strict=True))
+        for sheet in ("data", "totals")
+        for row in book[sheet].iter_rows(min_row=2)
+    ]
+    published = list(published_rows(report))
+    assert len(read) == len(published)
+    for cells, row in zip(read, published, strict=True):
+        for column in STAGE_COLUMNS:
+            cell = cells[column.replace("_", " ")]
+            value = Decimal(cell.value) if cell.data_type == "s" else Decimal(repr(cell.value))
+            assert value == row.figures[column], (column, cell.value)
+
+
+def test_the_coordinates_sheet_keeps_the_recorded_before_time_and_zone(ledger: AidLedger, tmp_path: Path) -> None:
+    book = written(ledger, tmp_path / "then.xlsx", view="county", recorded_before="2099-01-01T08:30:00+08:00")
+    facts = {row[0]: row[1] for row in sheet_rows(book["数据坐标"])[2:]}
+    assert facts["记录时间早于 recorded before"] == "2099-01-01T08:30:00+08:00"
+    assert facts["生效日期不晚于 effective on"] is None
+
+
+FORMULAS_FILE = Path(__file__).resolve().parents[1] / "hostile" / "injection" / "formulas.csv"
+
+
+@pytest.mark.parametrize("view", ["totals", "project", "organization", "county", "events"])
+def test_no_workbook_cell_is_a_formula_and_formula_like_text_reads_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], view: str
+) -> None:
+    """The hostile corpus's formula-like names, titles, campaigns and reasons, in every view."""
+    db = str(tmp_path / "ledger.db")
+    assert main(["--db", db, "import", str(FORMULAS_FILE), "--recorded-by", "tester"]) == 0
+    out = tmp_path / f"{view}.xlsx"
+    by = ["--by", "donor", "--by", "campaign"] if view == "totals" else []
+    assert main(["--db", db, "export", "--format", "xlsx", "--view", view, *by, "--out", str(out)]) == 0
+    capsys.readouterr()
+    cells = [cell for sheet in openpyxl.load_workbook(out).worksheets for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    risky = [cell for cell in cells if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@")]
+    assert all(cell.quotePrefix for cell in risky)
+    expected = {
+        "totals": "=cmd|' /C calc'!A0",
+        "project": "+SUM(1+1)",
+        "organization": "@SUM(1+1)",
+        "county": None,  # a county's sheet holds codes, names of places and figures only
+        "events": '=HYPERLINK("http://example.org","x")',
+    }[view]
+    assert expected is None or expected in {cell.value for cell in risky}

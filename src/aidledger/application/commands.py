@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import Envelope
 from aidledger.domain.disbursement import DisbursementTerms
+from aidledger.domain.divisions import unknown_code_warning
 from aidledger.domain.organization import OrganizationProfile
 from aidledger.domain.pledge import PledgeTerms
 from aidledger.domain.project import Disclosure, ProjectPlan
@@ -54,6 +55,7 @@ from aidledger.errors import InvalidInput
 
 __all__ = [
     "CLEARABLE",
+    "REGION_FIELDS",
     "AmendPledge",
     "CancelProject",
     "Command",
@@ -93,6 +95,10 @@ MoneyInput = Annotated[Money, BeforeValidator(_money_from_plain)]
 """Money as a ``Money``, a mapping ``{"value": ..., "currency": ...}``, or a yuan amount string."""
 
 
+REGION_FIELDS = ("region", "home_region")
+"""Command fields holding a division code, checked against the ministry's lists for warnings."""
+
+
 class Command(BaseModel):
     """Base of every command: the idempotency key and the audit envelope."""
 
@@ -114,6 +120,17 @@ class Command(BaseModel):
         empty = {name for name in self.added_fields if not getattr(self, name)}
         payload = self.model_dump(exclude={"command_id", "recorded_by", *empty})
         return hashlib.sha256(canonical_bytes({"command": self.command_name, "payload": payload})).hexdigest()
+
+    def warnings(self) -> tuple[str, ...]:
+        """What the ledger accepts but a person should check: a region code in none of the ministry's
+        lists (``aidledger.domain.divisions``); empty for most commands."""
+        found = []
+        for name in REGION_FIELDS:
+            code = getattr(self, name, None)
+            warning = unknown_code_warning(code) if isinstance(code, str) else None
+            if warning is not None:
+                found.append(f"{name}: {warning}")
+        return tuple(found)
 
     def domain_value(self) -> Any:
         """The domain value the command carries (plan, terms, ...), validated once; ``None`` if none."""

@@ -201,6 +201,7 @@ class AidLedger(Application[UUID]):
                     command=decision.command.command_name,
                     aggregate_id=decision.aggregate_id,
                     positions=tuple(positions[start:end]),
+                    warnings=decision.command.warnings(),
                 )
             )
             start = end

@@ -178,6 +178,7 @@ class DecisionSession:
             command=stored.name,
             aggregate_id=UUID(stored.aggregate_id),
             positions=stored.positions,
+            warnings=command.warnings(),
         )
         return Repeated(command, receipt)
 

@@ -31,6 +31,9 @@ class Receipt(View):
     aggregate_id: UUID
     positions: tuple[int, ...]
     """Log positions (notification ids) of the events the command stored."""
+    warnings: tuple[str, ...] = ()
+    """What was stored but deserves a second look (a region code in no list of the ministry's);
+    a repeat of the command returns the same warnings."""
 
 
 class OrganizationView(View):

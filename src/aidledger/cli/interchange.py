@@ -28,7 +28,7 @@ from aidledger.cli.common import (
 )
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, Export, export
-from aidledger.interchange.importer import Importer, ImportSummary, refusal
+from aidledger.interchange.importer import LISTED_PROBLEMS, Importer, ImportSummary, refusal
 from aidledger.interchange.workbook import LANGUAGES, write_workbook
 from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import DIMENSIONS
@@ -136,6 +136,11 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
         say(console, _import_line(summary))
         for problem in summary.problems[:20]:
             say(console, f"  rejected {problem}")
+        for warning in summary.warnings[:20]:
+            say(console, f"  warning {warning}")
+        hidden = len(summary.warnings) - min(len(summary.warnings), 20) + summary.warnings_not_listed
+        if hidden:
+            say(console, f"  … and {hidden} more warnings (--json lists up to {LISTED_PROBLEMS})")
     return 0
 
 
@@ -225,4 +230,3 @@ def _replacing(path: Path, *, bom: bool) -> Iterator[TextIO]:
     encoding = "utf-8-sig" if bom else "utf-8"
     with replacing_file(path) as partial, partial.open("w", encoding=encoding, newline="") as out:
         yield out
-

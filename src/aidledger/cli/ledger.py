@@ -37,10 +37,12 @@ from aidledger.domain import divisions
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.interchange.csvformat import SpreadsheetWriter
-from aidledger.interchange.workbook import LANGUAGES, REGION_DIMENSIONS, write_totals_workbook
+from aidledger.interchange.export import REGION_DIMENSIONS
+from aidledger.interchange.workbook import LANGUAGES, write_totals_workbook
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
+from aidledger.projections.transparency import in_kind_lines
 
 __all__ = ["register", "totals_csv"]
 
@@ -182,11 +184,16 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     for column in columns:
         if column not in COLUMNS:
             raise InvalidInput("--columns", column, "a comma-separated list of " + ", ".join(COLUMNS))
+    if args.xlsx is None and args.lang != "zh":
+        raise InvalidInput("--lang", args.lang, "a language only with --xlsx FILE")
     with open_ledger(args) as ledger:
         report = projections.totals(ledger, args.by, keeper_view=args.keeper_view, **coordinates(args))
-    if args.xlsx is not None:
-        with replacing_file(args.xlsx) as partial:
-            write_totals_workbook(report, partial, lang=args.lang)
+        if args.xlsx is not None:
+            # The items at the report's own position, even if another writer has added since.
+            at = projections.as_of(**(coordinates(args) | {"position": report.coordinates.position}))
+            items = in_kind_lines(projections.fold_of(ledger), at)
+            with replacing_file(args.xlsx) as partial:
+                write_totals_workbook(report, partial, lang=args.lang, items=items)
     if args.json:
         print_json(report)
     elif args.csv:
@@ -207,11 +214,21 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
     columns = list(columns)
     out = io.StringIO()
     writer = SpreadsheetWriter(out, lineterminator="\n")
-    header = ["row", "flow", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"]
+    regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
+    header = [
+        "row",
+        "flow",
+        *report.group_by,
+        *(f"{name}_name" for name in regions),
+        "currency",
+        *columns,
+        *("pledges", "projects", "organizations", "counties"),
+    ]
     writer.writerow(header)
     for published in published_rows(report):
         kind, flow, row, figures = published
         key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
+        key += [divisions.name_of(row.key.get(name)) or "" for name in regions]
         counts = [row.pledges, row.projects, row.organizations, row.counties] if published.counted else []
         writer.writerow([kind, flow, *key, row.currency, *(figures[c] for c in columns), *counts])
     return out.getvalue()

@@ -30,6 +30,7 @@ __all__ = [
     "division",
     "name_of",
     "place",
+    "place_name",
     "unknown_code_warning",
 ]
 
@@ -103,6 +104,13 @@ def name_of(code: str | None) -> str | None:
     """The name of a division code (its last name if withdrawn); None if unknown or not a code."""
     found = _table().get(code) if code else None
     return found.name if found is not None else None
+
+
+def place_name(code: str | None) -> str:
+    """``河北省 张家口市 张北县``: the names of the province, city and county a code lies in, as a
+    reader looks for them beside the code; empty for no code or an unknown one."""
+    names = [d.name for d in place(code) if d is not None] if code else []
+    return " ".join(dict.fromkeys(names))
 
 
 def unknown_code_warning(code: str) -> str | None:

@@ -42,11 +42,14 @@ from aidledger.projections.transparency import (
     OrganizationPage,
     PledgeLine,
     ProjectPage,
+    in_kind_lines,
 )
 
 __all__ = [
     "COORDINATE_COLUMNS",
     "FORMATS",
+    "LABELLED",
+    "REGION_DIMENSIONS",
     "VIEWS",
     "Export",
     "export",
@@ -200,6 +203,12 @@ class Export:
         """The pages of every subject known at the coordinates."""
         return list(pages(self.fold, self.view, self.as_of, on=self.on))
 
+    def in_kind_lines(self) -> list[PledgeLine]:
+        """The in-kind pledges of the view, as project pages show them: of the subject's projects
+        (a county's), or every one (the totals view and all counties)."""
+        county = self.subject if self.view == "county" else None
+        return in_kind_lines(self.fold, self.as_of, county=county)
+
     def _coordinate_options(self) -> dict[str, Any]:
         return {
             "position": self.as_of.position,
@@ -332,7 +341,7 @@ def _project_cells(page: Report) -> list[str]:
     beneficiaries = page.beneficiaries or {}
     return [
         *(_text(getattr(page, name)) for name in _PROJECT_FIELDS),
-        _place(page.region),
+        divisions.place_name(page.region),
         str(len(page.pledges)),
         *(_text(beneficiaries.get(name)) for name in ("person_times", "households", "persons")),
         str(len(page.disclosures)),
@@ -347,18 +356,12 @@ def _item(line: PledgeLine, item: InKindItem) -> str:
     return f"{described}|{line.columns['pledged']} {line.currency}"
 
 
-def _place(code: str | None) -> str:
-    """``河北省 张家口市 张北县`` for a county code; empty for none or an unknown code."""
-    names = [d.name for d in divisions.place(code) if d is not None] if code else []
-    return " ".join(dict.fromkeys(names))
-
-
 def _organization_cells(page: Report) -> list[str]:
     assert isinstance(page, OrganizationPage)
     record = ";".join(f"{status}:{count}" for status, count in page.disclosure_record.items())
     return [
         *(_text(getattr(page, name)) for name in _ORGANIZATION_FIELDS),
-        _place(page.home_region),
+        divisions.place_name(page.home_region),
         str(len(page.pledges)),
         record,
         ";".join(_item(line, item) for line in page.pledges for item in line.items),
@@ -367,7 +370,9 @@ def _organization_cells(page: Report) -> list[str]:
 
 def _county_cells(page: Report) -> list[str]:
     assert isinstance(page, CountyPage)
-    return [page.county, _place(page.county), str(len(page.projects))]
+    province, city, county = divisions.place(page.county)
+    names = [county.name if county else "", city.name if city else "", province.name if province else ""]
+    return [page.county, *names, str(len(page.projects))]
 
 
 _PROJECT_FIELDS = (
@@ -402,6 +407,6 @@ _PAGE_ROWS: dict[str, tuple[tuple[str, ...], Any]] = {
         (*_ORGANIZATION_FIELDS, "home_region_name", "pledges", "disclosure_record", "items"),
         _organization_cells,
     ),
-    "county": (("county", "county_name", "projects"), _county_cells),
+    "county": (("county", "county_name", "city_name", "province_name", "projects"), _county_cells),
 }
 """Per page view: the leading CSV columns and the function giving a page's cells."""

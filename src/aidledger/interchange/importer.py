@@ -161,6 +161,10 @@ class ImportSummary(BaseModel):
     rejects_file: str | None = None
     position_before: int
     position_after: int
+    warnings: tuple[str, ...] = ()
+    """Rows stored (or that would be) whose values deserve a second look, such as a region code
+    in none of the ministry's lists: ``line 7: region: ...``; the first ``LISTED_PROBLEMS``."""
+    warnings_not_listed: int = 0
 
 
 def derived_command_id(command: Command) -> str:
@@ -285,6 +289,16 @@ class Importer:
         self._storing = False
         """Whether the store pass began (an interruption then may have stored some rows)."""
         self._rows_stored = 0
+        self.warnings: list[str] = []
+        """Warnings about the file's new rows, in line order: the first ``LISTED_PROBLEMS``."""
+        self.warnings_not_listed = 0
+
+    def warn(self, warning: str) -> None:
+        """Keep a warning for the summary (only a count once ``LISTED_PROBLEMS`` are kept)."""
+        if len(self.warnings) < LISTED_PROBLEMS:
+            self.warnings.append(warning)
+        else:
+            self.warnings_not_listed += 1
 
     def refused(self, summary: ImportSummary) -> bool:
         """Whether the import stored nothing because rows had problems (the default mode)."""
@@ -319,6 +333,8 @@ class Importer:
                     rejects_file=rejects_file,
                     position_before=position_before,
                     position_after=self.ledger.position(),
+                    warnings=tuple(self.warnings),
+                    warnings_not_listed=self.warnings_not_listed,
                 )
             except KeyboardInterrupt:
                 raise self._interrupted(position_before) from None
@@ -556,6 +572,8 @@ class _RowCheck:
         if status != "new":
             staging.add_row(self.row.line, status, raw)
             return
+        for warning in command.warnings():
+            self.importer.warn(f"line {self.row.line}: {warning}")
         events = outcome.events if isinstance(outcome, Decided) else ()
         entry = CommandEntry(
             command_id=command.command_id,

@@ -32,14 +32,22 @@ from xlsxwriter.worksheet import Worksheet
 from aidledger.domain import divisions
 from aidledger.errors import InvalidInput
 from aidledger.interchange.csvformat import COLUMNS, FORMULA_STARTS, cells_from_record
-from aidledger.interchange.export import Export
+from aidledger.interchange.export import LABELLED, REGION_DIMENSIONS, Export
 from aidledger.interchange.history import history_records
 from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, published_rows
-from aidledger.projections.transparency import CountyPage, CurrencyTotals, OrganizationPage, PledgeLine, ProjectPage
+from aidledger.projections.transparency import CountyPage, OrganizationPage, PledgeLine, ProjectPage
 
-__all__ = ["LABELS", "LANGUAGES", "exact_as_number", "write_totals_workbook", "write_workbook"]
+__all__ = [
+    "CELL_CHARACTERS",
+    "LABELS",
+    "LANGUAGES",
+    "SHEET_ROWS",
+    "exact_as_number",
+    "write_totals_workbook",
+    "write_workbook",
+]
 
 LANGUAGES = ("zh", "en")
 
@@ -140,16 +148,12 @@ _SHEETS = {
 }
 _YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
 _MONEY_FORMAT = "#,##0.00"
-REGION_DIMENSIONS = {
-    "county": "county_name",
-    "city": "city_name",
-    "province": "province_name",
-    "donor_province": "donor_province_name",
-}
-"""Totals dimensions whose keys are division codes, and the column giving their names."""
-_LABELLED = ("donor", "channel", "implementer", "project")
 
 
+CELL_CHARACTERS = 32_767
+"""The most characters a spreadsheet cell holds (Excel's limit; xlsxwriter would cut the rest)."""
+SHEET_ROWS = 1_048_576
+"""The most rows a worksheet holds (Excel's limit; xlsxwriter would drop the rest)."""
 SPREADSHEET_DIGITS = 15
 """Significant digits a spreadsheet shows and keeps of a number (Excel: 15)."""
 
@@ -172,13 +176,24 @@ def write_workbook(job: Export, target: Path | BinaryIO, *, lang: str = "zh") ->
         book.events(history_records(job.ledger, position=job.coordinates.position))
     else:
         book.pages(job.view, [job.page(job.subject)] if job.subject is not None else job.pages())
+    if job.view in ("totals", "county"):
+        book.items(job.in_kind_lines())
     book.close()
 
 
-def write_totals_workbook(report: TotalsReport, target: Path | BinaryIO, *, lang: str = "zh") -> None:
-    """Write one totals report (as ``aidledger report`` computed it) as a workbook."""
+def write_totals_workbook(
+    report: TotalsReport,
+    target: Path | BinaryIO,
+    *,
+    lang: str = "zh",
+    items: Iterable[PledgeLine] | None = None,
+) -> None:
+    """Write one totals report (as ``aidledger report`` computed it) as a workbook; with ``items``
+    (the in-kind pledge lines at the report's coordinates), an in-kind items sheet too."""
     book = _Book(target, lang, report.coordinates)
     book.totals(report)
+    if items is not None:
+        book.items(items)
     book.close()
 
 
@@ -186,7 +201,7 @@ def write_totals_workbook(report: TotalsReport, target: Path | BinaryIO, *, lang
 class _Column:
     key: str
     cell: Callable[[Any], Any]
-    kind: str = "text"  # text, money, rate, number, date, flag
+    kind: str = "text"  # text, money, rate, number, quantity
 
 
 class _Book:
@@ -213,6 +228,7 @@ class _Book:
             "rate": add({"num_format": "0.00%"}),
             "number": add({"num_format": "0"}),
             "date": add({"num_format": "yyyy-mm-dd"}),
+            "quantity": add({"num_format": "General"}),
             "total": add({"bold": True, "top": 2, "num_format": _MONEY_FORMAT}),
             "total_text": add({"bold": True, "top": 2, "num_format": "@"}),
             "title": add({"bold": True, "font_size": 13}),
@@ -228,7 +244,7 @@ class _Book:
     # -- views ----------------------------------------------------------------------------
 
     def totals(self, report: TotalsReport) -> None:
-        labelled = [name for name in report.group_by if name in _LABELLED]
+        labelled = [name for name in report.group_by if name in LABELLED]
         regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
         counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
         columns = [
@@ -236,7 +252,7 @@ class _Book:
             _Column("flow", lambda p: p.flow),
             *(_Column(name, _key_cell(name)) for name in report.group_by),
             *(_Column(f"{name}_name", _label_cell(report, name)) for name in labelled),
-            *(_Column(REGION_DIMENSIONS[name], _region_cell(name)) for name in regions),
+            *(_Column(f"{name}_name", _region_cell(name)) for name in regions),
             _Column("currency", lambda p: p.row.currency),
             *(_Column(c, _figure_cell(c), "money") for c in STAGE_COLUMNS),
             *(_Column(c, _count_cell(c), "number") for c in counts),
@@ -278,12 +294,13 @@ class _Book:
             _Column("donor", lambda r: r[0].donor),
             _Column("stage", lambda r: r[0].stage),
             _Column("description", lambda r: r[1].description),
-            _Column("quantity", lambda r: Decimal(r[1].quantity), "money_or_text"),
+            _Column("quantity", lambda r: r[1].quantity, "quantity"),
             _Column("unit", lambda r: r[1].unit),
-            _Column("value", lambda r: r[0].columns["pledged"], "money"),
+            # The pledge's value, on its first item's row only: a sum of the column counts it once.
+            _Column("value", lambda r: r[0].columns["pledged"] if r[2] else None, "money"),
             _Column("currency", lambda r: r[0].currency),
         ]
-        rows = [(line, item) for line in lines for item in line.items]
+        rows = [(line, item, first == 0) for line in lines for first, item in enumerate(line.items)]
         self.table(self.sheet_name("items"), columns, rows)
 
     def events(self, records: Iterable[dict[str, Any]]) -> None:
@@ -293,6 +310,7 @@ class _Book:
             sheet.write_string(0, index, column, self.formats["header"])
         sheet.freeze_panes(1, 0)
         for number, record in enumerate(records, start=1):
+            _check_rows(sheet.name, number + 1)
             cells = cells_from_record(record)
             for index, column in enumerate(COLUMNS):
                 if cells.get(column):
@@ -309,6 +327,7 @@ class _Book:
             sheet.set_column(index, index, 16 if column.kind in ("money", "rate") else 14)
         first = 2 if self.lang == "zh" else 1
         sheet.freeze_panes(first, 0)
+        _check_rows(name, first + len(rows))
         for offset, row in enumerate(rows):
             for index, column in enumerate(columns):
                 self.cell(sheet, first + offset, index, column.kind, column.cell(row), total=total)
@@ -323,6 +342,8 @@ class _Book:
             self.decimal(sheet, row, col, value, kind, total=total)
         elif isinstance(value, int):
             sheet.write_number(row, col, value, self.formats["number"])
+        elif isinstance(value, datetime):  # a time with its zone, as written in the ledger: text
+            self.text(sheet, row, col, value.isoformat())
         elif isinstance(value, date):
             sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), self.formats["date"])
         else:
@@ -331,8 +352,8 @@ class _Book:
     def decimal(self, sheet: Worksheet, row: int, col: int, value: Decimal, kind: str, *, total: bool) -> None:
         if exact_as_number(value):
             style = "rate" if kind == "rate" else ("total" if total else "money")
-            if kind == "money_or_text":
-                style = "number" if value == value.to_integral_value() else "money"
+            if kind == "quantity":  # shown as written (2.5, 0.125): never to two places
+                style = "number" if value == value.to_integral_value() else "quantity"
             sheet.write_number(row, col, float(value), self.formats[style])
             return
         self.text(sheet, row, col, str(value), total=total)
@@ -345,6 +366,14 @@ class _Book:
         )
 
     def text(self, sheet: Worksheet, row: int, col: int, value: str, *, total: bool = False) -> None:
+        if len(value) > CELL_CHARACTERS:  # a spreadsheet would cut it short without a word
+            where = f"sheet {sheet.name!r}, row {row + 1}, column {col + 1}"
+            raise InvalidInput(
+                "--format xlsx",
+                where,
+                f"cells of at most {CELL_CHARACTERS:,} characters (this one has {len(value):,}); "
+                "export this view as csv or json",
+            )
         quoted = value[:1] in FORMULA_STARTS
         style = "quoted" if quoted else ("total_text" if total else "text")
         sheet.write_string(row, col, value, self.formats[style])
@@ -383,14 +412,17 @@ class _Book:
         sheet.set_column(1, 1, 70)
         for number, (name, value) in enumerate(rows, start=2):
             sheet.write_string(number, 0, name, self.formats["header"])
-            if isinstance(value, date):
-                sheet.write_datetime(number, 1, datetime(value.year, value.month, value.day), self.formats["date"])
-            elif isinstance(value, int):
-                sheet.write_number(number, 1, value, self.formats["number"])
-            elif isinstance(value, datetime):
-                self.text(sheet, number, 1, value.isoformat())
-            else:
-                self.text(sheet, number, 1, str(value))
+            self.cell(sheet, number, 1, "text", value)
+
+
+def _check_rows(sheet: str, rows: int) -> None:
+    """Refuse a sheet longer than a spreadsheet holds (it would drop the rows past the last)."""
+    if rows > SHEET_ROWS:
+        raise InvalidInput(
+            "--format xlsx",
+            f"sheet {sheet!r} of {rows:,} rows",
+            f"sheets of at most {SHEET_ROWS:,} rows; export this view as csv or json",
+        )
 
 
 def _key_cell(name: str) -> Callable[[Any], Any]:
@@ -417,14 +449,14 @@ def _currency_figure(column: str) -> Callable[[Any], Any]:
     return lambda row: row[1].columns[column] if row[1] else None
 
 
+def _division(index: int) -> Callable[[Any], Any]:
+    """The name of the province (0), city (1) or county (2) a county page's code lies in."""
 
+    def name(row: Any) -> str | None:
+        found = divisions.place(row[0].county)[index]
+        return found.name if found is not None else None
 
-def _place_names(code: str | None) -> str | None:
-    """``河北省 张家口市 张北县`` for a county code: the names a reader looks for beside it."""
-    if not code:
-        return None
-    names = [d.name for d in divisions.place(code) if d is not None]
-    return " ".join(dict.fromkeys(names)) or None
+    return name
 
 
 def _page(field: str) -> Callable[[Any], Any]:
@@ -445,7 +477,7 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
         _Column("title", _page("title")),
         _Column("implementer", _page("implementer")),
         _Column("region", _page("region")),
-        _Column("region_name", lambda row: _place_names(row[0].region)),
+        _Column("region_name", lambda row: divisions.place_name(row[0].region) or None),
         _Column("pooled_fund", _page("pooled_fund")),
         _Column("category", _page("category")),
         _Column("field", _page("field")),
@@ -463,7 +495,7 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
         _Column("kind", _page("kind")),
         _Column("level", _page("level")),
         _Column("home_region", _page("home_region")),
-        _Column("home_region_name", lambda row: _place_names(row[0].home_region)),
+        _Column("home_region_name", lambda row: divisions.place_name(row[0].home_region) or None),
         _Column("charity", _page("charity")),
         _Column("public_fundraising", _page("public_fundraising")),
         _Column("deregistered_on", _page("deregistered_on")),
@@ -475,12 +507,10 @@ _PAGE_COLUMNS: dict[str, list[_Column]] = {
     ],
     "county": [
         _Column("county", _page("county")),
-        _Column("county_name", lambda row: divisions.name_of(row[0].county)),
-        _Column("city_name", lambda row: divisions.name_of(row[0].county[:4] + "00")),
-        _Column("province_name", lambda row: divisions.name_of(row[0].county[:2] + "0000")),
+        _Column("county_name", _division(2)),
+        _Column("city_name", _division(1)),
+        _Column("province_name", _division(0)),
         _Column("projects", lambda row: len(row[0].projects)),
     ],
 }
 """Per page view: the columns a page's rows start with (a row is ``(page, currency totals)``)."""
-
-_ = CurrencyTotals  # the second element of a page row

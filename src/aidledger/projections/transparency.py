@@ -26,7 +26,16 @@ from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, Ple
 from aidledger.projections.report import Report, coordinates_of
 from aidledger.projections.totals import ANONYMOUS, pledge_columns
 
-__all__ = ["CountyPage", "InKindItem", "OrganizationPage", "PledgeLine", "ProjectPage", "TimelineEntry", "transparency"]
+__all__ = [
+    "CountyPage",
+    "InKindItem",
+    "OrganizationPage",
+    "PledgeLine",
+    "ProjectPage",
+    "TimelineEntry",
+    "in_kind_lines",
+    "transparency",
+]
 
 
 class InKindItem(BaseModel):
@@ -203,6 +212,17 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> li
             )
         )
     return sorted(lines, key=lambda line: (line.project, line.donor, str(line.pledge_id)))
+
+
+def in_kind_lines(fold: LedgerFold, as_of: AsOf, *, county: str | None = None) -> list[PledgeLine]:
+    """The public lines of the in-kind pledges known at the coordinates, as project pages show them
+    (anonymous donors unnamed): every one, or those to projects in ``county``."""
+    pledges = (
+        p
+        for p in fold.pledges.values()
+        if p.items and (county is None or fold.projects[p.project_id].plan.region == county)
+    )
+    return _lines(fold, pledges, as_of)
 
 
 def _stage(columns: dict[str, Decimal]) -> str:
