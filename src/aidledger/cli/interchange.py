@@ -70,8 +70,15 @@ def register(commands: Any) -> None:
 
 
 def _import_options(imports: argparse.ArgumentParser) -> None:
-    imports.add_argument("file", type=Path, help="a .csv or .jsonl file, one command per row")
-    imports.add_argument("--format", choices=["csv", "jsonl"], help="the file's format (default: by its extension)")
+    imports.add_argument("file", type=Path, help="a .csv, .jsonl or .xlsx/.xls/.ods file, one command per row")
+    imports.add_argument(
+        "--format", choices=["csv", "jsonl", "xlsx"], help="the file's format (default: by its extension)"
+    )
+    imports.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="a CSV or JSON Lines file's encoding: utf-8 (the default) or gb18030 (also gbk), as Chinese Excel saves",
+    )
     imports.add_argument(
         "--skip-invalid", action="store_true", help="store the valid rows and write the others to the rejects file"
     )
@@ -106,7 +113,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     """Import a file; print the summary (and raise, naming every bad row, when it is refused)."""
     path: Path = args.file
     if not path.is_file():
-        raise InvalidInput("file", str(path), "an existing .csv or .jsonl file")
+        raise InvalidInput("file", str(path), "an existing .csv, .jsonl or .xlsx file")
     show = not args.json and path.stat().st_size >= PROGRESS_FROM_BYTES
     with open_ledger(args, create=True) as ledger, progress_bars(show) as progress:
         importer = Importer(
@@ -120,6 +127,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
             recorded_by=args.recorded_by,
             progress=progress,
             batch_events=args.batch_events,
+            encoding=args.encoding,
         )
         summary = importer.run()
     if args.json:

@@ -79,7 +79,8 @@ from aidledger.interchange.csvformat import (
     columns_of,
     restore_cell,
 )
-from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format
+from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format, text_encoding
+from aidledger.interchange.sheets import Place, WorkbookReader, write_rejects_workbook
 
 __all__ = [
     "BATCH_EVENTS",
@@ -127,12 +128,16 @@ class RowProblem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     line: int
+    """The line of a CSV or JSON Lines file; in a workbook, the row number of :attr:`sheet`."""
     column: str
     value: str | None
     message: str
+    sheet: str | None = None
+    """The workbook sheet the row is on (``None`` in CSV and JSON Lines)."""
 
     def __str__(self) -> str:
-        return f"line {self.line}{', ' if self.column else ': '}{self.cell()}"
+        where = f"line {self.line}" if self.sheet is None else f"sheet {self.sheet!r}, row {self.line}"
+        return f"{where}{', ' if self.column else ': '}{self.cell()}"
 
     def cell(self) -> str:
         """The problem without its line: ``column amount: '¥100' has a currency sign ...``."""
@@ -206,6 +211,7 @@ def import_file(
     recorded_by: str | None = None,
     progress: Progress | None = None,
     batch_events: int | None = None,
+    encoding: str = "utf-8",
 ) -> ImportSummary:
     """Import a CSV or JSON Lines file of command records into ``ledger``.
 
@@ -229,6 +235,7 @@ def import_file(
         recorded_by=recorded_by,
         progress=progress,
         batch_events=batch_events,
+        encoding=encoding,
     )
     summary = importer.run()
     if importer.refused(summary):
@@ -252,6 +259,7 @@ class Importer:
         recorded_by: str | None = None,
         progress: Progress | None = None,
         batch_events: int | None = None,
+        encoding: str = "utf-8",
     ) -> None:
         self.ledger = ledger
         if batch_events is not None and (
@@ -261,8 +269,13 @@ class Importer:
         self.batch_events = batch_events
         self.path = Path(path)
         if not self.path.is_file():
-            raise InvalidInput("file", str(path), "an existing CSV or JSON Lines file")
+            raise InvalidInput("file", str(path), "an existing CSV, JSON Lines or workbook (.xlsx) file")
         self.format = detect_format(self.path, file_format)
+        self.encoding = text_encoding(encoding)
+        if self.format is FileFormat.xlsx and self.encoding != "utf-8":
+            raise InvalidInput("--encoding", encoding, "no encoding for a workbook (it names its own)")
+        self.places: list[Place] = []
+        """Where each row of a workbook is (sheet, row), by its line in the one sequence of rows."""
         self.skip_invalid = skip_invalid
         self.dry_run = dry_run
         self.rehearse = rehearse
@@ -274,8 +287,12 @@ class Importer:
         self.rejects_path = Path(rejects) if rejects is not None else None
         if self.rejects_path is None and skip_invalid:
             self.rejects_path = self.path.with_suffix(f".rejects.{self.format.value}")
+        if self.rejects_path is not None and self.format is FileFormat.xlsx:
+            self.rejects_path = self.rejects_path.with_suffix(".xlsx")
         self.progress = progress
         self.header: list[str] = []
+        self.csv_like = self.format is not FileFormat.jsonl
+        """Whether rows are cells under column names (CSV, workbooks), not JSON records."""
         self.session: DecisionSession = ledger.session()
         self.creators: dict[UUID, tuple[int, str, str]] = {}
         """Objects the file's rows create: line, status and kind (kept in memory: small per row)."""
@@ -314,7 +331,7 @@ class Importer:
                     stored=stored,
                     already_present=present,
                     rejected=staging.count("rejected"),
-                    problems=tuple(RowProblem(line=r[0], column=r[1], value=r[2], message=r[3]) for r in listed),
+                    problems=tuple(self._row_problem(*r) for r in listed),
                     problems_not_listed=hidden,
                     rejects_file=rejects_file,
                     position_before=position_before,
@@ -325,6 +342,19 @@ class Importer:
             finally:
                 if staging is not None:
                     staging.close()
+
+    def _row_problem(self, line: int, column: str, value: str | None, message: str) -> RowProblem:
+        if not self.places:
+            return RowProblem(line=line, column=column, value=value, message=message)
+        place = self.places[line - 1]
+        return RowProblem(line=place.row, column=column, value=value, message=message, sheet=place.sheet)
+
+    def where(self, line: int) -> str:
+        """A row as the clerk finds it: ``line 5``, or ``sheet '认捐 make_pledge', row 5`` in a workbook."""
+        if not self.places:
+            return f"line {line}"
+        place = self.places[line - 1]
+        return f"sheet {place.sheet!r}, row {place.row}"
 
     def _interrupted(self, position_before: int) -> ImportInterrupted:
         """What an interrupted import says: what was stored, and how to finish."""
@@ -347,22 +377,34 @@ class Importer:
 
     def _check_all(self, staging: Staging) -> int:
         total = self.path.stat().st_size
-        with self.path.open("rb") as stream:
-            reader = RowReader(stream, self.format)
-            chunk: list[_RowCheck] = []
-            try:
-                for row in reader:
-                    self.header = reader.header
-                    chunk.append(_RowCheck(self, row))
-                    if len(chunk) == LOOKUP_ROWS:
-                        self._finish(chunk, staging)
-                        chunk = []
-                    if self.progress is not None:
-                        self.progress("checking", reader.bytes_read, total)
+        try:
+            if self.format is FileFormat.xlsx:
+                workbook = WorkbookReader(self.path)
+                self.places = workbook.places
+                try:
+                    return self._check_rows(staging, workbook, lambda: int(total * workbook.done), total)
+                finally:
+                    workbook.close()
+            with self.path.open("rb") as stream:
+                reader = RowReader(stream, self.format, self.encoding)
+                return self._check_rows(staging, reader, lambda: reader.bytes_read, total)
+        except InvalidInput as error:
+            raise _in_file(self.path, error) from None
+
+    def _check_rows(
+        self, staging: Staging, reader: RowReader | WorkbookReader, done: Callable[[], int], total: int
+    ) -> int:
+        chunk: list[_RowCheck] = []
+        for row in reader:
+            self.header = reader.header
+            chunk.append(_RowCheck(self, row))
+            if len(chunk) == LOOKUP_ROWS:
                 self._finish(chunk, staging)
-            except InvalidInput as error:
-                raise _in_file(self.path, error) from None
-            return reader.rows_read
+                chunk = []
+            if self.progress is not None:
+                self.progress("checking", done(), total)
+        self._finish(chunk, staging)
+        return reader.rows_read
 
     def _finish(self, chunk: list[_RowCheck], staging: Staging) -> None:
         """Look up the chunk's command ids at once, then finish each row in file order."""
@@ -432,7 +474,7 @@ class Importer:
                 batch, size = [], 0
                 session = self.ledger.session()
                 if not self.skip_invalid:
-                    raise _stopped_at(staged.line, stored, error) from None
+                    raise _stopped_at(self.where(staged.line), stored, error) from None
                 staging.reject(staged.line, [("", None, f"was refused by the ledger: {error}")])
                 continue
             if isinstance(outcome, Repeated):
@@ -465,7 +507,9 @@ class Importer:
                 decided = [outcome for outcome in again if isinstance(outcome, Decided)]
                 continue
             return len(decided)
-        raise ConcurrencyConflict(f"line {batch[0][0].line}: the import kept conflicting with concurrent writers")
+        raise ConcurrencyConflict(
+            f"{self.where(batch[0][0].line)}: the import kept conflicting with concurrent writers"
+        )
 
     def _report_storing(self, done: int, total: int) -> None:
         self._rows_stored = done
@@ -477,7 +521,15 @@ class Importer:
     def _write_rejects(self, staging: Staging) -> str | None:
         if self.rejects_path is None or not staging.count("rejected"):
             return None
-        if self.format is FileFormat.csv:
+        if self.format is FileFormat.xlsx:
+            write_rejects_workbook(
+                self.rejects_path,
+                (
+                    (self.places[line - 1], [_cell(p) for p in problems], json.loads(raw) or [])
+                    for line, raw, problems in staging.rejected()
+                ),
+            )
+        elif self.format is FileFormat.csv:
             with self.rejects_path.open("w", encoding="utf-8-sig", newline="") as out:
                 writer = SpreadsheetWriter(out)
                 writer.writerow(["#line", "#problems", *self.header])
@@ -505,7 +557,7 @@ class _RowCheck:
         self.importer = importer
         self.row = row
         self.problems: list[CellProblem] = list(row.problems)
-        self.csv = importer.format is FileFormat.csv
+        self.csv = importer.csv_like
         self.cells = dict(zip(importer.header, row.raw, strict=False)) if self.csv and row.raw else {}
         self.name: str | None = None
         self.record: dict[str, Any] = {}
@@ -596,8 +648,8 @@ class _RowCheck:
                 self._problem(
                     "",
                     None,
-                    f"is the same command as line {earlier} and neither row has a command_id, so it would be "
-                    "stored once; give each row its own command_id to record both, or delete the repeat",
+                    f"is the same command as {self.importer.where(earlier)} and neither row has a command_id, "
+                    "so it would be stored once; give each row its own command_id to record both, or delete the repeat",
                 )
             return ("repeat" if outcome.receipt is None else "present"), outcome
         return "new", outcome
@@ -609,7 +661,7 @@ class _RowCheck:
             self._problem(
                 "command_id",
                 command.command_id,
-                f"is also the command id of line {earlier}, which is a different command; "
+                f"is also the command id of {self.importer.where(earlier)}, which is a different command; "
                 "accepted: a command id used by one command only",
             )
             return
@@ -659,14 +711,14 @@ class _RowCheck:
         return record
 
     def _check_spellings(self, record: dict[str, Any]) -> dict[str, Any]:
-        """In JSON Lines, give amount and date strings the same advice a CSV cell gets."""
+        """In JSON Lines, read amount and date strings as a CSV cell is read (same spellings, same advice)."""
         checked = dict(record)
         for key, value in record.items():
             check = check_amount_text if key in MONEY_COLUMNS else check_date_text if key in DATE_COLUMNS else None
             if check is None or not isinstance(value, str):
                 continue
             try:
-                check(value.strip())
+                checked[key] = check(value.strip())
             except ValueError as error:
                 self._problem(key, value, str(error))
                 del checked[key]
@@ -682,9 +734,15 @@ class _RowCheck:
             if creator is not None:
                 line, status, created = creator
                 if created != kind:
-                    self._problem(field, value, f"names the {created} that line {line} creates, not {_a(kind)}")
+                    self._problem(
+                        field, value, f"names the {created} that {self.importer.where(line)} creates, not {_a(kind)}"
+                    )
                 elif status == "rejected":
-                    self._problem(field, value, f"names the {kind} that line {line} creates, but that row is rejected")
+                    self._problem(
+                        field,
+                        value,
+                        f"names the {kind} that {self.importer.where(line)} creates, but that row is rejected",
+                    )
                 continue
             found = self.importer.known_kind(object_id)
             if found == kind:
@@ -855,9 +913,9 @@ def _in_file(path: Path, error: InvalidInput) -> InvalidInput:
     return InvalidInput(error.field, error.value, error.accepted, problems=problems)
 
 
-def _stopped_at(line: int, stored: int, error: AidLedgerError) -> AidLedgerError:
+def _stopped_at(where: str, stored: int, error: AidLedgerError) -> AidLedgerError:
     note = (
-        f"line {line}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
+        f"{where}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
         "again after fixing: rows already stored are skipped)"
     )
     if isinstance(error, InvalidInput):
