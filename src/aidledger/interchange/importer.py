@@ -30,6 +30,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -50,12 +51,28 @@ from aidledger.application.ports import CommandEntry, StagedCommand, Staging
 from aidledger.canonical import canonical_json
 from aidledger.errors import (
     AidLedgerError,
+    AlreadyExists,
     ConcurrencyConflict,
     CurrencyMismatch,
+    DisbursementAlreadyConfirmed,
+    DisbursementAlreadyReversed,
+    DisbursementHasReturns,
+    DuplicateCreditCode,
+    EffectiveDateOutOfOrder,
     IdempotencyConflict,
     InvalidInput,
+    InvalidTransition,
+    NotAPooledFund,
+    OrganizationDeregistered,
     OverDisbursement,
+    PledgeAlreadySigned,
     PledgeBelowDisbursed,
+    PledgeHasDisbursements,
+    PledgeNotSigned,
+    PledgeWithdrawn,
+    PooledFundTakesDonations,
+    ProjectClosed,
+    RegrantDonorMismatch,
     RegrantExceedsPool,
     ReturnExceedsDisbursement,
 )
@@ -296,6 +313,8 @@ class Importer:
         self.session: DecisionSession = ledger.session()
         self.creators: dict[UUID, tuple[int, str, str]] = {}
         """Objects the file's rows create: line, status and kind (kept in memory: small per row)."""
+        self.clerk_ids: dict[UUID, str] = {}
+        """The command id the file gives each object its rows create, to name it in messages."""
         self.first_lines: dict[str, int] = {}
         """The first line of each command id of the file."""
         self._known: dict[UUID, str | None] = {}
@@ -605,6 +624,7 @@ class _RowCheck:
         self.importer.first_lines.setdefault(command.command_id, self.row.line)
         if creates is not None:
             self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1]))
+            self.importer.clerk_ids.setdefault(creates[0], command.command_id)
         if status != "new":
             staging.add_row(self.row.line, status, raw)
             return
@@ -638,9 +658,7 @@ class _RowCheck:
             self._conflict(command, str(error))
             return "rejected", None
         except AidLedgerError as error:
-            column = "amount" if isinstance(error, _AMOUNT_ERRORS) else ""
-            value = self.cells.get(column) if column else None
-            self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {error}")
+            self._rule_problem(command, error)
             return "rejected", None
         if isinstance(outcome, Repeated):
             earlier = self.importer.first_lines.get(command.command_id)
@@ -653,6 +671,44 @@ class _RowCheck:
                 )
             return ("repeat" if outcome.receipt is None else "present"), outcome
         return "new", outcome
+
+    def _rule_problem(self, command: Command, error: AidLedgerError) -> None:
+        """A rule the decision found broken, told as the clerk wrote the row: at the column it is
+        about (the amount; else the reference the message names first), with the ids the file
+        gives instead of the UUIDs the ledger uses, and what is accepted."""
+        names = self._clerk_names(command)
+        message = str(error)
+        lead = re.match(r"(\w+): ", message)
+        if lead is not None and lead.group(1) in REFERENCE_KINDS:
+            column = lead.group(1)
+            message = message[lead.end() :]
+        elif isinstance(error, _AMOUNT_ERRORS):
+            column = "amount"
+        else:
+            named = sorted((message.find(str(uuid)), field) for uuid, (field, _) in names.items() if field)
+            column = next((field for at, field in named if at >= 0), "command_id")
+        for uuid, (_, written) in names.items():
+            message = message.replace(str(uuid), repr(written))
+        value = self.cells.get(column) if self.csv else self.record.get(column)
+        if value is None and column == "command_id":
+            value = command.command_id
+        advice = _RULE_ADVICE.get(type(error))
+        if advice and "accepted" not in message:
+            message += "; accepted: " + advice
+        self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {message}")
+
+    def _clerk_names(self, command: Command) -> dict[UUID, tuple[str, str]]:
+        """The UUIDs this row's decision may name, each with its column and the id as the file
+        writes it: the row's references, the object it creates, and objects earlier rows create."""
+        names: dict[UUID, tuple[str, str]] = {uuid: ("", written) for uuid, written in self.importer.clerk_ids.items()}
+        created = self._creates(command.command_name, command.command_id)
+        if created is not None and command.command_id is not None:
+            names[created[0]] = ("", command.command_id)
+        for field, kind in REFERENCE_KINDS.items():
+            value = self.record.get(field)
+            if isinstance(value, str) and value.strip():
+                names[resolve_reference(kind, value)] = (field, value.strip())
+        return names
 
     def _conflict(self, command: Command, message: str) -> None:
         assert command.command_id is not None
@@ -835,6 +891,26 @@ _AMOUNT_ERRORS = (
     CurrencyMismatch,
 )
 """Rule violations about the row's amount: reported at its ``amount`` column."""
+
+_RULE_ADVICE: dict[type[AidLedgerError], str] = {
+    NotAPooledFund: "funded_from left empty, or the id of a pledge to a project whose pooled_fund is true",
+    PooledFundTakesDonations: "a pledge to a pooled fund with flow donation (or empty)",
+    RegrantDonorMismatch: "a regrant whose donor_id is the organization that implements the pooled fund",
+    DisbursementAlreadyReversed: "a disbursement that has not been reversed (it accepts nothing more)",
+    DisbursementAlreadyConfirmed: "one confirmation per disbursement (delete the repeated row)",
+    DisbursementHasReturns: "a disbursement with no returns (reverse only what came back in full)",
+    PledgeWithdrawn: "a pledge that has not been withdrawn",
+    PledgeNotSigned: "a pledge signed first (a sign_pledge row above this one)",
+    PledgeAlreadySigned: "one signature per pledge (delete the repeated row)",
+    PledgeHasDisbursements: "withdrawing a pledge nothing was disbursed against (return or reverse first)",
+    ProjectClosed: "a project that is not completed or cancelled",
+    OrganizationDeregistered: "an organization that is not deregistered",
+    EffectiveDateOutOfOrder: "a date on or after the dates of what it refers to",
+    InvalidTransition: "the steps in order: register, start, complete (or cancel)",
+    DuplicateCreditCode: "a credit code no other organization has",
+    AlreadyExists: "a new command id for a new object",
+}
+"""What a clerk can do about a rule the decision found broken."""
 
 
 def _a(noun: str) -> str:
