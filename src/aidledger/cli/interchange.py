@@ -29,11 +29,12 @@ from aidledger.cli.common import (
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, Export, export
 from aidledger.interchange.importer import Importer, ImportSummary, refusal
+from aidledger.interchange.template import write_csv_template, write_template
 from aidledger.interchange.workbook import LANGUAGES, write_workbook
 from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import DIMENSIONS
 
-__all__ = ["PROGRESS_FROM_BYTES", "cmd_export", "cmd_import", "register"]
+__all__ = ["PROGRESS_FROM_BYTES", "cmd_export", "cmd_import", "cmd_template", "register"]
 
 PROGRESS_FROM_BYTES = 100_000
 """Files at least this large (some 400 rows) show a progress bar on stderr (unless --json)."""
@@ -51,6 +52,16 @@ def register(commands: Any) -> None:
                 cmd_import,
             )
         )
+    template = add_command(
+        commands,
+        "template",
+        "write the bilingual import template: a workbook to fill in, one sheet per kind of record (docs/import.md)",
+        cmd_template,
+    )
+    template.add_argument("--out", type=Path, required=True, metavar="FILE", help="where to write it, e.g. 台账.xlsx")
+    template.add_argument(
+        "--csv", action="store_true", help="write a CSV header line instead (every column, Chinese and English)"
+    )
     exports = add_command(commands, "export", "export a view as JSON or CSV, or projects as IATI XML", cmd_export)
     exports.add_argument(
         "--format",
@@ -113,6 +124,20 @@ def _import_options(imports: argparse.ArgumentParser) -> None:
 
 
 # -- import ---------------------------------------------------------------------------------------
+
+
+def cmd_template(args: argparse.Namespace, console: Console) -> int:
+    """Write the import template (a workbook, or with ``--csv`` a CSV header line)."""
+    out: Path = args.out
+    if not args.csv and out.suffix.lower() != ".xlsx":
+        raise InvalidInput("--out", str(out), "a file name ending in .xlsx (or --csv for a CSV template)")
+    with replacing_file(out) as partial:
+        (write_csv_template if args.csv else write_template)(partial)
+    if args.json:
+        print_json({"template": str(out), "format": "csv" if args.csv else "xlsx"})
+    else:
+        say(console, f"Wrote the import template to {out}")
+    return 0
 
 
 def cmd_import(args: argparse.Namespace, console: Console) -> int:
@@ -233,4 +258,3 @@ def _replacing(path: Path, *, bom: bool) -> Iterator[TextIO]:
     encoding = "utf-8-sig" if bom else "utf-8"
     with replacing_file(path) as partial, partial.open("w", encoding=encoding, newline="") as out:
         yield out
-
