@@ -1,4 +1,4 @@
-"""Reading workbooks (.xlsx, .xlsm, .xls, .ods) as import rows, with python-calamine.
+"""Reading workbooks (.xlsx, .xlsm) as import rows, with python-calamine (.xls, .ods: see check_extent).
 
 Each sheet of commands gives rows as a CSV file does: its first non-empty row is the header
 (English or Chinese column names, :mod:`aidledger.interchange.vocabulary`), each later row one
@@ -23,6 +23,9 @@ is the CSV import's:
 from __future__ import annotations
 
 import datetime
+import re
+import sys
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +35,7 @@ from typing import Any
 import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook
 
+from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import COMMAND_CLASSES
 from aidledger.interchange.csvformat import (
     COLUMNS,
@@ -77,16 +81,15 @@ class WorkbookReader:
     and :attr:`places` says which sheet and row each number is."""
 
     def __init__(self, path: Path) -> None:
+        check_extent(path)
         try:
             self.workbook = CalamineWorkbook.from_path(str(path))
         except (CalamineError, OSError, ValueError) as error:
-            raise file_error(
-                f"{path.name} cannot be read as a workbook ({error})", "an .xlsx, .xlsm, .xls or .ods file"
-            ) from None
+            raise file_error(f"it cannot be read as a workbook ({error})", "an .xlsx or .xlsm file") from None
         except Exception as error:  # calamine's own errors (zip, XML, password) share no base class
             raise file_error(
-                f"{path.name} cannot be read as a workbook ({type(error).__name__}: {error})",
-                "an .xlsx, .xlsm, .xls or .ods file that Excel or LibreOffice opens",
+                f"it cannot be read as a workbook ({type(error).__name__}: {error})",
+                "an .xlsx file that Excel, WPS or LibreOffice opens",
             ) from None
         self.header: list[str] = list(COLUMNS)
         self.places: list[Place] = []
@@ -172,6 +175,73 @@ class WorkbookReader:
         record, cell_problems = record_from_cells(cells)
         raw = [cells.get(column, "") for column in self.header]
         return SourceRow(line, record, problems + cell_problems, raw)
+
+
+MAX_CELLS = 20_000_000
+"""The most cells a sheet may span (from its first used cell to its last, empty ones included):
+a reader holds a sheet as one rectangle, so one cell written at XFD1048576 would ask for
+17 billion. 20 million is 200,000 rows of 100 columns."""
+MAX_PART_BYTES = 1 << 30
+"""The most bytes one part of a workbook (a sheet's XML, its shared strings) may unpack to."""
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})(\d{1,8})\"")
+_CHUNK = 1 << 20
+
+
+def check_extent(path: Path) -> None:
+    """Refuse a workbook whose sheets span more than :data:`MAX_CELLS` cells or whose parts unpack
+    to more than :data:`MAX_PART_BYTES`, reading its XML as a stream before the reader loads it.
+
+    Only .xlsx and .xlsm (zip files of XML) can be measured so: .xls and .ods are refused with
+    advice to save as .xlsx.
+    """
+    if path.suffix.lower() in (".xls", ".ods"):
+        raise file_error(
+            f"an {path.suffix.lower()} workbook's size cannot be checked before it is read",
+            "an .xlsx file (in Excel or WPS: Save As > 'Excel Workbook (*.xlsx)'), or a CSV file",
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > MAX_PART_BYTES:
+                    raise file_error(
+                        f"the workbook's part {info.filename} unpacks to {info.file_size:,} bytes",
+                        f"a workbook whose parts are at most {MAX_PART_BYTES:,} bytes (split the sheet)",
+                    )
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    _check_sheet_extent(path, archive, info)
+    except InvalidInput:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise file_error(
+            f"it cannot be read as a workbook ({error})", "an .xlsx file that Excel or WPS opens"
+        ) from None
+
+
+def _check_sheet_extent(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    rows = [sys.maxsize, 0]
+    columns = [sys.maxsize, 0]
+    tail = b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            text = tail + chunk
+            for match in _CELL_REF.finditer(text):
+                letters, digits = match.groups()
+                row = int(digits)
+                rows[0], rows[1] = min(rows[0], row), max(rows[1], row)
+                column = xlsxwriter.utility.xl_cell_to_rowcol(f"{letters.decode()}1")[1] + 1
+                columns[0], columns[1] = min(columns[0], column), max(columns[1], column)
+            tail = text[-256:]
+    if not rows[1]:
+        return
+    height = rows[1] - rows[0] + 1
+    width = columns[1] - columns[0] + 1
+    if height * width > MAX_CELLS:
+        raise file_error(
+            f"a sheet ({info.filename}) spans {height:,} rows by {width:,} columns "
+            f"({height * width:,} cells, empty ones included)",
+            f"sheets of at most {MAX_CELLS:,} cells from the first used cell to the last; delete the stray "
+            "cells far below or to the right (Ctrl+End shows the last one), or split the sheet",
+        )
 
 
 def _is_aid(name: str) -> bool:
