@@ -277,7 +277,7 @@ def _number_text(value: float, column: str) -> tuple[str, tuple[str, str] | None
     shown = format(exact.normalize(), "f") if exact == exact.to_integral_value() else format(exact, "f")
     if column in DATE_COLUMNS:
         return "", (shown, "is a number, not a date; format the cell as a date or write 2020-01-01")
-    digits = len(exact.to_integral_value().as_tuple().digits)
+    digits = exact.adjusted() + 1 if exact else 1  # digits before the decimal point
     if digits > EXCEL_DIGITS and column not in MONEY_COLUMNS and column not in INTEGER_COLUMNS:
         return "", (
             f"{value:.6g}",
