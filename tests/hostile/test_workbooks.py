@@ -6,7 +6,7 @@ files, so that what each one holds is read here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ ROW = ["登记组织", "org-1", "2018-01-02", "录入员", "示例基金会（�
 
 
 def _book(
-    path: Path, rows: list[list[object]], extra: Callable[[xlsxwriter.worksheet.Worksheet], None] | None = None
+    path: Path, rows: Sequence[Sequence[object]], extra: Callable[[xlsxwriter.worksheet.Worksheet], None] | None = None
 ) -> None:
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
     sheet = book.add_worksheet("台账")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -213,7 +213,7 @@ def test_an_unknown_encoding_is_refused(ledger: AidLedger, tmp_path: Path) -> No
 # -- workbooks written by another library --------------------------------------------------------
 
 
-def _workbook(path: Path, rows: list[list[object]], title: str = "台账") -> Path:
+def _workbook(path: Path, rows: Sequence[Sequence[object]], title: str = "台账") -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
@@ -226,7 +226,7 @@ def _workbook(path: Path, rows: list[list[object]], title: str = "台账") -> Pa
 
 def test_a_workbook_of_chinese_headers_numbers_and_dates_imports(ledger: AidLedger, tmp_path: Path) -> None:
     """Numeric cells, date cells and codes typed as numbers; trailing empty rows skipped; idempotent."""
-    rows: list[list[object]] = [
+    rows: list[Sequence[object]] = [
         [*HEADER, "项目名称", "实施组织编号", "受助地区代码", "项目类别", "领域", "计划开始日期", "计划结束日期",
          "捐赠方编号", "项目编号", "金额", "认捐编号"],
         ["登记组织", "org-1", datetime.datetime(2018, 1, 2), "录入员", "示例基金会（虚构）", "基金会", "省级", 130000,
@@ -249,7 +249,7 @@ def test_a_workbook_of_chinese_headers_numbers_and_dates_imports(ledger: AidLedg
 
 def test_a_bad_workbook_row_names_its_sheet_row_column_and_value(ledger: AidLedger, tmp_path: Path) -> None:
     """Problems in a workbook say 'sheet …, row N', as the spreadsheet numbers rows."""
-    rows: list[list[object]] = [
+    rows: list[Sequence[object]] = [
         HEADER,
         ["登记组织", "org-1", "2018-01-02", "录入员", "示例基金会（虚构）", "基金会", "镇级", "130000"],
     ]
@@ -266,7 +266,7 @@ def test_skip_invalid_writes_the_rejects_as_a_workbook_that_imports_once_fixed(
     ledger: AidLedger, tmp_path: Path
 ) -> None:
     """The rejects file of a workbook is a workbook: where each row was, its problems, its cells."""
-    rows: list[list[object]] = [
+    rows: list[Sequence[object]] = [
         HEADER,
         ["登记组织", "org-1", "2018-01-02", "录入员", "示例基金会（虚构）", "基金会", "省级", "130000"],
         ["登记组织", "org-2", "2018-01-02", "录入员", "示例商会（虚构）", "社会团体", "镇级", "130700"],

@@ -47,6 +47,7 @@ __all__ = [
 NOTE_COLUMN = "#备注 note"
 EXAMPLE_NOTE = "示例 example (skipped on import; delete or overwrite)"
 OTHER_SHEET = "其他命令 other_commands"
+LISTS_SHEET = "选项 lists"
 RECORD_SHEETS = (
     "register_organization",
     "register_project",
@@ -216,7 +217,8 @@ def write_template(path: Path) -> None:
         for row, (chinese, english) in enumerate(_INSTRUCTIONS):
             instructions.write_string(row, 0, chinese, heading if row == 0 else None)
             instructions.write_string(row, 1, english)
-        lists = _write_lists(book)
+        entries = _list_entries()
+        lists = _list_sources(entries)
         for command in (*RECORD_SHEETS, None):
             sheet = book.add_worksheet(OTHER_SHEET if command is None else sheet_name(command))
             columns = _sheet_columns(command)
@@ -245,6 +247,7 @@ def write_template(path: Path) -> None:
                     if example.get(column):
                         sheet.write_string(number, col, example[column], text)
         _write_counties(book, heading, text)
+        _write_lists(book, entries)
     finally:
         book.close()
 
@@ -255,26 +258,35 @@ def _list_key(command: str | None, column: str) -> str:
     return column
 
 
-def _write_lists(book: xlsxwriter.Workbook) -> dict[str, str]:
-    """Write the drop-downs' entries on the ``选项 lists`` sheet; each list's cell range by key."""
-    sheet = book.add_worksheet("选项 lists")
+def _list_entries() -> dict[str, list[str]]:
+    """The drop-downs' entries, by list key."""
+    kinds = ENUM_VALUES["kind"]
     entries: dict[str, list[str]] = {
         "command": [f"{chinese} {key}" for key, chinese in COMMAND_NAMES.items()],
         **{column: enum_choices(column) for column in ENUM_VALUES},
+        "kind": [f"{chinese} {key}" for key, chinese in kinds.items() if key not in _DISCLOSURE_KINDS],
+        "disclosure_kind": [f"{kinds[key]} {key}" for key in _DISCLOSURE_KINDS],
     }
-    kinds = ENUM_VALUES["kind"]
-    entries["kind"] = [f"{chinese} {key}" for key, chinese in kinds.items() if key not in _DISCLOSURE_KINDS]
-    entries["disclosure_kind"] = [f"{kinds[key]} {key}" for key in _DISCLOSURE_KINDS]
     for column in sorted(BOOLEAN_COLUMNS):
         entries[column] = ["是", "否"]
+    return entries
+
+
+def _list_sources(entries: dict[str, list[str]]) -> dict[str, str]:
+    """Each list's cell range on the ``选项 lists`` sheet (one column a list, entries from row 2)."""
     sources: dict[str, str] = {}
+    for col, (key, values) in enumerate(entries.items()):
+        letter = xlsxwriter.utility.xl_col_to_name(col)
+        sources[key] = f"='{LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
+    return sources
+
+
+def _write_lists(book: xlsxwriter.Workbook, entries: dict[str, list[str]]) -> None:
+    sheet = book.add_worksheet(LISTS_SHEET)
     for col, (key, values) in enumerate(entries.items()):
         sheet.write_string(0, col, key)
         for row, value in enumerate(values, start=1):
             sheet.write_string(row, col, value)
-        letter = xlsxwriter.utility.xl_col_to_name(col)
-        sources[key] = f"='选项 lists'!${letter}$2:${letter}${len(values) + 1}"
-    return sources
 
 
 def _write_counties(book: xlsxwriter.Workbook, heading: object, text: object) -> None:
