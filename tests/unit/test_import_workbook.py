@@ -361,3 +361,14 @@ def test_a_broken_rule_names_its_column_and_the_clerks_ids(ledger: AidLedger, tm
         assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", problem.message) is None, problem.message
         assert "accepted" in problem.message
     assert ledger.position() == 0
+
+
+def test_import_md_prints_the_one_vocabulary() -> None:
+    """docs/import.md's tables are the vocabulary module's: every column, command and value."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    for key, chinese in COLUMN_NAMES.items():
+        assert f"| `{key}` | {chinese} |" in text, key
+    for key, chinese in COMMAND_NAMES.items():
+        assert f"| `{key}` | {chinese} |" in text, key
+    for column, names in ENUM_VALUES.items():
+        assert f"| `{column}` | " + ", ".join(f"`{k}` = {v}" for k, v in names.items()) + " |" in text, column

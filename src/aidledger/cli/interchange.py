@@ -47,7 +47,7 @@ def register(commands: Any) -> None:
             add_command(
                 commands,
                 name,
-                "import a CSV or JSON Lines file of commands, all or nothing (docs/import.md)"
+                "import a workbook, CSV or JSON Lines file of commands, all or nothing (docs/import.md)"
                 + (" (the same as import)" if name == "load" else ""),
                 cmd_import,
             )
