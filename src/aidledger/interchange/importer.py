@@ -684,6 +684,8 @@ class _RowCheck:
             message = message[lead.end() :]
         elif isinstance(error, _AMOUNT_ERRORS):
             column = "amount"
+        elif type(error) in _RULE_COLUMNS:
+            column = _RULE_COLUMNS[type(error)]
         else:
             named = sorted((message.find(str(uuid)), field) for uuid, (field, _) in names.items() if field)
             column = next((field for at, field in named if at >= 0), "command_id")
@@ -891,6 +893,12 @@ _AMOUNT_ERRORS = (
     CurrencyMismatch,
 )
 """Rule violations about the row's amount: reported at its ``amount`` column."""
+
+_RULE_COLUMNS: dict[type[AidLedgerError], str] = {
+    DuplicateCreditCode: "credit_code",
+    EffectiveDateOutOfOrder: "effective_on",
+}
+"""Rule violations about one column that no reference of the row names."""
 
 _RULE_ADVICE: dict[type[AidLedgerError], str] = {
     NotAPooledFund: "funded_from left empty, or the id of a pledge to a project whose pooled_fund is true",
