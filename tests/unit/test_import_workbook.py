@@ -372,3 +372,36 @@ def test_import_md_prints_the_one_vocabulary() -> None:
         assert f"| `{key}` | {chinese} |" in text, key
     for column, names in ENUM_VALUES.items():
         assert f"| `{column}` | " + ", ".join(f"`{k}` = {v}" for k, v in names.items()) + " |" in text, column
+
+
+CREDIT_CODE = "53130000MA0A1B2C3R"
+
+
+def test_an_organization_is_referred_to_by_its_credit_code(ledger: AidLedger, tmp_path: Path) -> None:
+    """In an earlier row of the file or in the ledger, in any case; an unknown code is refused with
+    the code as written."""
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "command,command_id,effective_on,recorded_by,name,kind,level,home_region,credit_code,title,"
+        "implementing_organization_id,region,category,field,planned_start,planned_end\n"
+        f"登记组织,org-1,2018-01-02,录入员,示例基金会（虚构）,基金会,省级,130000,{CREDIT_CODE},,,,,,,\n"
+        f"登记项目,prj-1,2018-01-03,录入员,,,,,,示例项目（虚构）,{CREDIT_CODE.lower()},130722,能力建设,教育,"
+        "2018-02-01,2018-12-31\n",
+        encoding="utf-8",
+    )
+    assert import_file(ledger, first).stored == 2
+    organization = resolve_reference("organization", "org-1")
+    assert ledger.project(resolve_reference("project", "prj-1")).plan.implementing_organization_id == organization
+    later = tmp_path / "later.csv"
+    later.write_text(
+        "command,effective_on,recorded_by,donor_id,project_id,amount\n"
+        f"认捐,2018-01-05,录入员,{CREDIT_CODE},prj-1,500\n"
+        "认捐,2018-01-05,录入员,91110000600037341L,prj-1,500\n",
+        encoding="utf-8",
+    )
+    summary = Importer(ledger, later).run()
+    (problem,) = summary.problems
+    assert (problem.line, problem.column, problem.value) == (3, "donor_id", "91110000600037341L")
+    assert "or the credit code of an organization there" in problem.message
+    assert import_file(ledger, later, skip_invalid=True).stored == 1
+    assert import_file(ledger, later, skip_invalid=True).already_present == 1

@@ -43,6 +43,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
+from stdnum.cn import uscc
 
 from aidledger.application.commands import Command, check_label, locate_error
 from aidledger.application.ledger import MAX_ATTEMPTS, AidLedger
@@ -314,6 +315,8 @@ class Importer:
         self.creators: dict[UUID, tuple[int, str, str]] = {}
         """Objects the file's rows create: line, status and kind (kept in memory: small per row)."""
         self.clerk_ids: dict[UUID, str] = {}
+        self.credit_codes: dict[str, UUID] = {}
+        """The organizations the file's rows register, by credit code (a reference may give one)."""
         """The command id the file gives each object its rows create, to name it in messages."""
         self.first_lines: dict[str, int] = {}
         """The first line of each command id of the file."""
@@ -583,6 +586,8 @@ class _RowCheck:
         self.command: Command | None = None
         self.command_problems: list[CellProblem] = []
         self.explicit_id: str | None = None
+        self.written: dict[str, str] = {}
+        """References the row gives as a credit code, as written (the record holds the UUID)."""
         self._prepare()
 
     def _prepare(self) -> None:
@@ -594,6 +599,7 @@ class _RowCheck:
         record = self._applicable(self.name, record)
         if not self.csv:
             record = self._check_spellings(record)
+        record = self._by_credit_code(record)
         self.record = record
         self.explicit_id = record.get("command_id") if isinstance(record.get("command_id"), str) else None
         # Validated now, for its command id; its problems are told after the references' (as they read).
@@ -601,6 +607,32 @@ class _RowCheck:
         self.command = self._command(self.name, record)
         self.command_problems = self.problems[before:]
         del self.problems[before:]
+        code = record.get("credit_code")
+        created = self._creates(self.name, self.command.command_id if self.command else None)
+        if self.name == "register_organization" and isinstance(code, str) and created is not None:
+            self.importer.credit_codes.setdefault(code.strip().upper(), created[0])
+
+    def _by_credit_code(self, record: dict[str, Any]) -> dict[str, Any]:
+        """An organization reference written as a unified social credit code (18 characters with a
+        valid check character) names the organization that holds it: one registered by an earlier
+        row of the file, else one in the ledger. A code no organization holds is left as written,
+        to be refused as naming no organization."""
+        resolved = dict(record)
+        for field, kind in REFERENCE_KINDS.items():
+            value = record.get(field)
+            if kind != "organization" or not isinstance(value, str) or not _CREDIT_CODE.fullmatch(value.strip()):
+                continue
+            code = value.strip().upper()
+            if not uscc.is_valid(code):
+                continue
+            holder = self.importer.credit_codes.get(code)
+            if holder is None:
+                found = self.importer.session.credit_code_holder(code, _NO_ORGANIZATION)
+                holder = found.id if found is not None else None
+            if holder is not None:
+                resolved[field] = str(holder)
+                self.written[field] = value.strip()
+        return resolved
 
     def finish(self, staging: Staging) -> None:
         """Check references against the rows before, classify or decide, and stage the row."""
@@ -709,7 +741,7 @@ class _RowCheck:
         for field, kind in REFERENCE_KINDS.items():
             value = self.record.get(field)
             if isinstance(value, str) and value.strip():
-                names[resolve_reference(kind, value)] = (field, value.strip())
+                names[resolve_reference(kind, value)] = (field, self.written.get(field, value.strip()))
         return names
 
     def _conflict(self, command: Command, message: str) -> None:
@@ -788,6 +820,7 @@ class _RowCheck:
             if not isinstance(value, str) or not value.strip():
                 continue
             object_id = resolve_reference(kind, value)
+            value = self.written.get(field, value)  # a credit code as written, not the UUID it named
             creator = self.importer.creators.get(object_id)
             if creator is not None:
                 line, status, created = creator
@@ -812,7 +845,8 @@ class _RowCheck:
                     field,
                     value,
                     f"names no {kind} in the ledger or in an earlier row of the file; accepted: the command id "
-                    f"(or UUID) of {_a(kind)} created in the ledger or in a row above this one",
+                    f"(or UUID) of {_a(kind)} created in the ledger or in a row above this one"
+                    + (", or the credit code of an organization there" if kind == "organization" else ""),
                 )
 
     def _command(self, name: str, record: dict[str, Any]) -> Command | None:
@@ -893,6 +927,9 @@ _AMOUNT_ERRORS = (
     CurrencyMismatch,
 )
 """Rule violations about the row's amount: reported at its ``amount`` column."""
+
+_CREDIT_CODE = re.compile(r"[0-9A-Za-z]{18}")
+_NO_ORGANIZATION = UUID(int=0)
 
 _RULE_COLUMNS: dict[type[AidLedgerError], str] = {
     DuplicateCreditCode: "credit_code",
