@@ -405,3 +405,44 @@ def test_an_organization_is_referred_to_by_its_credit_code(ledger: AidLedger, tm
     assert "or the credit code of an organization there" in problem.message
     assert import_file(ledger, later, skip_invalid=True).stored == 1
     assert import_file(ledger, later, skip_invalid=True).already_present == 1
+
+
+CONFIRMED_CSV = (
+    "command,command_id,effective_on,recorded_by,name,kind,level,home_region,title,implementing_organization_id,"
+    "region,category,field,planned_start,planned_end,donor_id,project_id,amount,pledge_id,confirmed_on\n"
+    "register_organization,org-1,2018-01-02,clerk,示例基金会（虚构）,foundation,provincial,130000,,,,,,,,,,,,\n"
+    "register_project,prj-1,2018-01-03,clerk,,,,,张北县示例项目（虚构）,org-1,130722,capacity,education,"
+    "2018-02-01,2018-12-31,,,,,\n"
+    "make_pledge,pl-1,2018-01-04,clerk,,,,,,,,,,,,org-1,prj-1,100000,,\n"
+    "disburse,d-1,2018-02-01,clerk,,,,,,,,,,,,,,500,pl-1,2018/2/3\n"
+    "disburse,d-2,2018-02-01,clerk,,,,,,,,,,,,,,500,pl-1,2018-01-03\n"
+    "disburse,,2018-02-01,clerk,,,,,,,,,,,,,,700,pl-1,2018-02-05\n"
+    "make_pledge,pl-2,2018-01-04,clerk,,,,,,,,,,,,org-1,prj-1,100000,,2018-01-01\n"
+)
+
+
+def test_a_disbursement_row_records_its_confirmation(ledger: AidLedger, tmp_path: Path) -> None:
+    """confirmed_on adds a confirm_disbursement with the command id 'd-1:confirmed' (idempotent);
+    its problems are told at confirmed_on; a row whose confirmation alone is rejected stores the
+    disbursement, and its rejects row, fixed, stores the confirmation."""
+    source = tmp_path / "confirmed.csv"
+    source.write_text(CONFIRMED_CSV, encoding="utf-8")
+    summary = import_file(ledger, source, skip_invalid=True)
+    assert (summary.rows_read, summary.stored, summary.rejected) == (7, 6, 3)
+    assert ledger.disbursement(resolve_reference("disbursement", "d-1")).confirmed
+    assert not ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
+    problems = {problem.line: problem for problem in summary.problems}
+    assert (problems[6].column, problems[6].value) == ("confirmed_on", "2018-01-03")
+    assert "(the confirmation this row records)" in problems[6].message
+    assert "EffectiveDateOutOfOrder" in problems[6].message and "disbursement 'd-2'" in problems[6].message
+    assert problems[7].column == "confirmed_on" and "needs the row's command_id" in problems[7].message
+    assert problems[8].column == "confirmed_on" and "does not apply to make_pledge" in problems[8].message
+    assert import_file(ledger, source, skip_invalid=True).already_present == 6
+    rejects = tmp_path / "confirmed.rejects.csv"
+    lines = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["6", "7", "8"]  # each row once
+    fixed = rejects.read_text(encoding="utf-8-sig").replace(",2018-01-03\n", ",2018-02-03\n")
+    rejects.write_text(fixed, encoding="utf-8-sig")
+    again = import_file(ledger, rejects, skip_invalid=True)
+    assert (again.stored, again.already_present) == (1, 1)
+    assert ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed

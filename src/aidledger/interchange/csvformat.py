@@ -101,6 +101,7 @@ COLUMNS: tuple[str, ...] = (
     "method",
     "disbursement_id",
     "reason",
+    "confirmed_on",
     # evidence
     "source_reference",
     "source_url",
@@ -122,6 +123,7 @@ DATE_COLUMNS = frozenset(
         "planned_end",
         "period_start",
         "period_end",
+        "confirmed_on",
     }
 )
 MONEY_COLUMNS = ("amount", "budget")

@@ -34,6 +34,7 @@ import re
 import shutil
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -292,8 +293,12 @@ class Importer:
         self.encoding = text_encoding(encoding)
         if self.format is FileFormat.xlsx and self.encoding != "utf-8":
             raise InvalidInput("--encoding", encoding, "no encoding for a workbook (it names its own)")
-        self.places: list[Place] = []
-        """Where each row of a workbook is (sheet, row), by its line in the one sequence of rows."""
+        self._sheet_names: list[str | None] = [None]
+        self._place_sheets = array("l")
+        self._place_rows = array("q")
+        """Where each staged command's row is, by its key (1, 2, ...): the index of its sheet name in
+        ``_sheet_names`` (``None``: a CSV or JSON Lines file) and its line or sheet row. A
+        disbursement row with ``confirmed_on`` stages two commands from one place."""
         self.skip_invalid = skip_invalid
         self.dry_run = dry_run
         self.rehearse = rehearse
@@ -365,18 +370,27 @@ class Importer:
                 if staging is not None:
                     staging.close()
 
-    def _row_problem(self, line: int, column: str, value: str | None, message: str) -> RowProblem:
-        if not self.places:
-            return RowProblem(line=line, column=column, value=value, message=message)
-        place = self.places[line - 1]
+    def _add_place(self, sheet: str | None, row: int) -> int:
+        """Remember where the next staged command comes from; its key."""
+        if sheet != self._sheet_names[-1]:
+            self._sheet_names.append(sheet)
+        self._place_sheets.append(len(self._sheet_names) - 1)
+        self._place_rows.append(row)
+        return len(self._place_rows)
+
+    def place(self, key: int) -> Place:
+        """Where the staged command ``key`` was written: its sheet (``None`` in CSV and JSON Lines)
+        and its line or row."""
+        return Place(self._sheet_names[self._place_sheets[key - 1]], self._place_rows[key - 1])
+
+    def _row_problem(self, key: int, column: str, value: str | None, message: str) -> RowProblem:
+        place = self.place(key)
         return RowProblem(line=place.row, column=column, value=value, message=message, sheet=place.sheet)
 
-    def where(self, line: int) -> str:
+    def where(self, key: int) -> str:
         """A row as the clerk finds it: ``line 5``, or ``sheet '认捐 make_pledge', row 5`` in a workbook."""
-        if not self.places:
-            return f"line {line}"
-        place = self.places[line - 1]
-        return f"sheet {place.sheet!r}, row {place.row}"
+        place = self.place(key)
+        return f"line {place.row}" if place.sheet is None else f"sheet {place.sheet!r}, row {place.row}"
 
     def _interrupted(self, position_before: int) -> ImportInterrupted:
         """What an interrupted import says: what was stored, and how to finish."""
@@ -402,7 +416,6 @@ class Importer:
         try:
             if self.format is FileFormat.xlsx:
                 workbook = WorkbookReader(self.path)
-                self.places = workbook.places
                 try:
                     return self._check_rows(staging, workbook, lambda: int(total * workbook.done), total)
                 finally:
@@ -419,8 +432,11 @@ class Importer:
         chunk: list[_RowCheck] = []
         for row in reader:
             self.header = reader.header
-            chunk.append(_RowCheck(self, row))
-            if len(chunk) == LOOKUP_ROWS:
+            place = reader.places[row.line - 1] if isinstance(reader, WorkbookReader) else Place(None, row.line)
+            for part in _parts(row):
+                part.line = self._add_place(place.sheet, place.row)
+                chunk.append(_RowCheck(self, part))
+            if len(chunk) >= LOOKUP_ROWS:
                 self._finish(chunk, staging)
                 chunk = []
             if self.progress is not None:
@@ -540,31 +556,73 @@ class Importer:
 
     # -- rejects ------------------------------------------------------------------------------
 
+    def _rejected_rows(self, staging: Staging) -> Iterator[tuple[Place, str, list[str]]]:
+        """Each rejected row once, with its problems: a disbursement and the confirmation its
+        ``confirmed_on`` records are one row of the file."""
+        last: tuple[Place, str, list[str]] | None = None
+        for key, raw, problems in staging.rejected():
+            place = self.place(key)
+            if last is not None and last[0] == place:
+                last[2].extend(_cell(p) for p in problems)
+                continue
+            if last is not None:
+                yield last
+            last = (place, raw, [_cell(p) for p in problems])
+        if last is not None:
+            yield last
+
     def _write_rejects(self, staging: Staging) -> str | None:
         if self.rejects_path is None or not staging.count("rejected"):
             return None
         if self.format is FileFormat.xlsx:
             write_rejects_workbook(
                 self.rejects_path,
-                (
-                    (self.places[line - 1], [_cell(p) for p in problems], json.loads(raw) or [])
-                    for line, raw, problems in staging.rejected()
-                ),
+                ((place, problems, json.loads(raw) or []) for place, raw, problems in self._rejected_rows(staging)),
             )
         elif self.format is FileFormat.csv:
             with self.rejects_path.open("w", encoding="utf-8-sig", newline="") as out:
                 writer = SpreadsheetWriter(out)
                 writer.writerow(["#line", "#problems", *self.header])
-                for line, raw, problems in staging.rejected():
+                for place, raw, problems in self._rejected_rows(staging):
                     # Cells as the import read them, quoted again: imported, the file gives the same values.
                     cells = [restore_cell(cell) for cell in json.loads(raw) or []]
-                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *cells])
+                    writer.writerow([place.row, "; ".join(problems), *cells])
         else:
             with self.rejects_path.open("w", encoding="utf-8") as out:
-                for line, raw, problems in staging.rejected():
-                    record = _rejected_record(line, json.loads(raw), [_cell(p) for p in problems])
+                for place, raw, problems in self._rejected_rows(staging):
+                    record = _rejected_record(place.row, json.loads(raw), problems)
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return str(self.rejects_path)
+
+
+def _parts(row: SourceRow) -> list[SourceRow]:
+    """The commands a row records: itself, and for a disbursement row with ``confirmed_on`` also
+    the confirmation, whose command id is the row's command id followed by ``:confirmed``."""
+    confirmed = row.record.get("confirmed_on")
+    if row.record.get("command") != "disburse" or confirmed is None or confirmed == "":
+        return [row]
+    record = {key: value for key, value in row.record.items() if key != "confirmed_on"}
+    disbursement = SourceRow(row.line, record, list(row.problems), row.raw)
+    command_id = record.get("command_id")
+    if not isinstance(command_id, str) or not command_id.strip():
+        disbursement.problems.append(
+            CellProblem(
+                "confirmed_on",
+                confirmed,
+                "needs the row's command_id: the confirmation refers to the disbursement by it; "
+                "accepted: a command_id in this row, or the confirmation on a confirm_disbursement row",
+            )
+        )
+        return [disbursement]
+    confirmation = {
+        "command": "confirm_disbursement",
+        "command_id": f"{command_id.strip()}:confirmed",
+        "disbursement_id": command_id.strip(),
+        "effective_on": confirmed,
+    }
+    if row.record.get("recorded_by") is not None:
+        confirmation["recorded_by"] = row.record["recorded_by"]
+    return [disbursement, SourceRow(row.line, confirmation, [], row.raw, confirmation=True)]
 
 
 def _cell(problem: tuple[str, str | None, str]) -> str:
@@ -581,6 +639,11 @@ class _RowCheck:
         self.problems: list[CellProblem] = list(row.problems)
         self.csv = importer.csv_like
         self.cells = dict(zip(importer.header, row.raw, strict=False)) if self.csv and row.raw else {}
+        self.renamed: dict[str, str] = {}
+        """Columns a problem is told at instead (the confirmation of a ``confirmed_on`` cell)."""
+        if row.confirmation:
+            self.cells = {key: str(value) for key, value in row.record.items()} if self.csv else {}
+            self.renamed = {"effective_on": "confirmed_on", "disbursement_id": "command_id", "command_id": "command_id"}
         self.name: str | None = None
         self.record: dict[str, Any] = {}
         self.command: Command | None = None
@@ -764,6 +827,9 @@ class _RowCheck:
         )
 
     def _problem(self, column: str, value: Any, message: str) -> None:
+        if self.row.confirmation:
+            column = self.renamed.get(column, column or "confirmed_on")
+            message = f"(the confirmation this row records) {message}"
         if column and any(p.column == column for p in self.problems):
             return  # one problem per cell is enough
         self.problems.append(CellProblem(column, value, message))
@@ -784,7 +850,7 @@ class _RowCheck:
     def _applicable(self, name: str, record: dict[str, Any]) -> dict[str, Any]:
         """Drop (and report) fields the command does not take."""
         if self.csv:
-            accepted = columns_of(name)
+            accepted = columns_of(name) | ({"confirmed_on"} if name == "disburse" else set())
             given = [c for c, text in self.cells.items() if c and not is_note(c) and text.strip()]
             for column in given:
                 if column not in accepted:

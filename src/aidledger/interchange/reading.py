@@ -87,6 +87,9 @@ class SourceRow:
     problems: list[CellProblem] = field(default_factory=list)
     raw: Any = None
     """The row as written (CSV cells or the JSON line's text), for the rejects file."""
+    confirmation: bool = False
+    """Whether this is the confirmation a disbursement row records in its ``confirmed_on`` cell
+    (a second command read from the same row)."""
 
 
 class RowReader:

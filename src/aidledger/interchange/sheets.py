@@ -70,9 +70,10 @@ EXCEL_DIGITS = 15
 
 @dataclass(frozen=True)
 class Place:
-    """Where a row of a workbook is: its sheet and its row number as the spreadsheet shows it."""
+    """Where a row is: its sheet (``None`` in CSV and JSON Lines) and its row number as the spreadsheet
+    shows it (the line in CSV and JSON Lines)."""
 
-    sheet: str
+    sheet: str | None
     row: int
 
 
@@ -312,7 +313,7 @@ def write_rejects_workbook(path: Path, rejected: Iterable[tuple[Place, list[str]
         for col, head in enumerate(heads):
             sheet.write_string(0, col, head)
         for number, (place, problems, cells) in enumerate(rows, start=1):
-            values = [place.sheet, str(place.row), "; ".join(problems), *(cells[i] for i in used)]
+            values = [place.sheet or "", str(place.row), "; ".join(problems), *(cells[i] for i in used)]
             for col, value in enumerate(values):
                 sheet.write_string(number, col, value, text)
     finally:

@@ -112,10 +112,8 @@ EXAMPLES: dict[str, list[dict[str, str]]] = {
             "amount": "1,000,000.00",
             "method": "银行转账 bank_transfer",
             "source_reference": "银付字2018-001",
+            "confirmed_on": "2018-02-03",
         }
-    ],
-    "confirm_disbursement": [
-        {"command_id": "c-1", "effective_on": "2018-02-03", "recorded_by": "示例录入员", "disbursement_id": "d-1"}
     ],
     "record_disclosure": [
         {
@@ -199,7 +197,7 @@ def _sheet_columns(command: str | None) -> list[str]:
     """The columns of a command's sheet (all of them on the other commands' sheet), in the format's order."""
     if command is None:
         return list(COLUMNS)
-    taken = columns_of(command)
+    taken = columns_of(command) | ({"confirmed_on"} if command == "disburse" else set())
     return [column for column in COLUMNS if column in taken and column != "command"]
 
 

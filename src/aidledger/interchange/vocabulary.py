@@ -77,6 +77,7 @@ COLUMN_NAMES: Final = MappingProxyType(
         "method": "拨付方式",
         "disbursement_id": "拨付编号",
         "reason": "原因",
+        "confirmed_on": "确认到账日期",
         "source_reference": "凭证编号",
         "source_url": "凭证网址",
         "source_sha256": "凭证SHA256",

@@ -417,8 +417,6 @@ def _currency_figure(column: str) -> Callable[[Any], Any]:
     return lambda row: row[1].columns[column] if row[1] else None
 
 
-
-
 def _place_names(code: str | None) -> str | None:
     """``河北省 张家口市 张北县`` for a county code: the names a reader looks for beside it."""
     if not code:
