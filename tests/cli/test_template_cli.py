@@ -151,3 +151,20 @@ def test_the_template_needs_an_xlsx_name(tmp_path: Path, capsys: pytest.CaptureF
     """A workbook named .csv would open wrongly; the error says what is accepted."""
     code, _, err = run(capsys, "template", "--out", str(tmp_path / "台账.csv"))
     assert code == 2 and "a file name ending in .xlsx (or --csv" in err
+
+
+def test_an_events_workbook_export_imports_into_another_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The export's events sheet keeps the import columns; its coordinates sheet is skipped."""
+    source = str(Path(__file__).resolve().parents[2] / "examples" / "import-template.csv")
+    first, second = str(tmp_path / "first.db"), str(tmp_path / "second.db")
+    workbook = tmp_path / "events.xlsx"
+    assert run(capsys, "--db", first, "import", source)[0] == 0
+    assert run(capsys, "--db", first, "export", "--view", "events", "--format", "xlsx", "--out", str(workbook))[0] == 0
+    code, said, err = run(capsys, "--db", second, "--json", "import", str(workbook))
+    assert code == 0, err
+    assert (
+        json.loads(said)["position_after"]
+        == json.loads(run(capsys, "--db", first, "--json", "import", source)[1])["position_after"]
+    )

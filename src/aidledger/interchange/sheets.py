@@ -60,7 +60,9 @@ __all__ = [
 
 REJECTS_SHEET = "退回 rejects"
 
-AID_SHEETS = frozenset({"说明", "instructions", "填表说明", "县级区划", "counties", "区划代码", "选项", "lists"})
+AID_SHEETS = frozenset(
+    {"说明", "instructions", "填表说明", "县级区划", "counties", "区划代码", "选项", "lists", "数据坐标", "coordinates"}
+)
 """Sheet names (or their first word) that hold help, not commands: skipped on import."""
 EXAMPLE_MARKS = ("示例", "example")
 """A row whose first note cell (a ``#`` column) starts with one of these is an example: skipped."""
