@@ -317,9 +317,9 @@ class Importer:
         self.csv_like = self.format is not FileFormat.jsonl
         """Whether rows are cells under column names (CSV, workbooks), not JSON records."""
         self.session: DecisionSession = ledger.session()
-        self.creators: dict[UUID, tuple[int, str, str]] = {}
-        """Objects the file's rows create: line, status and kind (kept in memory: small per row)."""
-        self.clerk_ids: dict[UUID, str] = {}
+        self.creators: dict[UUID, tuple[int, str, str, str]] = {}
+        """Objects the file's rows create: line, status, kind and the command id that names it in
+        messages (kept in memory: small per row)."""
         self.credit_codes: dict[str, UUID] = {}
         """The organizations the file's rows register, by credit code (a reference may give one)."""
         """The command id the file gives each object its rows create, to name it in messages."""
@@ -718,8 +718,7 @@ class _RowCheck:
         assert command.command_id is not None
         self.importer.first_lines.setdefault(command.command_id, self.row.line)
         if creates is not None:
-            self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1]))
-            self.importer.clerk_ids.setdefault(creates[0], command.command_id)
+            self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1], command.command_id))
         if status != "new":
             staging.add_row(self.row.line, status, raw)
             return
@@ -736,7 +735,8 @@ class _RowCheck:
 
     def _stage_rejected(self, staging: Staging, raw: str, creates: tuple[UUID, str] | None) -> None:
         if creates is not None:
-            self.importer.creators.setdefault(creates[0], (self.row.line, "rejected", creates[1]))
+            named = self.command.command_id if self.command is not None else self.explicit_id
+            self.importer.creators.setdefault(creates[0], (self.row.line, "rejected", creates[1], named or ""))
         staging.add_row(self.row.line, "rejected", raw, problems=self._problem_rows())
 
     def _problem_rows(self) -> list[tuple[str, str | None, str]]:
@@ -771,8 +771,8 @@ class _RowCheck:
         """A rule the decision found broken, told as the clerk wrote the row: at the column it is
         about (the amount; else the reference the message names first), with the ids the file
         gives instead of the UUIDs the ledger uses, and what is accepted."""
-        names = self._clerk_names(command)
         message = str(error)
+        names = self._clerk_names(command, message)
         lead = re.match(r"(\w+): ", message)
         if lead is not None and lead.group(1) in REFERENCE_KINDS:
             column = lead.group(1)
@@ -794,10 +794,14 @@ class _RowCheck:
             message += "; accepted: " + advice
         self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {message}")
 
-    def _clerk_names(self, command: Command) -> dict[UUID, tuple[str, str]]:
-        """The UUIDs this row's decision may name, each with its column and the id as the file
-        writes it: the row's references, the object it creates, and objects earlier rows create."""
-        names: dict[UUID, tuple[str, str]] = {uuid: ("", written) for uuid, written in self.importer.clerk_ids.items()}
+    def _clerk_names(self, command: Command, message: str) -> dict[UUID, tuple[str, str]]:
+        """The UUIDs ``message`` may name, each with its column and the id as the file writes it:
+        the row's references, the object it creates, and objects earlier rows create."""
+        names: dict[UUID, tuple[str, str]] = {}
+        for text in _UUID.findall(message):
+            creator = self.importer.creators.get(UUID(text))
+            if creator is not None and creator[3]:
+                names[UUID(text)] = ("", creator[3])
         created = self._creates(command.command_name, command.command_id)
         if created is not None and command.command_id is not None:
             names[created[0]] = ("", command.command_id)
@@ -889,7 +893,7 @@ class _RowCheck:
             value = self.written.get(field, value)  # a credit code as written, not the UUID it named
             creator = self.importer.creators.get(object_id)
             if creator is not None:
-                line, status, created = creator
+                line, status, created, _ = creator
                 if created != kind:
                     self._problem(
                         field, value, f"names the {created} that {self.importer.where(line)} creates, not {_a(kind)}"
@@ -994,6 +998,7 @@ _AMOUNT_ERRORS = (
 )
 """Rule violations about the row's amount: reported at its ``amount`` column."""
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CREDIT_CODE = re.compile(r"[0-9A-Za-z]{18}")
 _NO_ORGANIZATION = UUID(int=0)
 
