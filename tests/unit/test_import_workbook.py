@@ -446,3 +446,19 @@ def test_a_disbursement_row_records_its_confirmation(ledger: AidLedger, tmp_path
     again = import_file(ledger, rejects, skip_invalid=True)
     assert (again.stored, again.already_present) == (1, 1)
     assert ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
+
+
+def test_a_workbook_import_reports_progress_by_rows(ledger: AidLedger, tmp_path: Path) -> None:
+    """The progress bar moves while a workbook is checked (its rows, not its bytes), then stored."""
+    rows: list[Sequence[object]] = [HEADER]
+    rows += [
+        ["登记组织", f"org-{n}", "2018-01-02", "录入员", f"示例基金会{n}（虚构）", "基金会", "省级", "130000"]
+        for n in range(50)
+    ]
+    source = _workbook(tmp_path / "台账.xlsx", rows)
+    calls: list[tuple[str, int, int]] = []
+    summary = Importer(ledger, source, progress=lambda stage, done, total: calls.append((stage, done, total))).run()
+    assert summary.stored == 50
+    checking = [done for stage, done, _ in calls if stage == "checking"]
+    assert len(checking) == 50 and checking == sorted(checking) and checking[-1] > checking[0]
+    assert any(stage != "checking" for stage, _, _ in calls)
