@@ -15,6 +15,7 @@ import xlsxwriter
 
 import aidledger
 from aidledger import AidLedger
+from aidledger.domain import values
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import resolve_reference
 from aidledger.interchange.csvformat import check_amount_text, check_date_text, record_from_cells
@@ -462,3 +463,19 @@ def test_a_workbook_import_reports_progress_by_rows(ledger: AidLedger, tmp_path:
     checking = [done for stage, done, _ in calls if stage == "checking"]
     assert len(checking) == 50 and checking == sorted(checking) and checking[-1] > checking[0]
     assert any(stage != "checking" for stage, _, _ in calls)
+
+
+def test_every_enumerated_value_of_the_domain_has_a_chinese_name() -> None:
+    """The vocabulary covers each enumeration of domain/values.py, and nothing else."""
+    expected = {
+        "kind": {*values.OrganizationKind, *values.DisclosureKind},
+        "level": set(values.Level),
+        "category": set(values.Category),
+        "field": set(values.Field_),
+        "flow": set(values.PledgeFlow),
+        "stage": set(values.PledgeStage),
+        "method": set(values.DisbursementMethod),
+    }
+    assert {column: set(names) for column, names in ENUM_VALUES.items()} == {
+        column: {str(member) for member in members} for column, members in expected.items()
+    }
