@@ -432,7 +432,7 @@ class Importer:
         chunk: list[_RowCheck] = []
         for row in reader:
             self.header = reader.header
-            place = reader.places[row.line - 1] if isinstance(reader, WorkbookReader) else Place(None, row.line)
+            place = Place(reader.sheet if isinstance(reader, WorkbookReader) else None, row.line)
             for part in _parts(row):
                 part.line = self._add_place(place.sheet, place.row)
                 chunk.append(_RowCheck(self, part))

@@ -80,8 +80,8 @@ class Place:
 
 
 class WorkbookReader:
-    """Iterate the command rows of every sheet; rows are numbered in one sequence (``line``)
-    and :attr:`places` says which sheet and row each number is."""
+    """Iterate the command rows of every sheet, a sheet at a time; a row's ``line`` is its row
+    number in the sheet, and :attr:`sheet` names the sheet of the row last given."""
 
     def __init__(self, path: Path) -> None:
         check_extent(path)
@@ -95,10 +95,11 @@ class WorkbookReader:
                 "an .xlsx file that Excel, WPS or LibreOffice opens",
             ) from None
         self.header: list[str] = list(COLUMNS)
-        self.places: list[Place] = []
+        self.sheet: str = ""
+        """The sheet the last row given is on (its ``line`` is the sheet's row number)."""
         self.rows_read = 0
-        self.total_rows = 0
         self.sheets: list[str] = []
+        self._share = (0, 1, 0, 1)  # sheets done, sheets to read, rows done in this sheet, its height
 
     def close(self) -> None:
         """Close the workbook file."""
@@ -106,15 +107,18 @@ class WorkbookReader:
 
     @property
     def done(self) -> float:
-        """The share of the workbook's rows read so far (0 to 1), for a progress bar."""
-        return len(self.places) / self.total_rows if self.total_rows else 1.0
+        """The share of the workbook read so far (0 to 1), for a progress bar: sheets read, and the
+        share of the rows of the sheet being read."""
+        sheets_done, sheets, rows_done, height = self._share
+        return (sheets_done + rows_done / max(height, 1)) / max(sheets, 1)
 
     def __iter__(self) -> Iterator[SourceRow]:
         names = [name for name in self.workbook.sheet_names if not _is_aid(name)]
-        sheets = [self.workbook.get_sheet_by_name(name) for name in names]
-        self.total_rows = sum(sheet.height for sheet in sheets) or 1
-        for name, sheet in zip(names, sheets, strict=True):
+        for index, name in enumerate(names):
+            sheet = self.workbook.get_sheet_by_name(name)  # one sheet in memory at a time
+            self._share = (index, len(names), 0, sheet.height)
             yield from self._sheet_rows(name, sheet)
+            del sheet
         if self.rows_read == 0:
             raise file_error(
                 "the workbook has no command rows"
@@ -128,15 +132,16 @@ class WorkbookReader:
         header: list[str] | None = None
         for offset, values in enumerate(rows):
             number = first_row + offset
-            self.places.append(Place(name, number))
+            self._share = (*self._share[:2], offset + 1, self._share[3])
             if header is None:
                 if not any(_blank(v) is False for v in values):
                     continue
                 header = self._header(name, number, values)
                 continue
-            row = self._row(name, len(self.places), header, values)
+            row = self._row(name, number, header, values)
             if row is not None:
                 self.rows_read += 1
+                self.sheet = name
                 yield row
 
     def _header(self, name: str, number: int, values: list[Any]) -> list[str]:
