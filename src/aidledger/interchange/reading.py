@@ -25,10 +25,23 @@ from typing import Any, BinaryIO
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import is_note, without_notes
 from aidledger.interchange.csvformat import COLUMNS, CellProblem, record_from_cells
+from aidledger.interchange.vocabulary import COLUMN_NAMES, column_key
 
-__all__ = ["FileFormat", "RowReader", "SourceRow", "detect_format", "file_error"]
+__all__ = [
+    "ENCODINGS",
+    "WORKBOOK_SUFFIXES",
+    "FileFormat",
+    "RowReader",
+    "SourceRow",
+    "detect_format",
+    "file_error",
+    "header_keys",
+    "text_encoding",
+]
 
-UTF8_ADVICE = "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)')"
+UTF8_ADVICE = (
+    "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)'), or import it with --encoding gb18030"
+)
 
 
 class FileFormat(StrEnum):
@@ -36,21 +49,33 @@ class FileFormat(StrEnum):
 
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
+    """A workbook: .xlsx, .xlsm, .xls or .ods (read by python-calamine)."""
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 def detect_format(path: Path, given: str | None = None) -> FileFormat:
-    """The format named by ``given``, or by the file's extension (.csv, .jsonl, .ndjson)."""
+    """The format named by ``given``, or by the file's extension (.csv, .jsonl, .ndjson; .xlsx,
+    .xlsm, .xls, .ods are workbooks)."""
     if given is not None:
         try:
             return FileFormat(given.lower())
         except ValueError:
-            raise InvalidInput("--format", given, "csv or jsonl") from None
+            raise InvalidInput("--format", given, "csv, jsonl or xlsx") from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return FileFormat.csv
     if suffix in (".jsonl", ".ndjson"):
         return FileFormat.jsonl
-    raise InvalidInput("file", str(path), "a .csv or .jsonl file (or name the format with --format csv|jsonl)")
+    if suffix in WORKBOOK_SUFFIXES:
+        return FileFormat.xlsx
+    raise InvalidInput(
+        "file",
+        str(path),
+        "a .csv, .jsonl, .xlsx, .xls or .ods file (or name the format with --format csv|jsonl|xlsx)",
+    )
 
 
 @dataclass
@@ -62,14 +87,18 @@ class SourceRow:
     problems: list[CellProblem] = field(default_factory=list)
     raw: Any = None
     """The row as written (CSV cells or the JSON line's text), for the rejects file."""
+    confirmation: bool = False
+    """Whether this is the confirmation a disbursement row records in its ``confirmed_on`` cell
+    (a second command read from the same row)."""
 
 
 class RowReader:
     """Iterate the rows of an import file; ``header`` is the CSV header (empty for JSON Lines)."""
 
-    def __init__(self, stream: BinaryIO, file_format: FileFormat) -> None:
+    def __init__(self, stream: BinaryIO, file_format: FileFormat, encoding: str = "utf-8") -> None:
         self.stream = stream
         self.format = file_format
+        self.encoding = text_encoding(encoding)
         self.header: list[str] = []
         self.bytes_read = 0
         self.rows_read = 0
@@ -93,8 +122,14 @@ class RowReader:
             if number == 1:
                 raw = self._strip_bom(raw)
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode(self.encoding)
             except UnicodeDecodeError:
+                if self.encoding != "utf-8":
+                    raise file_error(
+                        f"line {number} is not valid {self.encoding.upper()} text (hex bytes {_shown_bytes(raw)})",
+                        f"a file saved in the encoding --encoding names; {_utf8_guess(raw)}or save the sheet as "
+                        "'CSV UTF-8 (Comma delimited)' and import it without --encoding",
+                    ) from None
                 if number == 1:
                     raise file_error(
                         f"line 1 is not UTF-8 text (hex bytes {_shown_bytes(raw)}); {_encoding_guess(raw)}", UTF8_ADVICE
@@ -118,11 +153,10 @@ class RowReader:
             with contextlib.suppress(ValueError):  # already closed by its owner
                 text.detach()  # the caller owns the stream: closing the wrapper must not close it
 
-    @staticmethod
-    def _strip_bom(raw: bytes) -> bytes:
+    def _strip_bom(self, raw: bytes) -> bytes:
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise file_error("the file is UTF-16 text (as Excel's 'Unicode Text' writes)", UTF8_ADVICE)
-        return raw.removeprefix(codecs.BOM_UTF8)
+        return raw.removeprefix(codecs.BOM_UTF8) if self.encoding == "utf-8" else raw
 
     def _encoding_problem(self, first: int, last: int, cells: list[str]) -> CellProblem | None:
         bad = [number for number in range(first, last + 1) if number in self._bad_lines]
@@ -185,8 +219,13 @@ class RowReader:
                 "comma-separated columns (save the sheet as 'CSV UTF-8 (Comma delimited)', or set the list "
                 "separator to ',')",
             )
-        _check_header(header)
-        return header
+        keys = header_keys(header)
+        if "command" not in keys:
+            raise file_error(
+                f"line 1 has no 'command' column: {','.join(header)[:200]!r}",
+                "a 'command' (命令) column naming each row's command",
+            )
+        return keys
 
     def _csv_row(self, first: int, last: int, cells: list[str]) -> SourceRow:
         named = {column: cell for column, cell in zip(self.header, cells, strict=False) if column}
@@ -300,24 +339,36 @@ def _shown_value(value: Any) -> Any:
     return str(value) if isinstance(value, (Decimal, int, _NumberText)) and not isinstance(value, bool) else value
 
 
-def _check_header(header: list[str]) -> None:
-    named = [column for column in header if column and not is_note(column)]
-    duplicates = sorted({column for column in named if named.count(column) > 1})
+def header_keys(header: list[str], where: str = "line 1") -> list[str]:
+    """The column keys a header row names (English or Chinese, see :mod:`vocabulary`), checked:
+    unknown columns, a column named twice (also once in English and once in Chinese) and a missing
+    ``command`` column refuse the file, naming the headers as written."""
+    keys = [column_key(cell) if cell else "" for cell in header]
+    unknown = [cell for cell, key in zip(header, keys, strict=True) if cell and key is None]
+    _check_unknown(unknown, where)
+    named = [key for key in keys if key and not is_note(key)]
+    duplicates = sorted({key for key in named if named.count(key) > 1})
     if duplicates:
-        raise file_error(f"line 1 names these columns twice: {', '.join(duplicates)}", "each column named once")
-    unknown = [column for column in named if column not in COLUMNS]
+        pairs = list(zip(header, keys, strict=True))
+        written = [
+            f"{duplicate} ({' and '.join(repr(cell) for cell, key in pairs if key == duplicate)})"
+            for duplicate in duplicates
+        ]
+        raise file_error(
+            f"{where} names these columns twice: {', '.join(written)}",
+            "each column named once (in English or in Chinese, not both)",
+        )
+    return [key or "" for key in keys]
+
+
+def _check_unknown(unknown: list[str], where: str) -> None:
     if unknown:
         problems = tuple(
-            f"line 1, column {column!r}: unknown column{_suggestion(column)}; accepted: the columns of "
-            "docs/import.md (columns starting with # are notes and are ignored)"
+            f"{where}, column {column!r}: unknown column{_suggestion(column)}; accepted: the columns of "
+            "docs/import.md, in English or Chinese (columns starting with # are notes and are ignored)"
             for column in unknown
         )
         raise InvalidInput("header", ", ".join(unknown), "known column names", problems=problems)
-    if "command" not in named:
-        raise file_error(
-            f"line 1 has no 'command' column: {','.join(header)[:200]!r}",
-            "a 'command' column naming each row's command",
-        )
 
 
 def file_error(what: str, accepted: str) -> InvalidInput:
@@ -326,8 +377,39 @@ def file_error(what: str, accepted: str) -> InvalidInput:
 
 
 def _suggestion(column: str) -> str:
-    close = difflib.get_close_matches(column.lower(), COLUMNS, n=1)
+    close = difflib.get_close_matches(column.lower(), COLUMNS, n=1) or difflib.get_close_matches(
+        column, list(COLUMN_NAMES.values()), n=1
+    )
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "gb18030": "gb18030",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "cp936": "gb18030",
+}
+"""The encodings a CSV or JSON Lines file may be read in (``--encoding``): UTF-8, and GB 18030,
+which contains GBK and GB 2312 (Excel on Chinese Windows saves CSV as GBK). Their bytes for line
+ends and commas are never part of another character, so a file is split into lines and cells safely."""
+
+
+def text_encoding(name: str) -> str:
+    """The codec an ``--encoding`` name reads with, or :class:`InvalidInput`."""
+    codec = ENCODINGS.get(name.strip().lower().replace("_", "-"))
+    if codec is None:
+        raise InvalidInput("--encoding", name, "utf-8 (the default) or gb18030 (also named gbk, gb2312, cp936)")
+    return codec
+
+
+def _utf8_guess(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return ""
+    return f"it reads as UTF-8 text ({text[:40]!r}): import it without --encoding; "
 
 
 def _encoding_guess(raw: bytes) -> str:
