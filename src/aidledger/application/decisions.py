@@ -39,7 +39,7 @@ from aidledger.application.commands import (
 from aidledger.domain.base import LedgerAggregate, derive_id
 from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization, OrganizationProfile
-from aidledger.domain.pledge import Pledge
+from aidledger.domain.pledge import Pledge, PledgeTerms
 from aidledger.domain.project import Project, ProjectStatus
 from aidledger.domain.values import PledgeFlow
 from aidledger.errors import (
@@ -48,6 +48,7 @@ from aidledger.errors import (
     PooledFundTakesDonations,
     ProjectClosed,
     RegrantDonorMismatch,
+    UnvaluedGiftMismatch,
 )
 
 __all__ = ["DECISIONS", "Decision", "Session"]
@@ -159,6 +160,8 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
         raise PooledFundTakesDonations(msg)
     if terms.channel_id is not None:
         session.load(Organization, terms.channel_id, "channel organization").check_active()
+    if terms.unvalued:
+        _check_unvalued_destination(terms, project)
     pledge_id = derive_id("pledge", str(cmd.command_id))
     changed: list[LedgerAggregate] = []
     if terms.funded_from is not None:
@@ -168,6 +171,25 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
         changed.append(source)
     pledge = Pledge.make(pledge_id, terms, cmd.stage, cmd.envelope())
     return pledge_id, [pledge, *changed]
+
+
+def _check_unvalued_destination(terms: PledgeTerms, project: Project) -> None:
+    """Raise unless an unvalued gift goes straight to a project: a pool holds and passes on money, and
+    a regrant passes on part of it, so neither can be goods whose value was never assessed."""
+    if terms.funded_from is not None:
+        msg = (
+            f"amount: a regrant from pledge {terms.funded_from} passes on money held in a pooled fund, so it "
+            "needs an amount; an unvalued in-kind gift (items, no amount) is not accepted as a regrant; "
+            "accepted: the amount passed on"
+        )
+        raise UnvaluedGiftMismatch(msg)
+    if project.plan.pooled_fund:
+        msg = (
+            f"amount: pooled fund {project.id} ({project.plan.title}) holds money to pass on, so a pledge to it "
+            "needs an amount; an unvalued in-kind gift (items, no amount) is not accepted there; accepted: "
+            "the goods' assessed value, or the goods pledged with no amount to the project that receives them"
+        )
+        raise UnvaluedGiftMismatch(msg)
 
 
 def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID, donor_id: UUID) -> Pledge:
@@ -204,6 +226,7 @@ def sign_pledge(cmd: SignPledge, session: Session) -> Decision:
 def amend_pledge(cmd: AmendPledge, session: Session) -> Decision:
     """A pledge's amount changes; an increase is a new commitment and is checked as one."""
     pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    pledge.check_takes_money(f"amending to {cmd.amount}")
     if cmd.amount.value > pledge.amount.value:
         session.load(Organization, pledge.terms.donor_id, "donor organization").check_active()
         session.load(Project, pledge.terms.project_id, "project").check_open()
@@ -244,8 +267,8 @@ def _allocate(source: Pledge | None, pledge: Pledge, amount: Decimal, cmd: Comma
 
 def disburse(cmd: Disburse, session: Session) -> Decision:
     """Money or goods handed over against a signed pledge, never more than is outstanding."""
-    terms = cmd.terms()
-    pledge = session.load(Pledge, terms.pledge_id, "pledge")
+    pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    terms = cmd.terms(pledge.amount.currency)
     project = session.load(Project, pledge.terms.project_id, "project")
     if project.status is ProjectStatus.cancelled:
         raise ProjectClosed(f"project {project.id} ({project.plan.title}) is cancelled; nothing is disbursed to it")
@@ -279,6 +302,7 @@ def return_disbursement(cmd: ReturnDisbursement, session: Session) -> Decision:
     """Money or goods given back against a disbursement, and so against its pledge."""
     disbursement = session.load(Disbursement, cmd.disbursement_id, "disbursement")
     pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
+    pledge.check_takes_money(f"returning {cmd.amount}")
     pledge.check_currency(cmd.amount, "the returned amount")
     disbursement.check_give_back(cmd.amount, cmd.envelope())
     pledge.check_return(cmd.amount, cmd.envelope())

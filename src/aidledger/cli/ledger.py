@@ -36,7 +36,14 @@ from aidledger.interchange.commands import run_command
 from aidledger.interchange.csvformat import SpreadsheetWriter
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
-from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
+from aidledger.projections.totals import (
+    DIMENSIONS,
+    TOTAL_KEYS,
+    TotalsReport,
+    has_other_flows,
+    has_unvalued_gifts,
+    published_rows,
+)
 
 __all__ = ["register", "totals_csv"]
 
@@ -196,12 +203,14 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
     columns = list(columns)
     out = io.StringIO()
     writer = SpreadsheetWriter(out, lineterminator="\n")
+    unvalued = has_unvalued_gifts(report)  # the column only where there are such gifts: other reports keep their shape
     header = ["row", "flow", *report.group_by, "currency", *columns, "pledges", "projects", "organizations", "counties"]
-    writer.writerow(header)
+    writer.writerow(header + (["unvalued_gifts"] if unvalued else []))
     for published in published_rows(report):
         kind, flow, row, figures = published
         key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
         counts = [row.pledges, row.projects, row.organizations, row.counties] if published.counted else []
+        counts += [row.unvalued_gifts] if unvalued and published.counted else []
         writer.writerow([kind, flow, *key, row.currency, *(figures[c] for c in columns), *counts])
     return out.getvalue()
 
@@ -228,7 +237,15 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     table = Table(title=title, title_justify="left")
     keys = list(report.group_by) or ["money"]
     flows = has_other_flows(report) and bool(report.group_by)
-    for name in [*keys, *(["flow"] if flows else []), "currency", *columns, "projects"]:
+    unvalued = has_unvalued_gifts(report)
+    for name in [
+        *keys,
+        *(["flow"] if flows else []),
+        "currency",
+        *columns,
+        "projects",
+        *(["unvalued_gifts"] if unvalued else []),
+    ]:
         table.add_column(name.replace("_", " "), justify="left" if name in keys else "right")
     for published in published_rows(report):
         kind, flow, row, figures = published
@@ -240,7 +257,8 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
             key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
         projects = str(row.projects) if published.counted else ""
         figures_shown = [yuan(figures[c]) for c in columns]
-        table.add_row(*key, *([flow] if flows else []), row.currency, *figures_shown, projects)
+        gifts = [str(row.unvalued_gifts) if published.counted else ""] if unvalued else []
+        table.add_row(*key, *([flow] if flows else []), row.currency, *figures_shown, projects, *gifts)
     return table
 
 

@@ -29,6 +29,7 @@ from aidledger.errors import (
     PledgeNotSigned,
     PledgeWithdrawn,
     RegrantExceedsPool,
+    UnvaluedGiftMismatch,
 )
 
 __all__ = ["Pledge", "PledgeTerms"]
@@ -42,7 +43,8 @@ class PledgeTerms(FrozenModel):
     donor_id: UUID
     project_id: UUID
     amount: Money
-    """The cash amount, or the assessed value of the items when given in kind."""
+    """The cash amount, or the assessed value of the items when given in kind; for an unvalued
+    in-kind gift (items whose value was not assessed), :meth:`Money.unassessed`: zero."""
     items: tuple[InKindItem, ...] = ()
     """Goods or services given in kind (物资); empty for cash."""
     channel_id: UUID | None = None
@@ -63,10 +65,22 @@ class PledgeTerms(FrozenModel):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _only_goods_go_unvalued(self) -> PledgeTerms:
+        if not self.amount.assessed and not self.items:
+            msg = "amount: a pledge without items needs an amount; only goods (items) may go without an assessed value"
+            raise ValueError(msg)
+        return self
+
     @property
     def in_kind(self) -> bool:
         """Goods or services rather than cash."""
         return bool(self.items)
+
+    @property
+    def unvalued(self) -> bool:
+        """Goods whose value was not assessed: counted in quantities and gifts, never in money (DESIGN §3 rule 9)."""
+        return not self.amount.assessed
 
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
@@ -96,6 +110,8 @@ class Pledge(LedgerAggregate):
         allocations: dict[UUID, Decimal]
         draws: list[tuple[date, Decimal]]
         """What each regrant allocation changed the regranted total by, from which date."""
+        taken_back: set[UUID]
+        """The disbursements against it that were reversed (they never happened)."""
 
     class Made(LedgerAggregate.Created):
         """The pledge was made, as an intention (意向) or signed agreement (签约)."""
@@ -115,6 +131,7 @@ class Pledge(LedgerAggregate):
             aggregate.money = []
             aggregate.allocations = {}
             aggregate.draws = []
+            aggregate.taken_back = set()
 
     class Signed(LedgerAggregate.Event):
         """An intended pledge became a signed agreement."""
@@ -163,6 +180,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.reversed += self.amount
+            aggregate.taken_back.add(self.disbursement_id)
             # It never happened: it takes its money back from its own value date.
             aggregate.money.append((aggregate.paid_on[self.disbursement_id], -self.amount))
             aggregate.money_on = max(aggregate.money_on, self.effective_on)
@@ -241,9 +259,20 @@ class Pledge(LedgerAggregate):
         self.check_not_before(envelope, self.stage_on, "its last change")
         self.record(self.Signed, envelope)
 
+    def check_takes_money(self, doing: str) -> None:
+        """Raise if the pledge is an unvalued gift: it has no money to amend, give back or pass on."""
+        if self.terms.unvalued:
+            msg = (
+                f"{doing}: pledge {self.id} is an unvalued in-kind gift ({_goods(self.terms)}) whose value was "
+                "never assessed, so it has no money to change; accepted: record goods given back as a reversal "
+                "of the delivery, or withdraw the pledge and pledge anew with an assessed amount"
+            )
+            raise UnvaluedGiftMismatch(msg)
+
     def check_amend(self, amount: Money, envelope: Envelope) -> None:
         """Raise unless the amount may change to ``amount``: never below what was disbursed."""
         self.check_not_withdrawn()
+        self.check_takes_money(f"amending to {amount}")
         self.check_currency(amount, "the amended amount")
         if amount.value < self.amount.value:  # a decrease must not predate the payments it relies on
             self.check_not_before(envelope, max(self.stage_on, self.money_on), "its last change or payment")
@@ -265,6 +294,13 @@ class Pledge(LedgerAggregate):
         """Withdraw a pledge that nothing was disbursed against."""
         self.check_not_withdrawn()
         self.check_not_before(envelope, max(self.stage_on, self.money_on), "its last change or payment")
+        delivered = len(self.disbursements.keys() - self.taken_back) if self.terms.unvalued else 0
+        if delivered:
+            msg = (
+                f"pledge {self.id} is an unvalued in-kind gift with {delivered} delivery(ies) recorded and cannot be "
+                "withdrawn; accepted: reverse the deliveries first if they never happened"
+            )
+            raise PledgeHasDisbursements(msg)
         if self.net_disbursed > 0:
             msg = (
                 f"pledge {self.id} has {self.net_disbursed} {self.amount.currency} disbursed and cannot be "
@@ -279,6 +315,7 @@ class Pledge(LedgerAggregate):
         """Record money handed over; never more than the outstanding amount."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the disbursement")
+        self._check_delivery_valued_alike(amount)
         self.check_not_before(envelope, self.stage_on, "its last change")
         if self.stage is PledgeStage.intended and not allow_intended:
             msg = f"pledge {self.id} is only intended; sign it before disbursing (or enable allow_disbursing_intended)"
@@ -300,6 +337,24 @@ class Pledge(LedgerAggregate):
         self.record(self.Disbursed, envelope, disbursement_id=disbursement_id, amount=amount.value)
         assert ZERO <= self.net_disbursed <= self.amount.value
 
+    def _check_delivery_valued_alike(self, amount: Money) -> None:
+        """Raise unless a delivery is unvalued exactly when the pledge is: an unvalued gift takes only
+        unvalued deliveries of goods, and a pledge with an amount takes only deliveries with one."""
+        if self.terms.unvalued and amount.assessed:
+            msg = (
+                f"disbursing {amount} against pledge {self.id}: it is an unvalued in-kind gift "
+                f"({_goods(self.terms)}), so no money or value counts against it; accepted: a delivery "
+                "with items and no amount"
+            )
+            raise UnvaluedGiftMismatch(msg)
+        if not self.terms.unvalued and not amount.assessed:
+            msg = (
+                f"a delivery with no amount against pledge {self.id}: the pledge is of {self.amount}, so what is "
+                "delivered against it needs an amount (the assessed value of goods); accepted: an amount of at "
+                f"most {self.outstanding} {self.amount.currency}"
+            )
+            raise UnvaluedGiftMismatch(msg)
+
     def check_reversal(self, disbursement_id: UUID) -> None:
         """Raise unless one of this pledge's disbursements may be taken back (from its value date)."""
         amount = self.disbursements[disbursement_id]
@@ -313,6 +368,7 @@ class Pledge(LedgerAggregate):
 
     def check_return(self, amount: Money, envelope: Envelope) -> None:
         """Raise unless ``amount`` may be given back against this pledge's disbursements."""
+        self.check_takes_money(f"returning {amount}")
         self.check_currency(amount, "the returned amount")
         self._check_pool_still_covers(amount.value, envelope.effective_on, "returning")
 
@@ -396,3 +452,8 @@ class Pledge(LedgerAggregate):
         """Let a regrant pledge draw ``amount`` from this pledge's money in the pool."""
         self.check_allocation(regrant_pledge_id, amount, envelope.effective_on)
         self.record(self.RegrantAllocated, envelope, regrant_pledge_id=regrant_pledge_id, amount=amount)
+
+
+def _goods(terms: PledgeTerms) -> str:
+    """The items of a gift, as a message names them: ``370000 件 冬衣; 20 吨 大米``."""
+    return "; ".join(f"{item.quantity} {item.unit} {item.description}" for item in terms.items)
