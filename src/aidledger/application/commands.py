@@ -351,7 +351,7 @@ class MakePledge(Command):
     project_id: UUID
     amount: MoneyInput | None = None
     """Required unless ``items`` are given; without it the goods are an unvalued gift."""
-    currency: str | None = None
+    currency: Annotated[str, AfterValidator(currency_code)] | None = None
     """The currency whose rows count an unvalued gift (default CNY); with an amount, its own currency."""
     items: tuple[InKindItem, ...] = ()
     stage: PledgeStage = PledgeStage.signed
@@ -359,6 +359,15 @@ class MakePledge(Command):
     funded_from: UUID | None = None
     anonymous: bool = False
     flow: PledgeFlow = PledgeFlow.donation
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_currency_left_out(cls, raw: Any) -> Any:
+        """Goods with no amount in CNY, the default, are the same command whether CNY is written or not."""
+        currency = raw.get("currency") if isinstance(raw, dict) and raw.get("amount") is None else None
+        if isinstance(currency, str) and currency.strip().upper() == "CNY":
+            return {key: value for key, value in raw.items() if key != "currency"}
+        return raw
 
     @model_validator(mode="after")
     def _amount_or_items(self) -> MakePledge:
@@ -407,30 +416,28 @@ class Disburse(Command):
     """Record money or goods handed over against a pledge; ``effective_on`` is the value date."""
 
     command_name: ClassVar[str] = "disburse"
-    added_fields: ClassVar[frozenset[str]] = frozenset({"currency"})
 
     pledge_id: UUID
     amount: MoneyInput | None = None
-    """Required unless ``items`` are given; goods with no amount are a delivery against an unvalued gift."""
-    currency: str | None = None
-    """For goods with no amount: the currency whose rows count them (default: the pledge's)."""
+    """Required unless ``items`` are given; goods with no amount are a delivery against an unvalued gift,
+    in the pledge's currency."""
     items: tuple[InKindItem, ...] = ()
     method: DisbursementMethod = DisbursementMethod.bank_transfer
 
     @model_validator(mode="after")
     def _amount_or_items(self) -> Disburse:
-        _amount_or_goods(self.amount, self.items, self.currency)
+        _amount_or_goods(self.amount, self.items, None)
         return self
 
     def _domain_value(self) -> Any:
-        amount = _amount_or_goods(self.amount, self.items, self.currency)
+        amount = _amount_or_goods(self.amount, self.items, None)  # goods with no amount: see terms()
         data = {"pledge_id": self.pledge_id, "method": self.method, "amount": amount, "items": self.items}
         return DisbursementTerms.model_validate(data, context=TRUSTED)
 
-    def terms(self, pledge_currency: str | None = None) -> DisbursementTerms:
-        """The terms of this disbursement; goods with no amount and no currency are in ``pledge_currency``."""
+    def terms(self, pledge_currency: str = "CNY") -> DisbursementTerms:
+        """The terms of this disbursement; goods with no amount are in the pledge's currency, ``pledge_currency``."""
         terms: DisbursementTerms = self.domain_value()
-        if self.amount is None and self.currency is None and pledge_currency is not None:
+        if self.amount is None:
             return terms.model_copy(update={"amount": Money.unassessed(pledge_currency)})
         return terms
 

@@ -110,7 +110,7 @@ class _RecordWriter:
     @staticmethod
     def pledge_made(event: Any) -> tuple[str, dict[str, Any]]:
         terms = event.terms.model_dump(mode="json", exclude_none=True)
-        terms["amount"] = money_value(event.terms.amount)
+        _amount_or_currency(terms, event.terms.amount)
         if not terms.get("items"):
             terms.pop("items", None)
         if terms.get("flow") == "donation":  # the default, as the record that made it left it out
@@ -120,10 +120,23 @@ class _RecordWriter:
     @staticmethod
     def disbursement_made(event: Any) -> tuple[str, dict[str, Any]]:
         terms = event.terms.model_dump(mode="json", exclude_none=True)
-        terms["amount"] = money_value(event.terms.amount)
+        if event.terms.amount.assessed:
+            terms["amount"] = money_value(event.terms.amount)
+        else:  # goods with no amount: in the pledge's currency, which the command does not name
+            del terms["amount"]
         if not terms.get("items"):
             terms.pop("items", None)
         return "disburse", terms
+
+
+def _amount_or_currency(terms: dict[str, Any], amount: Money) -> None:
+    """Write the amount; an unvalued gift is written as it was given: no amount, its currency unless CNY."""
+    if amount.assessed:
+        terms["amount"] = money_value(amount)
+        return
+    del terms["amount"]
+    if amount.currency != "CNY":
+        terms["currency"] = amount.currency
 
 
 def money_value(money: Money) -> Any:
