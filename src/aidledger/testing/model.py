@@ -219,7 +219,12 @@ class ModelPledge:
     funded_from: UUID | None
     anonymous: bool
     flow: str = "donation"
+    unvalued: bool = False
+    """Goods with no assessed value (items, no amount): a gift counted, never money (DESIGN §3 rule 9)."""
     withdrawn: bool = False
+    withdrawn_on: date | None = None
+    deliveries: set[UUID] = dataclasses.field(default_factory=set)
+    """The deliveries against an unvalued gift not reversed (it is not withdrawn while one stands)."""
     stage_on: date | None = None
     """Date of the latest of Made, Signed, Amended, Withdrawn: no later change may predate it."""
     money_on: date | None = None
@@ -295,6 +300,8 @@ class ModelRow:
     person_times: int
     households: int
     persons: int
+    unvalued_gifts: int = 0
+    """How many of ``pledges`` are unvalued gifts."""
 
 
 # -- input validation ---------------------------------------------------------------------------
@@ -384,6 +391,12 @@ def _exact(raw: Any, scale: int) -> Decimal:
     if value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
         _fail(f"{raw!r} has more than {scale} places")
     return value
+
+
+def _currency(raw: Any) -> str:
+    if not isinstance(raw, str) or raw.strip().upper() not in CURRENCY_SCALES:
+        _fail(f"{raw!r} is not a currency the model knows")
+    return raw.strip().upper()
 
 
 def _money(raw: Any) -> tuple[Decimal, str]:
@@ -557,7 +570,8 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
     "make_pledge": {
         "donor_id": (True, _reference),
         "project_id": (True, _reference),
-        "amount": (True, _money),
+        "amount": (False, _money),
+        "currency": (False, _currency),
         "items": (False, _items),
         "stage": (False, _choice(_STAGES)),
         "channel_id": (False, _reference),
@@ -570,7 +584,7 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
     "withdraw_pledge": {"pledge_id": (True, _reference), "reason": (True, _REASON)},
     "disburse": {
         "pledge_id": (True, _reference),
-        "amount": (True, _money),
+        "amount": (False, _money),
         "items": (False, _items),
         "method": (False, _choice(_METHODS)),
     },
@@ -657,6 +671,13 @@ def _check_consistency(name: str, checked: dict[str, Any]) -> None:
         _fail("period_end before period_start")
     elif name == "make_pledge" and checked["funded_from"] is not None and checked["flow"] != "donation":
         _fail("a regrant is a donation")
+    if name in ("make_pledge", "disburse") and checked["amount"] is None and not checked["items"]:
+        _fail("an amount is required unless goods (items) are given")
+    if name == "make_pledge" and checked["currency"] is not None:
+        if checked["amount"] is not None and checked["amount"][1] != checked["currency"]:
+            _fail("currency differs from the amount's")
+        if checked["amount"] is None and checked["currency"] == "CNY":
+            checked["currency"] = None  # the default, written or not: the same command
 
 
 def _check_profile(profile: Mapping[str, Any]) -> None:
@@ -889,12 +910,15 @@ class LedgerModel:
     # -- pledges ----------------------------------------------------------------------------
 
     def _make_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
-        amount, currency = fields["amount"]
+        unvalued = fields["amount"] is None
+        amount, currency = (ZERO, fields["currency"] or "CNY") if unvalued else fields["amount"]
         donor = self._active(fields["donor_id"])
         project = self._open(fields["project_id"])
         if project.pooled_fund and fields["flow"] != "donation":
             raise Refused(errors.PooledFundTakesDonations, f"a pooled fund takes no {fields['flow']}")
         channel = self._active(fields["channel_id"]).id if fields["channel_id"] is not None else None
+        if unvalued and (fields["funded_from"] is not None or project.pooled_fund):
+            raise Refused(errors.UnvaluedGiftMismatch, "pools and regrants pass on money, never unvalued goods")
         pledge_id = derive_id("pledge", command_id)
         source = None
         if fields["funded_from"] is not None:
@@ -918,6 +942,7 @@ class LedgerModel:
             funded_from=source.id if source else None,
             anonymous=fields["anonymous"],
             flow=fields["flow"],
+            unvalued=unvalued,
             stage_on=day,
         )
         self.pledges[pledge_id] = pledge
@@ -985,6 +1010,8 @@ class LedgerModel:
     def _amend_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         amount, currency = fields["amount"]
         pledge = self._pledge(fields["pledge_id"])
+        if pledge.unvalued:
+            raise Refused(errors.UnvaluedGiftMismatch, f"pledge {pledge.id} is unvalued: it has no amount to amend")
         if amount > pledge.amount:  # an increase is a new commitment
             self._active(str(pledge.donor))
             self._open(pledge.project)
@@ -1009,6 +1036,8 @@ class LedgerModel:
         pledge = self._pledge(fields["pledge_id"])
         self._not_withdrawn(pledge)
         self._not_before(day, _latest(pledge), "its last change or payment")
+        if pledge.deliveries:
+            raise Refused(errors.PledgeHasDisbursements, f"unvalued gift {pledge.id} has deliveries standing")
         if pledge.net_disbursed > 0:
             raise Refused(errors.PledgeHasDisbursements, f"pledge {pledge.id} has money disbursed")
         if pledge.funded_from is not None:
@@ -1017,18 +1046,21 @@ class LedgerModel:
             source.allocations[pledge.id] = ZERO
         self._entry(pledge, pledge.stage, -pledge.amount, day)
         self._entry(pledge, "withdrawn", pledge.amount, day)
-        pledge.withdrawn, pledge.stage_on = True, day
+        pledge.withdrawn, pledge.withdrawn_on, pledge.stage_on = True, day, day
         return pledge.id
 
     # -- disbursements ----------------------------------------------------------------------
 
     def _disburse(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
-        amount, currency = fields["amount"]
         pledge = self._pledge(fields["pledge_id"])
+        unvalued = fields["amount"] is None  # goods with no amount: in the pledge's currency
+        amount, currency = (ZERO, pledge.currency) if unvalued else fields["amount"]
         if self._project(pledge.project).status == "cancelled":
             raise Refused(errors.ProjectClosed, f"project {pledge.project} is cancelled")
         self._not_withdrawn(pledge)
         self._same_currency(pledge, currency)
+        if unvalued != pledge.unvalued:
+            raise Refused(errors.UnvaluedGiftMismatch, "an unvalued gift takes only goods with no amount, and only it")
         self._not_before(day, pledge.stage_on, "its last change")
         if pledge.stage == "intended" and not self.allow_disbursing_intended:
             raise Refused(errors.PledgeNotSigned, f"pledge {pledge.id} is only intended")
@@ -1039,6 +1071,8 @@ class LedgerModel:
             raise Refused(errors.OverDisbursement, f"{amount} dated {day} would exceed the pledge as of a later date")
         disbursement_id = derive_id("disbursement", command_id)
         self.disbursements[disbursement_id] = ModelDisbursement(disbursement_id, pledge.id, amount, day)
+        if unvalued:
+            pledge.deliveries.add(disbursement_id)
         pledge.disbursed += amount
         pledge.changes.append((day, amount))
         pledge.money_on = max(pledge.money_on or day, day)
@@ -1073,6 +1107,7 @@ class LedgerModel:
             raise Refused(errors.DisbursementHasReturns, f"disbursement {disbursement.id} has returns")
         self._pool_covers(pledge, disbursement.amount, disbursement.value_date)
         disbursement.reversed = True
+        pledge.deliveries.discard(disbursement.id)
         pledge.reversed += disbursement.amount
         pledge.changes.append((disbursement.value_date, -disbursement.amount))
         pledge.money_on = max(pledge.money_on or day, day)
@@ -1090,6 +1125,8 @@ class LedgerModel:
         amount, currency = fields["amount"]
         disbursement = self._disbursement(fields["disbursement_id"])
         pledge = self.pledges[disbursement.pledge]
+        if pledge.unvalued:
+            raise Refused(errors.UnvaluedGiftMismatch, f"pledge {pledge.id} is unvalued: no money to give back")
         self._same_currency(pledge, currency)
         if disbursement.reversed:
             raise Refused(errors.DisbursementAlreadyReversed, f"disbursement {disbursement.id} was reversed")
@@ -1137,6 +1174,7 @@ class LedgerModel:
                 msg = f"the model does not know the dimension {name!r}"
                 raise ValueError(msg)
         lines: dict[tuple[tuple[tuple[str, str], ...], str], dict[UUID, dict[str, Decimal]]] = defaultdict(dict)
+        gifts: dict[tuple[tuple[tuple[str, str], ...], str], set[UUID]] = defaultdict(set)
         for entry in self._entries(effective_on):
             pledge = self.pledges[entry.pledge]
             values = [DIMENSIONS[name](self, pledge, entry) for name in group_by]
@@ -1144,9 +1182,20 @@ class LedgerModel:
                 key = tuple(zip(group_by, combination, strict=True))
                 line = lines[(key, pledge.currency)].setdefault(pledge.id, dict.fromkeys(BASE_COLUMNS, ZERO))
                 line[entry.column] += entry.amount
-        return {group: self._row(pledge_lines, effective_on) for group, pledge_lines in lines.items()}
+                if pledge.unvalued and entry.year == pledge.made_on.year and self._standing(pledge, effective_on):
+                    gifts[(key, pledge.currency)].add(pledge.id)
+        return {group: self._row(pledge_lines, effective_on, gifts[group]) for group, pledge_lines in lines.items()}
 
-    def _row(self, pledge_lines: dict[UUID, dict[str, Decimal]], effective_on: date | None) -> ModelRow:
+    @staticmethod
+    def _standing(pledge: ModelPledge, effective_on: date | None) -> bool:
+        """An unvalued gift counts where it was made, until it is withdrawn."""
+        if pledge.withdrawn_on is None:
+            return True
+        return effective_on is not None and effective_on < pledge.withdrawn_on
+
+    def _row(
+        self, pledge_lines: dict[UUID, dict[str, Decimal]], effective_on: date | None, gifts: set[UUID]
+    ) -> ModelRow:
         base = {origin: dict.fromkeys(BASE_COLUMNS, ZERO) for origin in ("new", "regrant")}
         other: dict[str, dict[str, Decimal]] = {}
         counted: list[ModelPledge] = []
@@ -1161,7 +1210,7 @@ class LedgerModel:
             for column, amount in line.items():
                 base[origin][column] += amount
             columns = _with_derived(line)
-            if columns["pledged"] != 0 or columns["net_disbursed"] != 0:
+            if columns["pledged"] != 0 or columns["net_disbursed"] != 0 or pledge_id in gifts:
                 counted.append(self.pledges[pledge_id])
         projects = {p.project for p in counted}
         reports = [self._latest_report(self.projects[p], effective_on) for p in projects]
@@ -1179,6 +1228,7 @@ class LedgerModel:
             person_times=sum(r[2] for r in reports if r),
             households=sum(r[3] or 0 for r in reports if r),
             persons=sum(r[4] or 0 for r in reports if r),
+            unvalued_gifts=sum(1 for p in counted if p.unvalued),
         )
 
     @staticmethod

@@ -295,8 +295,12 @@ def _pledge(
     if _chance(draw, 4):
         record["stage"] = "intended"
     if _chance(draw, 5):
-        quantity = draw(st.sampled_from(["400", "2.5", "1"]))
+        quantity = draw(st.sampled_from(["400", "2.5", "1", "370000"]))
         record["items"] = [{"description": "棉被", "quantity": quantity, "unit": "床"}]
+        if _chance(draw, 2):  # an unvalued gift: goods with no assessed value, counted but never money
+            del record["amount"]
+            if currency != "CNY" or _chance(draw, 4):
+                record["currency"] = currency
     if _chance(draw, 5):
         record["anonymous"] = True
     if _chance(draw, 8):  # not a donation: kept out of donation totals (a regrant or a pool refuses it)
@@ -437,7 +441,15 @@ def _pledge_change(draw: Draw, model: LedgerModel, name: str, cid: str, day: str
     return record
 
 
+GOODS = [{"description": "棉被", "quantity": "100", "unit": "床"}]
+"""What a delivery of goods with no amount hands over."""
+
+
 def _disburse(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
+    gifts = _ids(model, "pledge", lambda p: p.unvalued and p.stage == "signed" and not p.withdrawn)
+    if _chance(draw, 3 if gifts else 25):  # goods with no amount: against an unvalued gift, or refused
+        ref = _pick(draw, model, "pledge", gifts)
+        return _envelope("disburse", cid, day) | {"pledge_id": ref, "items": GOODS, "method": "goods_delivery"}
     live = _ids(model, "pledge", lambda p: p.stage == "signed" and not p.withdrawn and p.outstanding > 0)
     ref = _pick(draw, model, "pledge", live)
     pledge = _pledge_state(model, ref)
@@ -624,6 +636,7 @@ def _breakages(draw: Draw, record: Record) -> list[Callable[[], Record]]:
             lambda: record | {"items": [{"description": "米", "quantity": "0", "unit": "kg"}]},
             lambda: record | {"anonymous": None},
             lambda: record | {"flow": "gift"},
+            lambda: {k: v for k, v in record.items() if k not in ("amount", "items")},  # no amount, no goods
         ]
     return ways
 
