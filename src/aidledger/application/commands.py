@@ -345,7 +345,7 @@ class MakePledge(Command):
     goods whose value was not assessed (items and no amount: an unvalued gift, in ``currency``'s rows)."""
 
     command_name: ClassVar[str] = "make_pledge"
-    added_fields: ClassVar[frozenset[str]] = frozenset({"currency"})
+    added_fields: ClassVar[frozenset[str]] = frozenset({"currency", "funded_from_pool"})
 
     donor_id: UUID
     project_id: UUID
@@ -357,6 +357,8 @@ class MakePledge(Command):
     stage: PledgeStage = PledgeStage.signed
     channel_id: UUID | None = None
     funded_from: UUID | None = None
+    funded_from_pool: UUID | None = None
+    """A regrant from a pooled fund (a project) whose pledges the library draws on, oldest money first."""
     anonymous: bool = False
     flow: PledgeFlow = PledgeFlow.donation
 
@@ -375,7 +377,9 @@ class MakePledge(Command):
         return self
 
     def _domain_value(self) -> Any:
-        data = self.model_dump(include={"donor_id", "project_id", "channel_id", "funded_from", "anonymous", "flow"})
+        data = self.model_dump(
+            include={"donor_id", "project_id", "channel_id", "funded_from", "funded_from_pool", "anonymous", "flow"}
+        )
         amount = _amount_or_goods(self.amount, self.items, self.currency)
         return PledgeTerms.model_validate(data | {"amount": amount, "items": self.items}, context=TRUSTED)
 

@@ -32,9 +32,18 @@ from aidledger.errors import (
     UnvaluedGiftMismatch,
 )
 
-__all__ = ["Pledge", "PledgeTerms"]
+__all__ = ["Pledge", "PledgeTerms", "PoolDraw"]
 
 ZERO = Decimal("0.00")
+
+Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+
+
+class PoolDraw(FrozenModel):
+    """What a regrant from a pooled fund drew from one pledge into the pool, when it was made."""
+
+    pledge_id: UUID
+    amount: Amount
 
 
 class PledgeTerms(FrozenModel):
@@ -54,16 +63,41 @@ class PledgeTerms(FrozenModel):
     anonymous: bool = False
     flow: PledgeFlow = PledgeFlow.donation
     """A donation, or an investment or loan, which donation totals leave out (DESIGN §3 rule 8)."""
+    funded_from_pool: UUID | None = Field(None, exclude_if=lambda value: value is None)
+    """The pooled fund (a project) a regrant passes money on from, when the library picks the pledges
+    into the pool it draws on (oldest money first; see ``drawn_from``). Left out of stored events
+    when empty, so pledges without it keep their bytes."""
+    drawn_from: tuple[PoolDraw, ...] = Field((), exclude_if=lambda value: not value)
+    """For a regrant from ``funded_from_pool``: the pledges into the pool it drew on, and how much
+    from each, in the order drawn (set by the library when the regrant is made)."""
 
     @model_validator(mode="after")
     def _regrants_are_donations(self) -> PledgeTerms:
-        if self.funded_from is not None and self.flow is not PledgeFlow.donation:
+        if self.funded_from is not None and self.funded_from_pool is not None:
+            msg = (
+                "funded_from_pool: a regrant names either the pledge it draws on (funded_from) or the pooled "
+                "fund the library draws from (funded_from_pool), not both"
+            )
+            raise ValueError(msg)
+        if self.regrant and self.flow is not PledgeFlow.donation:
             msg = (
                 f"flow: a regrant (funded_from) passes on donated money from a pooled fund, so it is a donation, "
                 f"not {self.flow.value!r}"
             )
             raise ValueError(msg)
         return self
+
+    @property
+    def regrant(self) -> bool:
+        """Money passed on from a pooled fund (``funded_from`` or ``funded_from_pool``), not new money."""
+        return self.funded_from is not None or self.funded_from_pool is not None
+
+    @property
+    def sources(self) -> tuple[UUID, ...]:
+        """The pledges into a pool this regrant draws on, oldest first (none for new money)."""
+        if self.funded_from is not None:
+            return (self.funded_from,)
+        return tuple(draw.pledge_id for draw in self.drawn_from)
 
     @model_validator(mode="after")
     def _only_goods_go_unvalued(self) -> PledgeTerms:
@@ -81,9 +115,6 @@ class PledgeTerms(FrozenModel):
     def unvalued(self) -> bool:
         """Goods whose value was not assessed: counted in quantities and gifts, never in money (DESIGN §3 rule 9)."""
         return not self.amount.assessed
-
-
-Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
 
 
 class Pledge(LedgerAggregate):
@@ -443,6 +474,27 @@ class Pledge(LedgerAggregate):
                 f"accepted: at most {max(amount - worst, ZERO)} on that date, or a date when enough had arrived"
             )
             raise RegrantExceedsPool(msg)
+
+    @property
+    def arrived_on(self) -> date | None:
+        """When this pledge's money first arrived in its pool: the earliest value date of a
+        disbursement against it that was not reversed (``None`` before any)."""
+        standing = [on for paid, on in self.paid_on.items() if paid not in self.taken_back]
+        return min(standing) if standing else None
+
+    def free_from(self, day: date) -> Decimal:
+        """How much more a regrant may draw from this pledge's money in the pool from ``day`` on: what
+        the pool holds from it less what regrants draw, at its lowest as of any date from ``day`` on."""
+        changes: dict[date, Decimal] = {}
+        for on, change in [*self.money, *((on, -draw) for on, draw in self.draws)]:
+            key = max(on, day)
+            changes[key] = changes.get(key, ZERO) + change
+        free, lowest = ZERO, None
+        for on in sorted(changes.keys() | {day}):
+            free += changes.get(on, ZERO)
+            lowest = free if lowest is None else min(lowest, free)
+        assert lowest is not None
+        return max(lowest, ZERO)
 
     def _arrivals(self, day: date) -> str:
         later = sorted({on for on, change in self.money if on > day and change > 0})

@@ -625,7 +625,9 @@ class LedgerFold:
             terms.amount.currency,
             _items(terms.items),
             terms.channel_id,
-            terms.funded_from,
+            # A regrant from a pool names the pledges it drew on; the first (oldest) stands for them here:
+            # each is a pledge into the same pool, which is all that reports and exports read of it.
+            terms.funded_from or (terms.drawn_from[0].pledge_id if terms.drawn_from else None),
             terms.anonymous,
             cents(terms.amount),
             event.stage,
