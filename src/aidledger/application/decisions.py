@@ -192,8 +192,8 @@ def _check_unvalued_destination(terms: PledgeTerms, project: Project) -> None:
     if terms.regrant:
         msg = (
             f"amount: a regrant from {terms.funded_from or terms.funded_from_pool} passes on money held in a "
-            "pooled fund, so it needs an amount; an unvalued in-kind gift (items, no amount) is not accepted as a regrant; "
-            "accepted: the amount passed on"
+            "pooled fund, so it needs an amount; an unvalued in-kind gift (items, no amount) is not accepted as "
+            "a regrant; accepted: the amount passed on"
         )
         raise UnvaluedGiftMismatch(msg)
     if project.plan.pooled_fund:

@@ -93,6 +93,7 @@ COLUMNS: tuple[str, ...] = (
     "stage",
     "channel_id",
     "funded_from",
+    "funded_from_pool",
     "anonymous",
     "flow",
     "pledge_id",

@@ -38,6 +38,7 @@ _REFERENCES = (
     "project_id",
     "pledge_id",
     "funded_from",
+    "funded_from_pool",
     "disbursement_id",
 )
 
@@ -111,6 +112,7 @@ class _RecordWriter:
     def pledge_made(event: Any) -> tuple[str, dict[str, Any]]:
         terms = event.terms.model_dump(mode="json", exclude_none=True)
         _amount_or_currency(terms, event.terms.amount)
+        terms.pop("drawn_from", None)  # the library's choice: importing the record chooses the same again
         if not terms.get("items"):
             terms.pop("items", None)
         if terms.get("flow") == "donation":  # the default, as the record that made it left it out

@@ -255,6 +255,7 @@ def check_pledge_views(ledger: AidLedger, model: LedgerModel) -> None:
             view.net_disbursed,
             view.outstanding,
             view.regranted,
+            list(view.drawn_from),
         )
         want = (
             pledge.amount,
@@ -267,6 +268,7 @@ def check_pledge_views(ledger: AidLedger, model: LedgerModel) -> None:
             pledge.net_disbursed,
             pledge.outstanding,
             pledge.regranted,
+            pledge.drawn_from,
         )
         if got != want:
             _fail(f"pledge {pledge.id}: ledger view {got}, model {want}")

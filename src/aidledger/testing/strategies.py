@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 ONE_FEN = Decimal("0.01")
+ZERO_AMOUNT = Decimal("0.00")
 """The smallest CNY amount: one fen (分)."""
 
 RECORDED_BY = "property-tester"
@@ -286,7 +287,9 @@ def _pledge(
     currency: str,
     funded_from: str | None = None,
     channel: str | None = None,
+    unvalued: bool = False,
 ) -> Record:
+    """A pledge record; with ``unvalued``, goods are sometimes given with no amount (an unvalued gift)."""
     record = _envelope("make_pledge", command_id, day) | {
         "donor_id": donor,
         "project_id": project,
@@ -297,7 +300,7 @@ def _pledge(
     if _chance(draw, 5):
         quantity = draw(st.sampled_from(["400", "2.5", "1", "370000"]))
         record["items"] = [{"description": "棉被", "quantity": quantity, "unit": "床"}]
-        if _chance(draw, 2):  # an unvalued gift: goods with no assessed value, counted but never money
+        if unvalued and _chance(draw, 2):  # an unvalued gift: goods with no assessed value, counted but never money
             del record["amount"]
             if currency != "CNY" or _chance(draw, 4):
                 record["currency"] = currency
@@ -398,7 +401,7 @@ def _make_pledge(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
     currency = _currency(draw)
     channel = _pick(draw, model, "organization") if _chance(draw, 5) else None
     amount = _pledge_amount(draw, currency)
-    return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, channel=channel)
+    return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, channel=channel, unvalued=True)
 
 
 def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
@@ -419,6 +422,14 @@ def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
     holder = model.projects[source.project].implementer if source is not None else None
     holders = [c for c in model.created["organization"] if resolve(c, "organization") == holder]
     donor = _pick(draw, model, "organization", holders)
+    pools = [c for c in model.created["project"] if source is not None and resolve(c, "project") == source.project]
+    if pools and _chance(draw, 2):  # name the pool: the library picks its pledges, oldest money first
+        pool = model.projects[resolve(pools[0], "project")].id
+        held = [p for p in model.pledges.values() if p.project == pool and p.currency == currency and not p.withdrawn]
+        free = sum((p.net_disbursed - p.regranted for p in held), ZERO_AMOUNT)
+        amount = _edge(draw, max(free, ONE_FEN), currency)
+        record = _pledge(draw, cid, day, donor, project, amount=amount, currency=currency)
+        return record | {"funded_from_pool": pools[0]}
     return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, funded_from=source_cid)
 
 
