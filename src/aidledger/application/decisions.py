@@ -307,6 +307,8 @@ def _sources_of(session: Session, pledge: Pledge, amount: Decimal, cmd: Command)
         source = session.load(Pledge, pledge.terms.funded_from, "funded_from pledge")
         source.check_allocation(pledge.id, amount, cmd.effective_on)
         return [(source, amount)]
+    if not pledge.terms.drawn_from:
+        return []
     sources = [session.load(Pledge, draw.pledge_id, "drawn_from pledge") for draw in pledge.terms.drawn_from]
     targets = _redrawn(sources, pledge, amount, cmd)
     for source, target in zip(sources, targets, strict=True):
