@@ -40,6 +40,7 @@ __all__ = [
     "ReturnExceedsDisbursement",
     "RuleViolation",
     "UnreadableEvent",
+    "UnvaluedGiftMismatch",
 ]
 
 
@@ -143,6 +144,10 @@ class RegrantExceedsPool(RuleViolation):
 
 class RegrantDonorMismatch(RuleViolation):
     """A regrant is made by the organization that holds the pooled fund it draws on."""
+
+
+class UnvaluedGiftMismatch(RuleViolation):
+    """An unvalued in-kind gift (items, no assessed value) takes no money, and money takes no unvalued gift."""
 
 
 class AlreadyExists(RuleViolation):

@@ -71,7 +71,7 @@ BAD_ROWS = [
     ("missing-columns.csv", 2, "name", None, "is required for register_organization (the file has no 'name' column)"),
     ("missing-columns.csv", 3, "title", None, "is required for register_project (the cell is empty)"),
     ("missing-columns.csv", 3, "implementing_organization_id", "org-1", "line 2 creates, but that row is rejected"),
-    ("missing-columns.csv", 4, "amount", None, "is required for make_pledge (the file has no 'amount' column)"),
+    ("missing-columns.csv", 4, "amount", None, "value was not assessed (the file has no 'amount' column)"),
     ("cells.csv", 5, "", "21 cells", "the header has 20 columns; every row needs exactly that many cells"),
     ("cells.csv", 6, "", "14 cells", "the header has 20 columns"),
     ("cells.csv", 7, "amount", "500", "does not apply to register_organization; leave the cell empty"),

@@ -50,6 +50,7 @@ from aidledger.domain.values import (
     RegionCode,
     WebAddress,
     check_printable,
+    currency_code,
 )
 from aidledger.errors import InvalidInput
 
@@ -336,24 +337,68 @@ class CancelProject(Command):
     reason: Reason
 
 
+def _amount_or_goods(amount: Money | None, items: tuple[InKindItem, ...], currency: str | None) -> Money:
+    """The amount a pledge or delivery carries: the one given, or for goods given without one (an
+    unvalued in-kind gift) :meth:`Money.unassessed` in ``currency`` (CNY by default)."""
+    if amount is None:
+        if not items:
+            msg = (
+                "amount: an amount is required unless goods are given (items); accepted: a positive decimal "
+                "such as '1000.00', or items with no amount for goods whose value was not assessed"
+            )
+            raise ValueError(msg)
+        return Money.unassessed(currency or "CNY")
+    if currency is not None and currency_code(currency) != amount.currency:
+        msg = (
+            f"currency: {currency!r} differs from the amount's currency {amount.currency!r}; the currency field "
+            "is for goods given with no amount; accepted: the amount's own currency, or no currency"
+        )
+        raise ValueError(msg)
+    return amount
+
+
 class MakePledge(Command):
-    """Record a donor's pledge of money, or of goods and services with their assessed value."""
+    """Record a donor's pledge of money, or of goods and services with their assessed value, or of
+    goods whose value was not assessed (items and no amount: an unvalued gift, in ``currency``'s rows)."""
 
     command_name: ClassVar[str] = "make_pledge"
+    added_fields: ClassVar[frozenset[str]] = frozenset({"currency", "funded_from_pool"})
 
     donor_id: UUID
     project_id: UUID
-    amount: MoneyInput
+    amount: MoneyInput | None = None
+    """Required unless ``items`` are given; without it the goods are an unvalued gift."""
+    currency: Annotated[str, AfterValidator(currency_code)] | None = None
+    """The currency whose rows count an unvalued gift (default CNY); with an amount, its own currency."""
     items: tuple[InKindItem, ...] = ()
     stage: PledgeStage = PledgeStage.signed
     channel_id: UUID | None = None
     funded_from: UUID | None = None
+    funded_from_pool: UUID | None = None
+    """A regrant from a pooled fund (a project) whose pledges the library draws on, oldest money first."""
     anonymous: bool = False
     flow: PledgeFlow = PledgeFlow.donation
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_currency_left_out(cls, raw: Any) -> Any:
+        """Goods with no amount in CNY, the default, are the same command whether CNY is written or not."""
+        currency = raw.get("currency") if isinstance(raw, dict) and raw.get("amount") is None else None
+        if isinstance(currency, str) and currency.strip().upper() == "CNY":
+            return {key: value for key, value in raw.items() if key != "currency"}
+        return raw
+
+    @model_validator(mode="after")
+    def _amount_or_items(self) -> MakePledge:
+        _amount_or_goods(self.amount, self.items, self.currency)
+        return self
+
     def _domain_value(self) -> Any:
-        data = self.model_dump(include={"donor_id", "project_id", "channel_id", "funded_from", "anonymous", "flow"})
-        return PledgeTerms.model_validate(data | {"amount": self.amount, "items": self.items}, context=TRUSTED)
+        data = self.model_dump(
+            include={"donor_id", "project_id", "channel_id", "funded_from", "funded_from_pool", "anonymous", "flow"}
+        )
+        amount = _amount_or_goods(self.amount, self.items, self.currency)
+        return PledgeTerms.model_validate(data | {"amount": amount, "items": self.items}, context=TRUSTED)
 
     def terms(self) -> PledgeTerms:
         """The terms this command pledges."""
@@ -394,17 +439,27 @@ class Disburse(Command):
     command_name: ClassVar[str] = "disburse"
 
     pledge_id: UUID
-    amount: MoneyInput
+    amount: MoneyInput | None = None
+    """Required unless ``items`` are given; goods with no amount are a delivery against an unvalued gift,
+    in the pledge's currency."""
     items: tuple[InKindItem, ...] = ()
     method: DisbursementMethod = DisbursementMethod.bank_transfer
 
+    @model_validator(mode="after")
+    def _amount_or_items(self) -> Disburse:
+        _amount_or_goods(self.amount, self.items, None)
+        return self
+
     def _domain_value(self) -> Any:
-        data = {"pledge_id": self.pledge_id, "method": self.method, "amount": self.amount, "items": self.items}
+        amount = _amount_or_goods(self.amount, self.items, None)  # goods with no amount: see terms()
+        data = {"pledge_id": self.pledge_id, "method": self.method, "amount": amount, "items": self.items}
         return DisbursementTerms.model_validate(data, context=TRUSTED)
 
-    def terms(self) -> DisbursementTerms:
-        """The terms of this disbursement."""
+    def terms(self, pledge_currency: str = "CNY") -> DisbursementTerms:
+        """The terms of this disbursement; goods with no amount are in the pledge's currency, ``pledge_currency``."""
         terms: DisbursementTerms = self.domain_value()
+        if self.amount is None:
+            return terms.model_copy(update={"amount": Money.unassessed(pledge_currency)})
         return terms
 
 

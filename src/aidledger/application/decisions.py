@@ -39,7 +39,7 @@ from aidledger.application.commands import (
 from aidledger.domain.base import LedgerAggregate, derive_id
 from aidledger.domain.disbursement import Disbursement
 from aidledger.domain.organization import Organization, OrganizationProfile
-from aidledger.domain.pledge import Pledge
+from aidledger.domain.pledge import Pledge, PledgeTerms, PoolDraw
 from aidledger.domain.project import Project, ProjectStatus
 from aidledger.domain.values import PledgeFlow
 from aidledger.errors import (
@@ -48,11 +48,14 @@ from aidledger.errors import (
     PooledFundTakesDonations,
     ProjectClosed,
     RegrantDonorMismatch,
+    RegrantExceedsPool,
+    UnvaluedGiftMismatch,
 )
 
 __all__ = ["DECISIONS", "Decision", "Session"]
 
 TAggregate = TypeVar("TAggregate", bound=LedgerAggregate)
+ZERO = Decimal("0.00")
 Decision = tuple[UUID, list[LedgerAggregate]]
 
 
@@ -66,6 +69,9 @@ class Session(Protocol):
 
     def credit_code_holder(self, code: str, other_than: UUID) -> Organization | None:
         """The organization other than ``other_than`` whose profile holds credit code ``code``."""
+
+    def pledges_into(self, project_id: UUID) -> list[Pledge]:
+        """The pledges to a project (a pooled fund), in log order."""
 
 
 # -- organizations ------------------------------------------------------------------------------
@@ -159,6 +165,8 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
         raise PooledFundTakesDonations(msg)
     if terms.channel_id is not None:
         session.load(Organization, terms.channel_id, "channel organization").check_active()
+    if terms.unvalued:
+        _check_unvalued_destination(terms, project)
     pledge_id = derive_id("pledge", str(cmd.command_id))
     changed: list[LedgerAggregate] = []
     if terms.funded_from is not None:
@@ -166,8 +174,35 @@ def make_pledge(cmd: MakePledge, session: Session) -> Decision:
         source.check_currency(terms.amount, "the regrant")
         source.allocate_regrant(pledge_id, terms.amount.value, cmd.envelope())
         changed.append(source)
+    if terms.funded_from_pool is not None:
+        draws = _draw_from_pool(session, terms, cmd)
+        terms = terms.model_copy(
+            update={"drawn_from": tuple(PoolDraw(pledge_id=source.id, amount=amount) for source, amount in draws)}
+        )
+        for source, amount in draws:
+            source.allocate_regrant(pledge_id, amount, cmd.envelope())
+            changed.append(source)
     pledge = Pledge.make(pledge_id, terms, cmd.stage, cmd.envelope())
     return pledge_id, [pledge, *changed]
+
+
+def _check_unvalued_destination(terms: PledgeTerms, project: Project) -> None:
+    """Raise unless an unvalued gift goes straight to a project: a pool holds and passes on money, and
+    a regrant passes on part of it, so neither can be goods whose value was never assessed."""
+    if terms.regrant:
+        msg = (
+            f"amount: a regrant from {terms.funded_from or terms.funded_from_pool} passes on money held in a "
+            "pooled fund, so it needs an amount; an unvalued in-kind gift (items, no amount) is not accepted as "
+            "a regrant; accepted: the amount passed on"
+        )
+        raise UnvaluedGiftMismatch(msg)
+    if project.plan.pooled_fund:
+        msg = (
+            f"amount: pooled fund {project.id} ({project.plan.title}) holds money to pass on, so a pledge to it "
+            "needs an amount; an unvalued in-kind gift (items, no amount) is not accepted there; accepted: "
+            "the goods' assessed value, or the goods pledged with no amount to the project that receives them"
+        )
+        raise UnvaluedGiftMismatch(msg)
 
 
 def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID, donor_id: UUID) -> Pledge:
@@ -178,18 +213,61 @@ def _regrant_source(session: Session, source_id: UUID, target_project_id: UUID, 
     if not pool.plan.pooled_fund:
         msg = f"funded_from: pledge {source_id} is to project {pool.id}, which is not a pooled fund"
         raise NotAPooledFund(msg)
+    _check_regrant_target(pool, target_project_id, donor_id, f"pledge {source_id}")
+    return source
+
+
+def _draw_from_pool(session: Session, terms: PledgeTerms, cmd: Command) -> list[tuple[Pledge, Decimal]]:
+    """The pledges into the pool a regrant ``funded_from_pool`` draws on, and how much from each:
+    oldest money first (docs/concepts.md), each within what it still has free from the regrant's date on."""
+    assert terms.funded_from_pool is not None
+    pool = session.load(Project, terms.funded_from_pool, "funded_from_pool project")
+    if not pool.plan.pooled_fund:
+        msg = (
+            f"funded_from_pool: project {pool.id} ({pool.plan.title}) is not a pooled fund; accepted: a project "
+            "registered with pooled_fund true"
+        )
+        raise NotAPooledFund(msg)
+    _check_regrant_target(pool, terms.project_id, terms.donor_id, f"pooled fund {pool.id}")
+    day, money = cmd.effective_on, terms.amount
+    candidates = [
+        source
+        for source in session.pledges_into(pool.id)
+        if not source.withdrawn and source.amount.currency == money.currency and source.arrived_on is not None
+    ]
+    candidates.sort(key=lambda source: source.arrived_on or day)  # stable: log order among equal dates
+    draws, need, available = [], money.value, ZERO
+    for source in candidates:
+        free = source.free_from(day)
+        available += free
+        take = min(need, free)
+        if take > 0:
+            draws.append((source, take))
+            need -= take
+    if need > 0:
+        msg = (
+            f"regranting {money} from pooled fund {pool.id} ({pool.plan.title}) on {day} would pass on more "
+            f"than it holds free: {available} {money.currency} of its pledges' money had arrived by then and is "
+            "not regranted yet, as of every date from then on (money counts in the pool from its value date); "
+            f"asked {money.value}; accepted: at most {available} on that date, or a date when more had arrived"
+        )
+        raise RegrantExceedsPool(msg)
+    return draws
+
+
+def _check_regrant_target(pool: Project, target_project_id: UUID, donor_id: UUID, source: str) -> None:
+    """Raise unless a regrant from ``pool`` goes to another project and is made by the pool's holder."""
     if pool.id == target_project_id:
         msg = f"funded_from: a regrant from pooled fund {pool.id} must go to another project"
         raise NotAPooledFund(msg)
     holder = pool.plan.implementing_organization_id
     if donor_id != holder:
         msg = (
-            f"donor_id: a regrant from pledge {source_id} passes on money held in pooled fund {pool.id} "
+            f"donor_id: a regrant from {source} passes on money held in pooled fund {pool.id} "
             f"({pool.plan.title}), so its donor is the fund's implementing organization {holder}; got "
             f"{donor_id}; accepted: donor_id {holder} (a gift of the donor's own money has no funded_from)"
         )
         raise RegrantDonorMismatch(msg)
-    return source
 
 
 def sign_pledge(cmd: SignPledge, session: Session) -> Decision:
@@ -204,39 +282,79 @@ def sign_pledge(cmd: SignPledge, session: Session) -> Decision:
 def amend_pledge(cmd: AmendPledge, session: Session) -> Decision:
     """A pledge's amount changes; an increase is a new commitment and is checked as one."""
     pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    pledge.check_takes_money(f"amending to {cmd.amount}")
     if cmd.amount.value > pledge.amount.value:
         session.load(Organization, pledge.terms.donor_id, "donor organization").check_active()
         session.load(Project, pledge.terms.project_id, "project").check_open()
     pledge.check_amend(cmd.amount, cmd.envelope())
-    source = _source_of(session, pledge, cmd.amount.value, cmd)
+    sources = _sources_of(session, pledge, cmd.amount.value, cmd)
     pledge.amend(cmd.amount, cmd.reason, cmd.envelope())
-    return pledge.id, [pledge, *_allocate(source, pledge, cmd.amount.value, cmd)]
+    return pledge.id, [pledge, *_allocate(sources, pledge, cmd)]
 
 
 def withdraw_pledge(cmd: WithdrawPledge, session: Session) -> Decision:
     """A pledge nothing was disbursed against is withdrawn; a regrant frees its pool money."""
     pledge = session.load(Pledge, cmd.pledge_id, "pledge")
-    zero = Decimal("0.00")
-    source = _source_of(session, pledge, zero, cmd)
+    sources = _sources_of(session, pledge, ZERO, cmd)
     pledge.withdraw(cmd.reason, cmd.envelope())
-    return pledge.id, [pledge, *_allocate(source, pledge, zero, cmd)]
+    return pledge.id, [pledge, *_allocate(sources, pledge, cmd)]
 
 
-def _source_of(session: Session, pledge: Pledge, amount: Decimal, cmd: Command) -> Pledge | None:
-    """The pool pledge a regrant draws on, checked for drawing ``amount`` from the command's date
-    (``None``: no regrant)."""
-    if pledge.terms.funded_from is None:
-        return None
-    source = session.load(Pledge, pledge.terms.funded_from, "funded_from pledge")
-    source.check_allocation(pledge.id, amount, cmd.effective_on)
-    return source
-
-
-def _allocate(source: Pledge | None, pledge: Pledge, amount: Decimal, cmd: Command) -> list[LedgerAggregate]:
-    if source is None:
+def _sources_of(session: Session, pledge: Pledge, amount: Decimal, cmd: Command) -> list[tuple[Pledge, Decimal]]:
+    """The pool pledges a regrant draws on, each with what it is to draw once the regrant's amount is
+    ``amount``, checked from the command's date (none: not a regrant)."""
+    if pledge.terms.funded_from is not None:
+        source = session.load(Pledge, pledge.terms.funded_from, "funded_from pledge")
+        source.check_allocation(pledge.id, amount, cmd.effective_on)
+        return [(source, amount)]
+    if not pledge.terms.drawn_from:
         return []
-    source.allocate_regrant(pledge.id, amount, cmd.envelope())
-    return [source]
+    sources = [session.load(Pledge, draw.pledge_id, "drawn_from pledge") for draw in pledge.terms.drawn_from]
+    targets = _redrawn(sources, pledge, amount, cmd)
+    for source, target in zip(sources, targets, strict=True):
+        source.check_allocation(pledge.id, target, cmd.effective_on)
+    return list(zip(sources, targets, strict=True))
+
+
+def _redrawn(sources: list[Pledge], pledge: Pledge, amount: Decimal, cmd: Command) -> list[Decimal]:
+    """What each pledge a regrant from a pool drew on draws once the regrant is ``amount``: a decrease
+    gives back the newest draws first; an increase draws more from the same pledges, oldest first."""
+    current = [source.allocations.get(pledge.id, ZERO) for source in sources]
+    targets = list(current)
+    if amount <= sum(current, ZERO):
+        excess = sum(current, ZERO) - amount
+        for index in reversed(range(len(targets))):
+            given_back = min(excess, targets[index])
+            targets[index] -= given_back
+            excess -= given_back
+        return targets
+    more, available = amount - sum(current, ZERO), ZERO
+    for index, source in enumerate(sources):
+        free = source.free_from(cmd.effective_on)
+        available += free
+        take = min(more, free)
+        targets[index] += take
+        more -= take
+    if more > 0:
+        pool = pledge.terms.funded_from_pool
+        msg = (
+            f"raising regrant {pledge.id} from pooled fund {pool} to {amount} {pledge.amount.currency} would pass on "
+            f"more than the pledges it draws on hold free from {cmd.effective_on} on: {available} more is free "
+            f"there; accepted: at most {sum(current, ZERO) + available}, or a new regrant from the pool for the rest"
+        )
+        raise RegrantExceedsPool(msg)
+    return targets
+
+
+def _allocate(sources: list[tuple[Pledge, Decimal]], pledge: Pledge, cmd: Command) -> list[LedgerAggregate]:
+    """Record what each source now gives the regrant (a source of a pool regrant only when it changed)."""
+    changed: list[LedgerAggregate] = []
+    for source, amount in sources:
+        if pledge.terms.funded_from is None and source.allocations.get(pledge.id, ZERO) == amount:
+            continue
+        source.allocate_regrant(pledge.id, amount, cmd.envelope())
+        changed.append(source)
+    return changed
 
 
 # -- disbursements ------------------------------------------------------------------------------
@@ -244,8 +362,8 @@ def _allocate(source: Pledge | None, pledge: Pledge, amount: Decimal, cmd: Comma
 
 def disburse(cmd: Disburse, session: Session) -> Decision:
     """Money or goods handed over against a signed pledge, never more than is outstanding."""
-    terms = cmd.terms()
-    pledge = session.load(Pledge, terms.pledge_id, "pledge")
+    pledge = session.load(Pledge, cmd.pledge_id, "pledge")
+    terms = cmd.terms(pledge.amount.currency)
     project = session.load(Project, pledge.terms.project_id, "project")
     if project.status is ProjectStatus.cancelled:
         raise ProjectClosed(f"project {project.id} ({project.plan.title}) is cancelled; nothing is disbursed to it")
@@ -279,6 +397,7 @@ def return_disbursement(cmd: ReturnDisbursement, session: Session) -> Decision:
     """Money or goods given back against a disbursement, and so against its pledge."""
     disbursement = session.load(Disbursement, cmd.disbursement_id, "disbursement")
     pledge = session.load(Pledge, disbursement.terms.pledge_id, "pledge")
+    pledge.check_takes_money(f"returning {cmd.amount}")
     pledge.check_currency(cmd.amount, "the returned amount")
     disbursement.check_give_back(cmd.amount, cmd.envelope())
     pledge.check_return(cmd.amount, cmd.envelope())

@@ -131,6 +131,7 @@ class AidLedger(Application[UUID]):
             self.store.select_commands,
             self.mapper,
             organization_rows=self.store.organization_rows,
+            pledge_rows=self.store.pledge_rows,
             allow_disbursing_intended=self.allow_disbursing_intended,
         )
 

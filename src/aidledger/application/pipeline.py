@@ -33,6 +33,7 @@ from aidledger.application.views import Receipt
 from aidledger.canonical import canonical_bytes
 from aidledger.domain.base import LedgerAggregate
 from aidledger.domain.organization import Organization
+from aidledger.domain.pledge import Pledge
 from aidledger.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
 
 __all__ = ["Decided", "DecisionSession", "Outcome", "Repeated"]
@@ -82,8 +83,12 @@ class DecisionSession:
         mapper: Mapper[Any],
         *,
         organization_rows: Callable[[bytes | None], Sequence[StoredRow]] = lambda _: (),
+        pledge_rows: Callable[[bytes], Sequence[StoredRow]] = lambda _: (),
         allow_disbursing_intended: bool = False,
     ) -> None:
+        self._pledge_rows = pledge_rows
+        self._pool_pledges: dict[UUID, list[UUID]] = {}
+        """Pooled fund -> its stored pledges, in log order (read once per session)."""
         self._load_stored = load
         self._select_commands = select_commands
         self._organization_rows = organization_rows
@@ -225,6 +230,22 @@ class DecisionSession:
                 return organization
         return None
 
+    def pledges_into(self, project_id: UUID) -> list[Pledge]:
+        """The pledges to a project (a pooled fund) as the session has them, in log order: the stored
+        ones, then those made earlier in this session, in the order they were decided."""
+        stored = self._pool_pledges.get(project_id)
+        if stored is None:
+            needle = canonical_bytes({"project_id": str(project_id)})[1:-1]
+            stored = [UUID(row.originator_id) for row in self._pledge_rows(needle)]
+            self._pool_pledges[project_id] = stored
+        known = set(stored)
+        new = [
+            aggregate.id
+            for aggregate in self._aggregates.values()
+            if isinstance(aggregate, Pledge) and aggregate.id not in known and aggregate.terms.project_id == project_id
+        ]
+        return [self.load(Pledge, pledge_id, "pledge") for pledge_id in [*stored, *new]]
+
     def _candidates(self, code: str) -> set[UUID]:
         """The organizations that may hold ``code``: those a stored event gave it, and those given it
         in this session. The first few codes are looked up one by one; after that (an import of many
@@ -246,6 +267,7 @@ class DecisionSession:
     def forget(self, aggregate_ids: Sequence[UUID] | None = None) -> None:
         """Drop aggregates (all when ``None``) so they are read again from the store, e.g. after
         another writer changed them."""
+        self._pool_pledges.clear()  # another writer may have pledged into a pool too
         if aggregate_ids is None:
             self._aggregates.clear()
         else:

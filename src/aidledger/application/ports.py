@@ -218,6 +218,10 @@ class Store(LogReader, Protocol):
         """The stored events that hold an organization's profile (``Registered``, ``Updated``), in log
         order; with ``needle``, only those whose state holds those bytes."""
 
+    def pledge_rows(self, needle: bytes) -> list[StoredRow]:
+        """The stored ``Pledge.Made`` events whose state holds ``needle`` (a pooled fund's pledges are
+        found by their ``"project_id":"<id>"``), in log order."""
+
     def read_aggregate_rows(self, originator_id: str) -> Iterator[StoredRow]:
         """The stored rows of one aggregate, in log order."""
 

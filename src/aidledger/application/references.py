@@ -22,6 +22,7 @@ REFERENCE_KINDS = {
     "project_id": "project",
     "pledge_id": "pledge",
     "funded_from": "pledge",
+    "funded_from_pool": "project",
     "disbursement_id": "disbursement",
 }
 """Reference fields and the kind of object each names."""

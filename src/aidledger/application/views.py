@@ -92,6 +92,11 @@ class PledgeView(View):
     net_disbursed: Decimal
     outstanding: Decimal
     regranted: Decimal
+    funded_from_pool: UUID | None = None
+    """The pooled fund a regrant drew from, when the library picked the pledges (``drawn_from``)."""
+    drawn_from: dict[UUID, Decimal] = {}
+    """For such a regrant: each pledge into the pool it drew on when it was made, and how much, oldest
+    money first (an amendment changes the draws on those pledges, as their ``RegrantAllocated`` events say)."""
 
     @classmethod
     def of(cls, pledge: Pledge) -> PledgeView:
@@ -117,6 +122,8 @@ class PledgeView(View):
             net_disbursed=pledge.net_disbursed,
             outstanding=pledge.outstanding,
             regranted=pledge.regranted,
+            funded_from_pool=terms.funded_from_pool,
+            drawn_from={draw.pledge_id: draw.amount for draw in terms.drawn_from},
         )
 
 

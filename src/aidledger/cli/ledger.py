@@ -41,7 +41,14 @@ from aidledger.interchange.export import REGION_DIMENSIONS
 from aidledger.interchange.workbook import LANGUAGES, write_totals_workbook
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
-from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
+from aidledger.projections.totals import (
+    DIMENSIONS,
+    TOTAL_KEYS,
+    TotalsReport,
+    has_other_flows,
+    has_unvalued_gifts,
+    published_rows,
+)
 from aidledger.projections.transparency import in_kind_lines
 
 __all__ = ["register", "totals_csv"]
@@ -215,6 +222,7 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
     out = io.StringIO()
     writer = SpreadsheetWriter(out, lineterminator="\n")
     regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
+    unvalued = has_unvalued_gifts(report)  # the column only where there are such gifts: other reports keep their shape
     header = [
         "row",
         "flow",
@@ -224,12 +232,13 @@ def totals_csv(report: TotalsReport, columns: Iterable[str]) -> str:
         *columns,
         *("pledges", "projects", "organizations", "counties"),
     ]
-    writer.writerow(header)
+    writer.writerow(header + (["unvalued_gifts"] if unvalued else []))
     for published in published_rows(report):
         kind, flow, row, figures = published
         key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
         key += [divisions.name_of(row.key.get(name)) or "" for name in regions]
         counts = [row.pledges, row.projects, row.organizations, row.counties] if published.counted else []
+        counts += [row.unvalued_gifts] if unvalued and published.counted else []
         writer.writerow([kind, flow, *key, row.currency, *(figures[c] for c in columns), *counts])
     return out.getvalue()
 
@@ -256,7 +265,15 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     table = Table(title=title, title_justify="left")
     keys = list(report.group_by) or ["money"]
     flows = has_other_flows(report) and bool(report.group_by)
-    for name in [*keys, *(["flow"] if flows else []), "currency", *columns, "projects"]:
+    unvalued = has_unvalued_gifts(report)
+    for name in [
+        *keys,
+        *(["flow"] if flows else []),
+        "currency",
+        *columns,
+        "projects",
+        *(["unvalued_gifts"] if unvalued else []),
+    ]:
         table.add_column(name.replace("_", " "), justify="left" if name in keys else "right")
     for published in published_rows(report):
         kind, flow, row, figures = published
@@ -268,7 +285,8 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
             key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
         projects = str(row.projects) if published.counted else ""
         figures_shown = [yuan(figures[c]) for c in columns]
-        table.add_row(*key, *([flow] if flows else []), row.currency, *figures_shown, projects)
+        gifts = [str(row.unvalued_gifts) if published.counted else ""] if unvalued else []
+        table.add_row(*key, *([flow] if flows else []), row.currency, *figures_shown, projects, *gifts)
     return table
 
 

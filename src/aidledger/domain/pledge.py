@@ -29,11 +29,21 @@ from aidledger.errors import (
     PledgeNotSigned,
     PledgeWithdrawn,
     RegrantExceedsPool,
+    UnvaluedGiftMismatch,
 )
 
-__all__ = ["Pledge", "PledgeTerms"]
+__all__ = ["Pledge", "PledgeTerms", "PoolDraw"]
 
 ZERO = Decimal("0.00")
+
+Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+
+
+class PoolDraw(FrozenModel):
+    """What a regrant from a pooled fund drew from one pledge into the pool, when it was made."""
+
+    pledge_id: UUID
+    amount: Amount
 
 
 class PledgeTerms(FrozenModel):
@@ -42,7 +52,8 @@ class PledgeTerms(FrozenModel):
     donor_id: UUID
     project_id: UUID
     amount: Money
-    """The cash amount, or the assessed value of the items when given in kind."""
+    """The cash amount, or the assessed value of the items when given in kind; for an unvalued
+    in-kind gift (items whose value was not assessed), :meth:`Money.unassessed`: zero."""
     items: tuple[InKindItem, ...] = ()
     """Goods or services given in kind (物资); empty for cash."""
     channel_id: UUID | None = None
@@ -52,10 +63,23 @@ class PledgeTerms(FrozenModel):
     anonymous: bool = False
     flow: PledgeFlow = PledgeFlow.donation
     """A donation, or an investment or loan, which donation totals leave out (DESIGN §3 rule 8)."""
+    funded_from_pool: UUID | None = Field(None, exclude_if=lambda value: value is None)
+    """The pooled fund (a project) a regrant passes money on from, when the library picks the pledges
+    into the pool it draws on (oldest money first; see ``drawn_from``). Left out of stored events
+    when empty, so pledges without it keep their bytes."""
+    drawn_from: tuple[PoolDraw, ...] = Field((), exclude_if=lambda value: not value)
+    """For a regrant from ``funded_from_pool``: the pledges into the pool it drew on, and how much
+    from each, in the order drawn (set by the library when the regrant is made)."""
 
     @model_validator(mode="after")
     def _regrants_are_donations(self) -> PledgeTerms:
-        if self.funded_from is not None and self.flow is not PledgeFlow.donation:
+        if self.funded_from is not None and self.funded_from_pool is not None:
+            msg = (
+                "funded_from_pool: a regrant names either the pledge it draws on (funded_from) or the pooled "
+                "fund the library draws from (funded_from_pool), not both"
+            )
+            raise ValueError(msg)
+        if self.regrant and self.flow is not PledgeFlow.donation:
             msg = (
                 f"flow: a regrant (funded_from) passes on donated money from a pooled fund, so it is a donation, "
                 f"not {self.flow.value!r}"
@@ -64,12 +88,33 @@ class PledgeTerms(FrozenModel):
         return self
 
     @property
+    def regrant(self) -> bool:
+        """Money passed on from a pooled fund (``funded_from`` or ``funded_from_pool``), not new money."""
+        return self.funded_from is not None or self.funded_from_pool is not None
+
+    @property
+    def sources(self) -> tuple[UUID, ...]:
+        """The pledges into a pool this regrant draws on, oldest first (none for new money)."""
+        if self.funded_from is not None:
+            return (self.funded_from,)
+        return tuple(draw.pledge_id for draw in self.drawn_from)
+
+    @model_validator(mode="after")
+    def _only_goods_go_unvalued(self) -> PledgeTerms:
+        if not self.amount.assessed and not self.items:
+            msg = "amount: a pledge without items needs an amount; only goods (items) may go without an assessed value"
+            raise ValueError(msg)
+        return self
+
+    @property
     def in_kind(self) -> bool:
         """Goods or services rather than cash."""
         return bool(self.items)
 
-
-Amount = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+    @property
+    def unvalued(self) -> bool:
+        """Goods whose value was not assessed: counted in quantities and gifts, never in money (DESIGN §3 rule 9)."""
+        return not self.amount.assessed
 
 
 class Pledge(LedgerAggregate):
@@ -96,6 +141,8 @@ class Pledge(LedgerAggregate):
         allocations: dict[UUID, Decimal]
         draws: list[tuple[date, Decimal]]
         """What each regrant allocation changed the regranted total by, from which date."""
+        taken_back: set[UUID]
+        """The disbursements against it that were reversed (they never happened)."""
 
     class Made(LedgerAggregate.Created):
         """The pledge was made, as an intention (意向) or signed agreement (签约)."""
@@ -115,6 +162,7 @@ class Pledge(LedgerAggregate):
             aggregate.money = []
             aggregate.allocations = {}
             aggregate.draws = []
+            aggregate.taken_back = set()
 
     class Signed(LedgerAggregate.Event):
         """An intended pledge became a signed agreement."""
@@ -163,6 +211,7 @@ class Pledge(LedgerAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.reversed += self.amount
+            aggregate.taken_back.add(self.disbursement_id)
             # It never happened: it takes its money back from its own value date.
             aggregate.money.append((aggregate.paid_on[self.disbursement_id], -self.amount))
             aggregate.money_on = max(aggregate.money_on, self.effective_on)
@@ -241,9 +290,20 @@ class Pledge(LedgerAggregate):
         self.check_not_before(envelope, self.stage_on, "its last change")
         self.record(self.Signed, envelope)
 
+    def check_takes_money(self, doing: str) -> None:
+        """Raise if the pledge is an unvalued gift: it has no money to amend, give back or pass on."""
+        if self.terms.unvalued:
+            msg = (
+                f"{doing}: pledge {self.id} is an unvalued in-kind gift ({_goods(self.terms)}) whose value was "
+                "never assessed, so it has no money to change; accepted: record goods given back as a reversal "
+                "of the delivery, or withdraw the pledge and pledge anew with an assessed amount"
+            )
+            raise UnvaluedGiftMismatch(msg)
+
     def check_amend(self, amount: Money, envelope: Envelope) -> None:
         """Raise unless the amount may change to ``amount``: never below what was disbursed."""
         self.check_not_withdrawn()
+        self.check_takes_money(f"amending to {amount}")
         self.check_currency(amount, "the amended amount")
         if amount.value < self.amount.value:  # a decrease must not predate the payments it relies on
             self.check_not_before(envelope, max(self.stage_on, self.money_on), "its last change or payment")
@@ -265,6 +325,13 @@ class Pledge(LedgerAggregate):
         """Withdraw a pledge that nothing was disbursed against."""
         self.check_not_withdrawn()
         self.check_not_before(envelope, max(self.stage_on, self.money_on), "its last change or payment")
+        delivered = len(self.disbursements.keys() - self.taken_back) if self.terms.unvalued else 0
+        if delivered:
+            msg = (
+                f"pledge {self.id} is an unvalued in-kind gift with {delivered} delivery(ies) recorded and cannot be "
+                "withdrawn; accepted: reverse the deliveries first if they never happened"
+            )
+            raise PledgeHasDisbursements(msg)
         if self.net_disbursed > 0:
             msg = (
                 f"pledge {self.id} has {self.net_disbursed} {self.amount.currency} disbursed and cannot be "
@@ -279,6 +346,7 @@ class Pledge(LedgerAggregate):
         """Record money handed over; never more than the outstanding amount."""
         self.check_not_withdrawn()
         self.check_currency(amount, "the disbursement")
+        self._check_delivery_valued_alike(amount)
         self.check_not_before(envelope, self.stage_on, "its last change")
         if self.stage is PledgeStage.intended and not allow_intended:
             msg = f"pledge {self.id} is only intended; sign it before disbursing (or enable allow_disbursing_intended)"
@@ -300,6 +368,24 @@ class Pledge(LedgerAggregate):
         self.record(self.Disbursed, envelope, disbursement_id=disbursement_id, amount=amount.value)
         assert ZERO <= self.net_disbursed <= self.amount.value
 
+    def _check_delivery_valued_alike(self, amount: Money) -> None:
+        """Raise unless a delivery is unvalued exactly when the pledge is: an unvalued gift takes only
+        unvalued deliveries of goods, and a pledge with an amount takes only deliveries with one."""
+        if self.terms.unvalued and amount.assessed:
+            msg = (
+                f"disbursing {amount} against pledge {self.id}: it is an unvalued in-kind gift "
+                f"({_goods(self.terms)}), so no money or value counts against it; accepted: a delivery "
+                "with items and no amount"
+            )
+            raise UnvaluedGiftMismatch(msg)
+        if not self.terms.unvalued and not amount.assessed:
+            msg = (
+                f"a delivery with no amount against pledge {self.id}: the pledge is of {self.amount}, so what is "
+                "delivered against it needs an amount (the assessed value of goods); accepted: an amount of at "
+                f"most {self.outstanding} {self.amount.currency}"
+            )
+            raise UnvaluedGiftMismatch(msg)
+
     def check_reversal(self, disbursement_id: UUID) -> None:
         """Raise unless one of this pledge's disbursements may be taken back (from its value date)."""
         amount = self.disbursements[disbursement_id]
@@ -313,6 +399,7 @@ class Pledge(LedgerAggregate):
 
     def check_return(self, amount: Money, envelope: Envelope) -> None:
         """Raise unless ``amount`` may be given back against this pledge's disbursements."""
+        self.check_takes_money(f"returning {amount}")
         self.check_currency(amount, "the returned amount")
         self._check_pool_still_covers(amount.value, envelope.effective_on, "returning")
 
@@ -388,6 +475,27 @@ class Pledge(LedgerAggregate):
             )
             raise RegrantExceedsPool(msg)
 
+    @property
+    def arrived_on(self) -> date | None:
+        """When this pledge's money first arrived in its pool: the earliest value date of a
+        disbursement against it that was not reversed (``None`` before any)."""
+        standing = [on for paid, on in self.paid_on.items() if paid not in self.taken_back]
+        return min(standing) if standing else None
+
+    def free_from(self, day: date) -> Decimal:
+        """How much more a regrant may draw from this pledge's money in the pool from ``day`` on: what
+        the pool holds from it less what regrants draw, at its lowest as of any date from ``day`` on."""
+        changes: dict[date, Decimal] = {}
+        for on, change in [*self.money, *((on, -draw) for on, draw in self.draws)]:
+            key = max(on, day)
+            changes[key] = changes.get(key, ZERO) + change
+        free, lowest = ZERO, None
+        for on in sorted(changes.keys() | {day}):
+            free += changes.get(on, ZERO)
+            lowest = free if lowest is None else min(lowest, free)
+        assert lowest is not None
+        return max(lowest, ZERO)
+
     def _arrivals(self, day: date) -> str:
         later = sorted({on for on, change in self.money if on > day and change > 0})
         return f"; more arrives from {later[0]}" if later else ""
@@ -396,3 +504,8 @@ class Pledge(LedgerAggregate):
         """Let a regrant pledge draw ``amount`` from this pledge's money in the pool."""
         self.check_allocation(regrant_pledge_id, amount, envelope.effective_on)
         self.record(self.RegrantAllocated, envelope, regrant_pledge_id=regrant_pledge_id, amount=amount)
+
+
+def _goods(terms: PledgeTerms) -> str:
+    """The items of a gift, as a message names them: ``370000 件 冬衣; 20 吨 大米``."""
+    return "; ".join(f"{item.quantity} {item.unit} {item.description}" for item in terms.items)

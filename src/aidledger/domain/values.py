@@ -47,6 +47,7 @@ __all__ = [
     "Text",
     "WebAddress",
     "check_printable",
+    "currency_code",
     "parse_amount",
     "parse_effective_date",
     "parse_quantity",
@@ -294,6 +295,23 @@ def _check_amount(value: Decimal, raw: Any, scale: int) -> Decimal:
         raise ValueError(msg) from None
 
 
+def currency_code(raw: Any) -> str:
+    """An ISO 4217 code of a currency with minor units, upper-cased; ``ValueError`` saying what is accepted."""
+    if not isinstance(raw, str):
+        msg = f"{raw!r} is not a currency code; give an ISO 4217 code such as 'CNY'"
+        raise ValueError(msg)
+    code = raw.strip().upper()
+    try:
+        exponent = Currency(code).exponent
+    except ValueError:
+        msg = f"{raw!r} is not an ISO 4217 currency code such as 'CNY' or 'USD'"
+        raise ValueError(msg) from None
+    if exponent is None:  # XAU, XDR, XXX ...: units of account and metals, not money to pay with
+        msg = f"{raw!r} is an ISO 4217 code without minor units (a metal or unit of account), not a currency"
+        raise ValueError(msg)
+    return code
+
+
 class Money(FrozenModel):
     """An exact, positive amount in one ISO 4217 currency."""
 
@@ -305,19 +323,7 @@ class Money(FrozenModel):
     def _known_currency(cls, raw: Any, info: ValidationInfo) -> str:
         if _trusted(info) and isinstance(raw, str):
             return raw
-        if not isinstance(raw, str):
-            msg = f"{raw!r} is not a currency code; give an ISO 4217 code such as 'CNY'"
-            raise ValueError(msg)
-        code = raw.strip().upper()
-        try:
-            exponent = Currency(code).exponent
-        except ValueError:
-            msg = f"{raw!r} is not an ISO 4217 currency code such as 'CNY' or 'USD'"
-            raise ValueError(msg) from None
-        if exponent is None:  # XAU, XDR, XXX ...: units of account and metals, not money to pay with
-            msg = f"{raw!r} is an ISO 4217 code without minor units (a metal or unit of account), not a currency"
-            raise ValueError(msg)
-        return code
+        return currency_code(raw)
 
     @field_validator("value", mode="before")
     @classmethod
@@ -338,6 +344,21 @@ class Money(FrozenModel):
     def of(cls, value: Any, currency: str = "CNY") -> Money:
         """Build money from a decimal string, int or ``Decimal``."""
         return cls(value=value, currency=currency)
+
+    @classmethod
+    def unassessed(cls, currency: str = "CNY") -> Money:
+        """The amount an unvalued in-kind gift carries: zero, as no value was assessed (DESIGN §3 rule 9).
+
+        Only goods with items may carry it (the command checks); every amount given is positive, so a
+        zero amount means "not assessed" and nothing else. The currency names the totals row the gift
+        is counted in; it is never added to any money column.
+        """
+        return cls.model_validate({"value": "0.00", "currency": currency_code(currency)}, context=TRUSTED)
+
+    @property
+    def assessed(self) -> bool:
+        """Whether this is a real amount rather than the zero of an unvalued gift."""
+        return self.value != 0
 
     def __str__(self) -> str:
         return f"{self.value} {self.currency}"

@@ -3,7 +3,8 @@
 A row names its command in the ``command`` column and fills the columns of that command's
 fields; an empty cell is an absent field. Nested values are flattened:
 
-- ``amount`` and ``budget`` hold a plain decimal; ``currency`` (empty = CNY) applies to them;
+- ``amount`` and ``budget`` hold a plain decimal; ``currency`` (empty = CNY) applies to them, or,
+  on a row of goods (``items``) with no amount — an unvalued gift — to the gift;
 - ``source_reference``, ``source_url``, ``source_sha256`` make up the evidence ``source``;
 - ``items`` holds in-kind items as ``description|quantity|unit``, separated by ``;``
   (write ``\\|``, ``\\;`` and ``\\\\`` for a literal ``|``, ``;`` or backslash);
@@ -95,6 +96,7 @@ COLUMNS: tuple[str, ...] = (
     "stage",
     "channel_id",
     "funded_from",
+    "funded_from_pool",
     "anonymous",
     "flow",
     "pledge_id",
@@ -187,7 +189,9 @@ def record_from_cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[CellP
             problems.append(CellProblem(column, text, str(error)))
     if currency is not None:
         money = [c for c in MONEY_COLUMNS if c in record]
-        if not money and not any(p.column in MONEY_COLUMNS for p in problems):
+        if not money and "items" in given:  # goods with no amount: the currency of the rows counting them
+            record["currency"] = currency
+        elif not money and not any(p.column in MONEY_COLUMNS for p in problems):
             problems.append(CellProblem("currency", currency, "applies to an amount or budget; fill that column too"))
         for column in money:
             record[column] = {"value": record[column], "currency": currency}

@@ -34,7 +34,7 @@ from aidledger.interchange.iati import write_iati
 from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.fold import AsOf, LedgerFold
 from aidledger.projections.report import Coordinates, Report, coordinates_of
-from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, published_rows
+from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, has_unvalued_gifts, published_rows
 from aidledger.projections.transparency import (
     CountyPage,
     CurrencyTotals,
@@ -157,7 +157,17 @@ class Export:
     def _write_totals(self, writer: Any, report: TotalsReport) -> None:
         labelled = [name for name in report.group_by if name in LABELLED]
         regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
-        counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
+        counts: tuple[str, ...] = (
+            "pledges",
+            "projects",
+            "organizations",
+            "counties",
+            "person_times",
+            "households",
+            "persons",
+        )
+        if has_unvalued_gifts(report):  # only then: exports of ledgers without such gifts keep their columns
+            counts += ("unvalued_gifts",)
         writer.writerow(
             [
                 "row",

@@ -38,6 +38,7 @@ _REFERENCES = (
     "project_id",
     "pledge_id",
     "funded_from",
+    "funded_from_pool",
     "disbursement_id",
 )
 
@@ -110,7 +111,8 @@ class _RecordWriter:
     @staticmethod
     def pledge_made(event: Any) -> tuple[str, dict[str, Any]]:
         terms = event.terms.model_dump(mode="json", exclude_none=True)
-        terms["amount"] = money_value(event.terms.amount)
+        _amount_or_currency(terms, event.terms.amount)
+        terms.pop("drawn_from", None)  # the library's choice: importing the record chooses the same again
         if not terms.get("items"):
             terms.pop("items", None)
         if terms.get("flow") == "donation":  # the default, as the record that made it left it out
@@ -120,10 +122,23 @@ class _RecordWriter:
     @staticmethod
     def disbursement_made(event: Any) -> tuple[str, dict[str, Any]]:
         terms = event.terms.model_dump(mode="json", exclude_none=True)
-        terms["amount"] = money_value(event.terms.amount)
+        if event.terms.amount.assessed:
+            terms["amount"] = money_value(event.terms.amount)
+        else:  # goods with no amount: in the pledge's currency, which the command does not name
+            del terms["amount"]
         if not terms.get("items"):
             terms.pop("items", None)
         return "disburse", terms
+
+
+def _amount_or_currency(terms: dict[str, Any], amount: Money) -> None:
+    """Write the amount; an unvalued gift is written as it was given: no amount, its currency unless CNY."""
+    if amount.assessed:
+        terms["amount"] = money_value(amount)
+        return
+    del terms["amount"]
+    if amount.currency != "CNY":
+        terms["currency"] = amount.currency
 
 
 def money_value(money: Money) -> Any:

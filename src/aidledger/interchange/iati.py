@@ -276,8 +276,14 @@ class _Builder:
         self.reporting = reporting
         self.facts: dict[str, list[Fact]] = defaultdict(list)
         self.confirmed_on: dict[str, date] = {}
+        self.unvalued: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        """Per project, its unvalued gifts not withdrawn at the coordinates, each with its deliveries."""
         for fact in fold.matching_facts(as_of):
-            self.facts[fold.pledges[fact.pledge_id].project_id].append(fact)
+            pledge = fold.pledges[fact.pledge_id]
+            if pledge.unvalued:  # an IATI value needs a value: named in the description, in no transaction
+                self._unvalued_fact(pledge, fact)
+                continue
+            self.facts[pledge.project_id].append(fact)
             if fact.column == "confirmed" and fact.amount > 0 and fact.disbursement_id is not None:
                 self.confirmed_on[fact.disbursement_id] = fact.effective_on
         # One pass over pledges and facts for all activities, not one per activity.
@@ -285,6 +291,33 @@ class _Builder:
         self.pledges: dict[str, list[PledgeRecord]] = defaultdict(list)
         for pledge in fold.pledges.values():
             self.pledges[pledge.project_id].append(pledge)
+
+    def _unvalued_fact(self, pledge: PledgeRecord, fact: Fact) -> None:
+        gifts = self.unvalued[pledge.project_id]
+        if fact.event == "Pledge.Made":
+            gifts[pledge.id] = []
+        elif fact.event == "Pledge.Withdrawn":
+            gifts.pop(pledge.id, None)
+        elif fact.column == "disbursed" and fact.disbursement_id is not None and pledge.id in gifts:
+            gifts[pledge.id].append(fact.disbursement_id)
+        elif fact.column == "reversed" and pledge.id in gifts and fact.disbursement_id in gifts[pledge.id]:
+            gifts[pledge.id].remove(fact.disbursement_id)
+
+    def _unvalued_text(self, project: ProjectRecord) -> str:
+        """The project's unvalued gifts, with their quantities: IATI transactions carry values only."""
+        gifts = self.unvalued.get(project.id)
+        if not gifts:
+            return ""
+        named = []
+        for pledge_id, deliveries in gifts.items():
+            pledge = self.fold.pledges[pledge_id]
+            delivered = "; ".join(_items_text(self.fold.disbursements[d].items) for d in deliveries)
+            named.append(f"{_items_text(pledge.items)} pledged" + (f" (delivered: {delivered})" if delivered else ""))
+        return (
+            f" Unvalued in-kind gifts (quantity known, value not assessed, so in no transaction): {len(named)}: "
+            + "; ".join(named)
+            + "."
+        )
 
     def identifier(self, project_id: str) -> str:
         return f"{self.reporting.ref}-{project_id}"
@@ -367,7 +400,8 @@ class _Builder:
         else:
             where = f"Aid project in county {plan.region} (GB/T 2260)."
         campaigns = f" Campaigns: {', '.join(plan.campaigns)}." if plan.campaigns else ""
-        return f"{where} Category {plan.category}, field {plan.field}.{campaigns} Recorded in aidledger."
+        gifts = self._unvalued_text(project)
+        return f"{where} Category {plan.category}, field {plan.field}.{campaigns}{gifts} Recorded in aidledger."
 
     def _participants(self, project: ProjectRecord) -> list[_Participant]:
         """Funding (1) donors and extending (3) channels of the pledges that count; implementing (4)."""
@@ -375,7 +409,8 @@ class _Builder:
         channels: dict[tuple[str | None, str], _Party] = {}
         for pledge in self.pledges.get(project.id, []):
             figures = self.columns.get(pledge.id)
-            if figures is None or not (figures["pledged"] or figures["net_disbursed"]):
+            gift = pledge.id in self.unvalued.get(project.id, {})
+            if not gift and (figures is None or not (figures["pledged"] or figures["net_disbursed"])):
                 continue
             donor = self.donor(pledge)
             source = self._source_activity(pledge)

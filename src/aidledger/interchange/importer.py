@@ -972,6 +972,8 @@ class _RowCheck:
         if item["type"] == "missing":
             message = f"is required for {name}" + self._missing_hint(column)
             value = None
+        elif value is None and location and " required " in message:  # required unless ...: say where it is absent
+            message += self._missing_hint(column)
         elif location and location[0] in MONEY_COLUMNS and "accepted" not in message:
             message += "; accepted: " + AMOUNT_ACCEPTED
         elif value is None and item.get("input") is not None and not isinstance(item["input"], dict):

@@ -129,6 +129,13 @@ class Disclosed(Change, frozen=True):
     disclosure: Disclosure
 
 
+class PoolDraw(msgspec.Struct, frozen=True):
+    """What a regrant from a pooled fund drew from one pledge into the pool."""
+
+    pledge_id: str
+    amount: str
+
+
 class PledgeTerms(msgspec.Struct, frozen=True):
     """What a pledge promised."""
 
@@ -140,6 +147,8 @@ class PledgeTerms(msgspec.Struct, frozen=True):
     funded_from: str | None = None
     anonymous: bool = False
     flow: str = "donation"
+    funded_from_pool: str | None = None
+    drawn_from: tuple[PoolDraw, ...] = ()
 
 
 class PledgeMade(Change, frozen=True):

@@ -296,6 +296,9 @@ class PledgeRecord(msgspec.Struct, array_like=True, gc=False):
     withdrawn: bool = False
     flow: str = "donation"
     """``donation``, or a flow donation totals leave out (``investment``, ``loan``)."""
+    unvalued: bool = False
+    """Goods whose value was not assessed (amount zero): counted as a gift, never in money (DESIGN §3 rule 9).
+    Last, with a default, so snapshots stored before it still load."""
 
     @property
     def in_kind(self) -> bool:
@@ -362,6 +365,8 @@ class LedgerFold:
         """What the totals keep between reports of the ledger as it stands (see :mod:`.totals`)."""
         self.profile_changes = 0
         """How many organization profile changes were folded (donor groupings depend on them)."""
+        self.unvalued_pledges = 0
+        """How many pledges are unvalued gifts: when none, counting never looks for them."""
         self._latest_reports: dict[str, BeneficiaryReport] | None = None
         self._handlers: dict[str, Callable[[int, str, str, Any], None]] = {
             "Organization.Registered": self._organization,
@@ -620,13 +625,17 @@ class LedgerFold:
             terms.amount.currency,
             _items(terms.items),
             terms.channel_id,
-            terms.funded_from,
+            # A regrant from a pool names the pledges it drew on; the first (oldest) stands for them here:
+            # each is a pledge into the same pool, which is all that reports and exports read of it.
+            terms.funded_from or (terms.drawn_from[0].pledge_id if terms.drawn_from else None),
             terms.anonymous,
             cents(terms.amount),
             event.stage,
             flow=terms.flow,
+            unvalued=bool(terms.items) and cents(terms.amount) == 0,
         )
         self.pledges[originator_id] = pledge
+        self.unvalued_pledges += pledge.unvalued
         self._fact(position, name, event, pledge, pledge.stage, pledge.amount)
 
     def _pledge_signed(self, position: int, originator_id: str, name: str, event: Change) -> None:

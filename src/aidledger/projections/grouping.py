@@ -56,6 +56,8 @@ class Group:
     person_times: int
     households: int
     persons: int
+    unvalued: int = 0
+    """How many of the counted pledges are unvalued gifts (goods with no assessed value)."""
 
 
 class _Codes:
@@ -85,9 +87,11 @@ class _Codes:
 class LineTable:
     """Pledge lines as columns, with each line's pledge, project, donor, county, currency and year."""
 
-    def __init__(self, fold: LedgerFold, *, by_year: bool) -> None:
+    def __init__(self, fold: LedgerFold, *, by_year: bool, withdrawn: set[str] | None = None) -> None:
         self.fold = fold
         self.by_year = by_year
+        self.withdrawn = withdrawn
+        """At coordinates: the unvalued pledges withdrawn there (``None``: the ledger as it stands)."""
         self.keys: list[Any] = []
         self.row_of: dict[Any, int] = {}
         self.pledges: list[PledgeRecord] = []
@@ -103,6 +107,10 @@ class LineTable:
         self.donation = np.zeros(0, dtype=bool)
         self.other_lines = 0
         """How many lines are not donations: when none, nothing needs leaving out."""
+        self.gift = np.zeros(0, dtype=bool)
+        """Each line is an unvalued gift that counts (not withdrawn; its pledge's year when by year)."""
+        self.unvalued_lines = 0
+        """How many lines are of unvalued gifts: when none, counting never looks at ``gift``."""
         self.codes = {name: _Codes() for name in ("project", "donor", "county", "currency", "flow")}
         self.dimensions: dict[str, _Dimension] = {}
         self.source: dict[Any, Line] | None = None
@@ -140,6 +148,16 @@ class LineTable:
         self.flow = _append(self.flow, codes["flow"].codes(flows))
         self.donation = np.concatenate([self.donation, np.array([f == "donation" for f in flows], dtype=bool)])
         self.other_lines += len(flows) - flows.count("donation")
+        gift = [self._gift(pledge, key) for pledge, key in zip(pledges, keys, strict=True)]
+        self.gift = np.concatenate([self.gift, np.array(gift, dtype=bool)])
+        self.unvalued_lines += sum(pledge.unvalued for pledge in pledges)
+
+    def _gift(self, pledge: PledgeRecord, key: Any) -> bool:
+        """Whether a line counts as an unvalued gift: one not withdrawn, filed under the year it was made."""
+        if not pledge.unvalued:
+            return False
+        withdrawn = pledge.withdrawn if self.withdrawn is None else pledge.id in self.withdrawn
+        return not withdrawn and (not self.by_year or key[1] == pledge.made_on.year)
 
     def keep_up(self) -> None:
         """Bring the table of the ledger as it stands up to the fold: new lines, changed lines, profiles."""
@@ -156,6 +174,8 @@ class LineTable:
             row = self.row_of.get(key)
             if row is not None:
                 self.lines[row] = source[key]
+                if self.unvalued_lines:  # a withdrawal changes no line of an unvalued gift, only whether it counts
+                    self.gift[row] = self._gift(self.pledges[row], key)
         if fold.profile_changes != self.profile_changes:
             self.profile_changes = fold.profile_changes
             for name in DONOR_DIMENSIONS:
@@ -163,11 +183,14 @@ class LineTable:
                 self.dimensions.pop(f"{name}@keeper", None)
 
     def counted(self) -> npt.NDArray[np.bool_]:
-        """Which lines count in a row: donations whose pledged or net disbursed amount is not zero."""
+        """Which lines count in a row: donations whose pledged or net disbursed amount is not zero, and
+        unvalued gifts not withdrawn."""
         lines = self.lines
         counted: npt.NDArray[np.bool_] = (lines[:, 0] + lines[:, 1] != 0) | (
             lines[:, 3] - lines[:, 5] - lines[:, 6] != 0
         )
+        if self.unvalued_lines:
+            counted |= self.gift
         return counted & self.donation if self.other_lines else counted
 
     def dimension(self, name: str, values: Values, as_of: AsOf) -> _Dimension:
@@ -200,6 +223,11 @@ class LineTable:
         counted = self.counted()[rows]
         counted_group = group[counted]
         pledges = np.bincount(counted_group, minlength=count)
+        unvalued = (
+            np.bincount(group[counted & self.gift[rows]], minlength=count).tolist()
+            if self.unvalued_lines
+            else [0] * count
+        )
         projects_of = _distinct(counted_group, self.project[rows][counted])
         projects = np.bincount(projects_of[:, 0], minlength=count)
         organizations = np.bincount(_distinct(counted_group, self.donor[rows][counted])[:, 0], minlength=count)
@@ -222,6 +250,7 @@ class LineTable:
                 person_times=beneficiaries[0][g],
                 households=beneficiaries[1][g],
                 persons=beneficiaries[2][g],
+                unvalued=unvalued[g],
             )
             for g in range(count)
         ]
@@ -377,6 +406,18 @@ def table_for(fold: LedgerFold, as_of: AsOf, *, by_year: bool, lines: dict[Any, 
         table.keep_up()
         return table
     assert lines is not None
-    table = LineTable(fold, by_year=by_year)
+    table = LineTable(fold, by_year=by_year, withdrawn=_withdrawn_unvalued(fold, as_of))
     table.add(lines)
     return table
+
+
+def _withdrawn_unvalued(fold: LedgerFold, as_of: AsOf) -> set[str]:
+    """The unvalued gifts withdrawn at the coordinates (their lines are all zero, withdrawn or not)."""
+    if not fold.unvalued_pledges:
+        return set()
+    pledges = fold.pledges
+    return {
+        fact.pledge_id
+        for fact in fold.matching_facts(as_of)
+        if fact.event == "Pledge.Withdrawn" and pledges[fact.pledge_id].unvalued
+    }

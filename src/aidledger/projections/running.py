@@ -39,6 +39,8 @@ class CurrencyFigures:
     donors: Counter[str] = field(default_factory=Counter)
     counties: Counter[str] = field(default_factory=Counter)
     beneficiaries: list[int] = field(default_factory=lambda: [0, 0, 0])
+    unvalued: int = 0
+    """How many counted pledges are unvalued gifts."""
 
 
 def _counter(codes: Any, values: list[Any]) -> Counter[Any]:
@@ -78,6 +80,7 @@ class RunningTotals:
                 group.currency, group.base, group.regranted, {flow: list(b) for flow, b in group.other.items()}
             )
             figures.pledges = group.pledges
+            figures.unvalued = group.unvalued
             mine = counted & (table.currency == table.codes["currency"].index[group.currency])
             figures.projects = _counter(table.project[mine], table.codes["project"].values)
             figures.donors = _counter(table.donor[mine], table.codes["donor"].values)
@@ -109,7 +112,8 @@ class RunningTotals:
             if pledge.funded_from is not None:
                 figures.regranted[index] += fact.amount
             # The fold's line already holds every new fact: counting follows its final state.
-            if counts(fold.lines[fact.pledge_id]) != (fact.pledge_id in self.counted):
+            live = counts(fold.lines[fact.pledge_id]) or (pledge.unvalued and not pledge.withdrawn)
+            if live != (fact.pledge_id in self.counted):
                 self._count(fact.pledge_id, figures, -1 if fact.pledge_id in self.counted else 1)
         self.facts_seen = fold.fact_count
 
@@ -122,6 +126,7 @@ class RunningTotals:
         else:
             self.counted.discard(pledge_id)
         figures.pledges += step
+        figures.unvalued += step if terms.unvalued else 0
         _bump(figures.donors, terms.donor_id, step)
         if not project.plan.pooled_fund and project.plan.region is not None:
             _bump(figures.counties, project.plan.region, step)

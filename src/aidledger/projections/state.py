@@ -188,6 +188,7 @@ def decode_snapshot(payload: bytes) -> LedgerFold:
     )
     fold.projects = {record.id: record for record in snapshot.projects}
     fold.pledges = {record.id: record for record in snapshot.pledges}
+    fold.unvalued_pledges = sum(record.unvalued for record in snapshot.pledges)
     fold.lines = {record.id: line for record, line in zip(snapshot.pledges, snapshot.lines, strict=True) if line}
     fold.keep_unread(_Unread(bytes(snapshot.disbursements), bytes(snapshot.facts)), snapshot.fact_count)
     return fold

@@ -8,7 +8,9 @@ Definitions (docs/projections.md cites them):
   errors; ``returned``: money given back; ``net_disbursed`` = disbursed − reversed − returned;
   ``confirmed``: disbursements the recipient confirmed and that were not reversed;
   ``outstanding`` = signed − net_disbursed.
-- A pledge counts in a row when its pledged or net disbursed amount there is not zero; the row's
+- A pledge counts in a row when its pledged or net disbursed amount there is not zero, or when it
+  is an unvalued gift (goods with no assessed value) not withdrawn there — filed, by ``year``, under
+  the year it was made; ``unvalued_gifts`` says how many counted pledges are such gifts. The row's
   ``projects``, ``organizations`` (donors) and ``counties`` count distinct ones among those
   pledges; beneficiaries add each counted project's latest report once (person-times,
   households and persons are separate measures).
@@ -56,6 +58,7 @@ __all__ = [
     "derive_columns",
     "fact_keys",
     "has_other_flows",
+    "has_unvalued_gifts",
     "pledge_columns",
     "pledge_lines",
     "published_rows",
@@ -174,6 +177,9 @@ class TotalsRow(BaseModel):
     person_times: int
     households: int
     persons: int
+    unvalued_gifts: int = 0
+    """How many of the row's ``pledges`` are unvalued gifts: goods whose value was not assessed, counted
+    here and in quantities, never in a money column (DESIGN §3 rule 9)."""
 
 
 class TotalsReport(Report):
@@ -240,6 +246,11 @@ def published_rows(report: TotalsReport) -> list[PublishedRow]:
         rows.append(PublishedRow("total_passed_through", "donation", grand, grand.passed_through))
         rows += [PublishedRow("total_other_flow", flow, grand, figures) for flow, figures in grand.other_flows.items()]
     return rows
+
+
+def has_unvalued_gifts(report: TotalsReport) -> bool:
+    """Whether any row of ``report`` counts an unvalued gift (tables add an ``unvalued_gifts`` column then)."""
+    return any(row.unvalued_gifts for row in (*report.rows, *report.totals))
 
 
 def has_other_flows(report: TotalsReport) -> bool:
@@ -370,6 +381,7 @@ def _totals_row(key: dict[str, str], group: Group) -> TotalsRow:
         person_times=group.person_times,
         households=group.households,
         persons=group.persons,
+        unvalued_gifts=group.unvalued,
     )
 
 
@@ -389,6 +401,7 @@ def _running_row(figures: CurrencyFigures) -> TotalsRow:
         person_times=person_times,
         households=households,
         persons=persons,
+        unvalued_gifts=figures.unvalued,
     )
 
 

@@ -331,6 +331,19 @@ class PostgresStore:
             )
             return [_row(row) for row in cursor.fetchall()]
 
+    def pledge_rows(self, needle: bytes) -> list[StoredRow]:
+        """The stored ``Pledge.Made`` events whose state holds ``needle``, in log order."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                self._statement(
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+                    "WHERE topic = 'aidledger.domain.pledge:Pledge.Made' AND position(%s::bytea in state) > 0 "
+                    "ORDER BY notification_id"
+                ),
+                (needle,),
+            )
+            return [_row(row) for row in cursor.fetchall()]
+
     def max_position(self) -> int:
         """The newest log position (0 for an empty log)."""
         self._check_open()

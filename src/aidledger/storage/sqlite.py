@@ -69,6 +69,10 @@ SELECT_ORGANIZATION_ROWS = (
     f"SELECT rowid, originator_id, originator_version, topic, state FROM {EVENTS} "
     f"WHERE {ORGANIZATION_EVENTS} AND instr(state, ?) > 0 ORDER BY rowid"
 )
+SELECT_PLEDGE_ROWS = (
+    f"SELECT rowid, originator_id, originator_version, topic, state FROM {EVENTS} "
+    "WHERE topic = 'aidledger.domain.pledge:Pledge.Made' AND instr(state, ?) > 0 ORDER BY rowid"
+)
 INSERT_EVENT = f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
 INSERT_COMMAND = f"INSERT INTO {COMMANDS} VALUES (?,?,?,?,?)"
 SELECT_ROWS = (
@@ -370,6 +374,12 @@ class SQLiteStore:
         whose state holds it)."""
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(SELECT_ORGANIZATION_ROWS, (needle or b"",))
+            return _rows(cursor.fetchall())
+
+    def pledge_rows(self, needle: bytes) -> list[StoredRow]:
+        """The stored ``Pledge.Made`` events whose state holds ``needle``, in log order."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(SELECT_PLEDGE_ROWS, (needle,))
             return _rows(cursor.fetchall())
 
     def read_rows(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRow]:

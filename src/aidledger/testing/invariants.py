@@ -174,6 +174,7 @@ def report_rows(report: TotalsReport) -> dict[Any, Figures]:
             row.person_times,
             row.households,
             row.persons,
+            row.unvalued_gifts,
         )
         rows[(tuple(row.key.items()), row.currency)] = (
             dict(row.columns),
@@ -189,7 +190,16 @@ def _model_rows(rows: Mapping[tuple[tuple[tuple[str, str], ...], str], ModelRow]
     figures: dict[Any, Figures] = {
         group: (
             dict(row.columns),
-            (row.pledges, row.projects, row.organizations, row.counties, row.person_times, row.households, row.persons),
+            (
+                row.pledges,
+                row.projects,
+                row.organizations,
+                row.counties,
+                row.person_times,
+                row.households,
+                row.persons,
+                row.unvalued_gifts,
+            ),
             dict(row.new_money),
             dict(row.passed_through),
             {flow: dict(columns) for flow, columns in row.other_flows.items()},
@@ -245,6 +255,7 @@ def check_pledge_views(ledger: AidLedger, model: LedgerModel) -> None:
             view.net_disbursed,
             view.outstanding,
             view.regranted,
+            list(view.drawn_from),
         )
         want = (
             pledge.amount,
@@ -257,6 +268,7 @@ def check_pledge_views(ledger: AidLedger, model: LedgerModel) -> None:
             pledge.net_disbursed,
             pledge.outstanding,
             pledge.regranted,
+            pledge.drawn_from,
         )
         if got != want:
             _fail(f"pledge {pledge.id}: ledger view {got}, model {want}")

@@ -138,6 +138,7 @@ REFERENCE_KINDS = {
     "project_id": "project",
     "pledge_id": "pledge",
     "funded_from": "pledge",
+    "funded_from_pool": "project",
     "disbursement_id": "disbursement",
 }
 
@@ -219,7 +220,12 @@ class ModelPledge:
     funded_from: UUID | None
     anonymous: bool
     flow: str = "donation"
+    unvalued: bool = False
+    """Goods with no assessed value (items, no amount): a gift counted, never money (DESIGN §3 rule 9)."""
     withdrawn: bool = False
+    withdrawn_on: date | None = None
+    deliveries: set[UUID] = dataclasses.field(default_factory=set)
+    """The deliveries against an unvalued gift not reversed (it is not withdrawn while one stands)."""
     stage_on: date | None = None
     """Date of the latest of Made, Signed, Amended, Withdrawn: no later change may predate it."""
     money_on: date | None = None
@@ -229,6 +235,10 @@ class ModelPledge:
     returned: Decimal = ZERO
     allocations: dict[UUID, Decimal] = dataclasses.field(default_factory=dict)
     """What each regrant funded from this pledge currently draws from it."""
+    draws: list[tuple[date, Decimal]] = dataclasses.field(default_factory=list)
+    """Each change of what regrants draw from this pledge, and the date it counts from."""
+    drawn_from: list[UUID] = dataclasses.field(default_factory=list)
+    """For a regrant from a pool (``funded_from_pool``): the pledges it draws on, oldest money first."""
     changes: list[tuple[date, Decimal]] = dataclasses.field(default_factory=list)
     """Each change of net disbursed and the date it counts from (a reversal: its disbursement's value date)."""
 
@@ -295,6 +305,8 @@ class ModelRow:
     person_times: int
     households: int
     persons: int
+    unvalued_gifts: int = 0
+    """How many of ``pledges`` are unvalued gifts."""
 
 
 # -- input validation ---------------------------------------------------------------------------
@@ -384,6 +396,12 @@ def _exact(raw: Any, scale: int) -> Decimal:
     if value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
         _fail(f"{raw!r} has more than {scale} places")
     return value
+
+
+def _currency(raw: Any) -> str:
+    if not isinstance(raw, str) or raw.strip().upper() not in CURRENCY_SCALES:
+        _fail(f"{raw!r} is not a currency the model knows")
+    return raw.strip().upper()
 
 
 def _money(raw: Any) -> tuple[Decimal, str]:
@@ -557,11 +575,13 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
     "make_pledge": {
         "donor_id": (True, _reference),
         "project_id": (True, _reference),
-        "amount": (True, _money),
+        "amount": (False, _money),
+        "currency": (False, _currency),
         "items": (False, _items),
         "stage": (False, _choice(_STAGES)),
         "channel_id": (False, _reference),
         "funded_from": (False, _reference),
+        "funded_from_pool": (False, _reference),
         "anonymous": (False, _bool),
         "flow": (False, _choice(_FLOWS)),
     },
@@ -570,7 +590,7 @@ SCHEMAS: dict[str, dict[str, tuple[bool, Check]]] = {
     "withdraw_pledge": {"pledge_id": (True, _reference), "reason": (True, _REASON)},
     "disburse": {
         "pledge_id": (True, _reference),
-        "amount": (True, _money),
+        "amount": (False, _money),
         "items": (False, _items),
         "method": (False, _choice(_METHODS)),
     },
@@ -655,8 +675,21 @@ def _check_consistency(name: str, checked: dict[str, Any]) -> None:
             _fail("a project needs a region unless it is a pooled fund")
     elif name == "record_disclosure" and checked["period_end"] < checked["period_start"]:
         _fail("period_end before period_start")
-    elif name == "make_pledge" and checked["funded_from"] is not None and checked["flow"] != "donation":
+    elif name == "make_pledge" and checked["funded_from"] is not None and checked["funded_from_pool"] is not None:
+        _fail("a regrant names a pledge or a pool, not both")
+    elif (
+        name == "make_pledge"
+        and (checked["funded_from"] or checked["funded_from_pool"])
+        and checked["flow"] != "donation"
+    ):
         _fail("a regrant is a donation")
+    if name in ("make_pledge", "disburse") and checked["amount"] is None and not checked["items"]:
+        _fail("an amount is required unless goods (items) are given")
+    if name == "make_pledge" and checked["currency"] is not None:
+        if checked["amount"] is not None and checked["amount"][1] != checked["currency"]:
+            _fail("currency differs from the amount's")
+        if checked["amount"] is None and checked["currency"] == "CNY":
+            checked["currency"] = None  # the default, written or not: the same command
 
 
 def _check_profile(profile: Mapping[str, Any]) -> None:
@@ -889,22 +922,26 @@ class LedgerModel:
     # -- pledges ----------------------------------------------------------------------------
 
     def _make_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
-        amount, currency = fields["amount"]
+        unvalued = fields["amount"] is None
+        amount, currency = (ZERO, fields["currency"] or "CNY") if unvalued else fields["amount"]
         donor = self._active(fields["donor_id"])
         project = self._open(fields["project_id"])
         if project.pooled_fund and fields["flow"] != "donation":
             raise Refused(errors.PooledFundTakesDonations, f"a pooled fund takes no {fields['flow']}")
         channel = self._active(fields["channel_id"]).id if fields["channel_id"] is not None else None
+        regrant = fields["funded_from"] is not None or fields["funded_from_pool"] is not None
+        if unvalued and (regrant or project.pooled_fund):
+            raise Refused(errors.UnvaluedGiftMismatch, "pools and regrants pass on money, never unvalued goods")
         pledge_id = derive_id("pledge", command_id)
         source = None
         if fields["funded_from"] is not None:
             source = self._regrant_source(fields["funded_from"], project.id)
-            holder = self.projects[source.project].implementer
-            if donor.id != holder:
-                why = f"a regrant from {source.id} is made by the pool's implementer {holder}, not {donor.id}"
-                raise Refused(errors.RegrantDonorMismatch, why)
+            self._holder_gives(self.projects[source.project], donor.id)
             self._same_currency(source, currency)
             self._allocate(source, pledge_id, amount, day)
+        draws: list[tuple[ModelPledge, Decimal]] = []
+        if fields["funded_from_pool"] is not None:
+            draws = self._pool_draws(fields["funded_from_pool"], project.id, donor.id, amount, currency, day)
         pledge = ModelPledge(
             id=pledge_id,
             donor=donor.id,
@@ -918,13 +955,97 @@ class LedgerModel:
             funded_from=source.id if source else None,
             anonymous=fields["anonymous"],
             flow=fields["flow"],
+            unvalued=unvalued,
             stage_on=day,
         )
         self.pledges[pledge_id] = pledge
         if source is not None:
-            source.allocations[pledge_id] = amount
+            self._draw(source, pledge_id, amount, day)
+        for drawn, take in draws:
+            self._draw(drawn, pledge_id, take, day)
+            pledge.drawn_from.append(drawn.id)
+        if draws:
+            pledge.funded_from = draws[0][0].id  # a regrant: passed-through money, as the ledger files it
         self._entry(pledge, pledge.stage, amount, day)
         return pledge_id
+
+    @staticmethod
+    def _draw(source: ModelPledge, regrant: UUID, amount: Decimal, day: date) -> None:
+        """Let ``regrant`` draw ``amount`` from ``source`` from ``day`` on."""
+        source.draws.append((day, amount - source.allocations.get(regrant, ZERO)))
+        source.allocations[regrant] = amount
+
+    def _holder_gives(self, pool: ModelProject, donor: UUID) -> None:
+        if donor != pool.implementer:
+            why = f"a regrant from pool {pool.id} is made by its implementer {pool.implementer}, not {donor}"
+            raise Refused(errors.RegrantDonorMismatch, why)
+
+    def _arrived_on(self, pledge: ModelPledge) -> date | None:
+        """The first value date of a disbursement against ``pledge`` that was not reversed."""
+        dates = [d.value_date for d in self.disbursements.values() if d.pledge == pledge.id and not d.reversed]
+        return min(dates) if dates else None
+
+    def _free(self, source: ModelPledge, day: date) -> Decimal:
+        """The most a regrant may still draw from ``source`` from ``day`` on."""
+        later = {on for on, _ in source.changes if on > day} | {on for on, _ in source.draws if on > day}
+        lowest = min(source.net_as_of(on) - self._regranted_as_of(source, on) for on in {day} | later)
+        return max(lowest, ZERO)
+
+    def _pool_draws(
+        self, ref: str, target: UUID, donor: UUID, amount: Decimal, currency: str, day: date
+    ) -> list[tuple[ModelPledge, Decimal]]:
+        """Which pledges into the pool a regrant draws on, oldest money (then oldest pledge) first."""
+        pool = self._project(ref)
+        if not pool.pooled_fund:
+            raise Refused(errors.NotAPooledFund, f"project {ref} is not a pooled fund")
+        if pool.id == target:
+            raise Refused(errors.NotAPooledFund, "a regrant goes to another project than its pool")
+        self._holder_gives(pool, donor)
+        arrived = {p.id: self._arrived_on(p) for p in self.pledges.values() if p.project == pool.id}
+        candidates = [
+            p
+            for p in self.pledges.values()
+            if p.project == pool.id and not p.withdrawn and p.currency == currency and arrived[p.id] is not None
+        ]
+        candidates.sort(key=lambda p: arrived[p.id] or day)
+        draws, need = [], amount
+        for candidate in candidates:
+            take = min(need, self._free(candidate, day))
+            if take > 0:
+                draws.append((candidate, take))
+                need -= take
+        if need > 0:
+            raise Refused(errors.RegrantExceedsPool, f"pool {pool.id} holds too little free for {amount}")
+        return draws
+
+    def _redraw(self, pledge: ModelPledge, amount: Decimal, day: date) -> list[tuple[ModelPledge, Decimal]]:
+        """What each source of a regrant draws once it is ``amount`` (checked; only changes for a pool's)."""
+        if pledge.funded_from is None:
+            return []
+        if not pledge.drawn_from:
+            source = self.pledges[pledge.funded_from]
+            self._allocate(source, pledge.id, amount, day)
+            return [(source, amount)]
+        sources = [self.pledges[source_id] for source_id in pledge.drawn_from]
+        targets = [source.allocations.get(pledge.id, ZERO) for source in sources]
+        total = sum(targets, ZERO)
+        if amount <= total:  # newest draws given back first
+            excess = total - amount
+            for index in reversed(range(len(targets))):
+                back = min(excess, targets[index])
+                targets[index] -= back
+                excess -= back
+        else:  # more from the same pledges, oldest first
+            more = amount - total
+            for index, source in enumerate(sources):
+                take = min(more, self._free(source, day))
+                targets[index] += take
+                more -= take
+            if more > 0:
+                raise Refused(errors.RegrantExceedsPool, f"the pledges regrant {pledge.id} draws on hold too little")
+        for source, target in zip(sources, targets, strict=True):
+            self._allocate(source, pledge.id, target, day)
+        return [(s, t) for s, t in zip(sources, targets, strict=True) if s.allocations.get(pledge.id, ZERO) != t]
 
     def _regrant_source(self, ref: str, target: UUID) -> ModelPledge:
         source = self._pledge(ref)
@@ -946,21 +1067,17 @@ class LedgerModel:
         if more > 0:
             self._covered_as_of(source, day, extra_draw=more)
 
-    def _regranted_as_of(self, source: ModelPledge, on: date) -> Decimal:
-        """What the regrants funded from ``source`` pledged as of ``on`` (their pledged column)."""
-        regrants = {p.id for p in self.pledges.values() if p.funded_from == source.id}
-        return sum(
-            (e.amount for e in self.entries if e.pledge in regrants and e.column in _STAGES and e.effective_on <= on),
-            ZERO,
-        )
+    @staticmethod
+    def _regranted_as_of(source: ModelPledge, on: date) -> Decimal:
+        """What regrants draw from ``source`` as of ``on``."""
+        return sum((change for day, change in source.draws if day <= on), ZERO)
 
     def _covered_as_of(
         self, source: ModelPledge, day: date, *, extra_draw: Decimal = ZERO, less: Decimal = ZERO
     ) -> None:
         """Refuse unless, as of every date from ``day`` on, the regrants of ``source`` (with
         ``extra_draw`` more from ``day``) pledge no more than its net disbursed (``less`` less from ``day``)."""
-        regrants = {p.id for p in self.pledges.values() if p.funded_from == source.id}
-        later = {e.effective_on for e in self.entries if e.pledge in regrants and e.effective_on > day}
+        later = {on for on, _ in source.draws if on > day}
         later |= {on for on, _ in source.changes if on > day}
         for on in sorted({day} | later):
             drawn = self._regranted_as_of(source, on) + extra_draw
@@ -985,6 +1102,8 @@ class LedgerModel:
     def _amend_pledge(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
         amount, currency = fields["amount"]
         pledge = self._pledge(fields["pledge_id"])
+        if pledge.unvalued:
+            raise Refused(errors.UnvaluedGiftMismatch, f"pledge {pledge.id} is unvalued: it has no amount to amend")
         if amount > pledge.amount:  # an increase is a new commitment
             self._active(str(pledge.donor))
             self._open(pledge.project)
@@ -996,10 +1115,8 @@ class LedgerModel:
             self._not_before(day, pledge.stage_on, "its last change")
         if amount < pledge.net_disbursed:
             raise Refused(errors.PledgeBelowDisbursed, f"{amount} is below {pledge.net_disbursed} disbursed")
-        source = self.pledges[pledge.funded_from] if pledge.funded_from is not None else None
-        if source is not None:
-            self._allocate(source, pledge.id, amount, day)
-            source.allocations[pledge.id] = amount
+        for source, target in self._redraw(pledge, amount, day):
+            self._draw(source, pledge.id, target, day)
         if amount != pledge.amount:
             self._entry(pledge, pledge.stage, amount - pledge.amount, day)
         pledge.amount, pledge.stage_on = amount, day
@@ -1009,26 +1126,29 @@ class LedgerModel:
         pledge = self._pledge(fields["pledge_id"])
         self._not_withdrawn(pledge)
         self._not_before(day, _latest(pledge), "its last change or payment")
+        if pledge.deliveries:
+            raise Refused(errors.PledgeHasDisbursements, f"unvalued gift {pledge.id} has deliveries standing")
         if pledge.net_disbursed > 0:
             raise Refused(errors.PledgeHasDisbursements, f"pledge {pledge.id} has money disbursed")
-        if pledge.funded_from is not None:
-            source = self.pledges[pledge.funded_from]
-            self._allocate(source, pledge.id, ZERO, day)
-            source.allocations[pledge.id] = ZERO
+        for source, target in self._redraw(pledge, ZERO, day):
+            self._draw(source, pledge.id, target, day)
         self._entry(pledge, pledge.stage, -pledge.amount, day)
         self._entry(pledge, "withdrawn", pledge.amount, day)
-        pledge.withdrawn, pledge.stage_on = True, day
+        pledge.withdrawn, pledge.withdrawn_on, pledge.stage_on = True, day, day
         return pledge.id
 
     # -- disbursements ----------------------------------------------------------------------
 
     def _disburse(self, command_id: str, fields: dict[str, Any], day: date) -> UUID:
-        amount, currency = fields["amount"]
         pledge = self._pledge(fields["pledge_id"])
+        unvalued = fields["amount"] is None  # goods with no amount: in the pledge's currency
+        amount, currency = (ZERO, pledge.currency) if unvalued else fields["amount"]
         if self._project(pledge.project).status == "cancelled":
             raise Refused(errors.ProjectClosed, f"project {pledge.project} is cancelled")
         self._not_withdrawn(pledge)
         self._same_currency(pledge, currency)
+        if unvalued != pledge.unvalued:
+            raise Refused(errors.UnvaluedGiftMismatch, "an unvalued gift takes only goods with no amount, and only it")
         self._not_before(day, pledge.stage_on, "its last change")
         if pledge.stage == "intended" and not self.allow_disbursing_intended:
             raise Refused(errors.PledgeNotSigned, f"pledge {pledge.id} is only intended")
@@ -1039,6 +1159,8 @@ class LedgerModel:
             raise Refused(errors.OverDisbursement, f"{amount} dated {day} would exceed the pledge as of a later date")
         disbursement_id = derive_id("disbursement", command_id)
         self.disbursements[disbursement_id] = ModelDisbursement(disbursement_id, pledge.id, amount, day)
+        if unvalued:
+            pledge.deliveries.add(disbursement_id)
         pledge.disbursed += amount
         pledge.changes.append((day, amount))
         pledge.money_on = max(pledge.money_on or day, day)
@@ -1073,6 +1195,7 @@ class LedgerModel:
             raise Refused(errors.DisbursementHasReturns, f"disbursement {disbursement.id} has returns")
         self._pool_covers(pledge, disbursement.amount, disbursement.value_date)
         disbursement.reversed = True
+        pledge.deliveries.discard(disbursement.id)
         pledge.reversed += disbursement.amount
         pledge.changes.append((disbursement.value_date, -disbursement.amount))
         pledge.money_on = max(pledge.money_on or day, day)
@@ -1090,6 +1213,8 @@ class LedgerModel:
         amount, currency = fields["amount"]
         disbursement = self._disbursement(fields["disbursement_id"])
         pledge = self.pledges[disbursement.pledge]
+        if pledge.unvalued:
+            raise Refused(errors.UnvaluedGiftMismatch, f"pledge {pledge.id} is unvalued: no money to give back")
         self._same_currency(pledge, currency)
         if disbursement.reversed:
             raise Refused(errors.DisbursementAlreadyReversed, f"disbursement {disbursement.id} was reversed")
@@ -1137,6 +1262,7 @@ class LedgerModel:
                 msg = f"the model does not know the dimension {name!r}"
                 raise ValueError(msg)
         lines: dict[tuple[tuple[tuple[str, str], ...], str], dict[UUID, dict[str, Decimal]]] = defaultdict(dict)
+        gifts: dict[tuple[tuple[tuple[str, str], ...], str], set[UUID]] = defaultdict(set)
         for entry in self._entries(effective_on):
             pledge = self.pledges[entry.pledge]
             values = [DIMENSIONS[name](self, pledge, entry) for name in group_by]
@@ -1144,9 +1270,20 @@ class LedgerModel:
                 key = tuple(zip(group_by, combination, strict=True))
                 line = lines[(key, pledge.currency)].setdefault(pledge.id, dict.fromkeys(BASE_COLUMNS, ZERO))
                 line[entry.column] += entry.amount
-        return {group: self._row(pledge_lines, effective_on) for group, pledge_lines in lines.items()}
+                if pledge.unvalued and entry.year == pledge.made_on.year and self._standing(pledge, effective_on):
+                    gifts[(key, pledge.currency)].add(pledge.id)
+        return {group: self._row(pledge_lines, effective_on, gifts[group]) for group, pledge_lines in lines.items()}
 
-    def _row(self, pledge_lines: dict[UUID, dict[str, Decimal]], effective_on: date | None) -> ModelRow:
+    @staticmethod
+    def _standing(pledge: ModelPledge, effective_on: date | None) -> bool:
+        """An unvalued gift counts where it was made, until it is withdrawn."""
+        if pledge.withdrawn_on is None:
+            return True
+        return effective_on is not None and effective_on < pledge.withdrawn_on
+
+    def _row(
+        self, pledge_lines: dict[UUID, dict[str, Decimal]], effective_on: date | None, gifts: set[UUID]
+    ) -> ModelRow:
         base = {origin: dict.fromkeys(BASE_COLUMNS, ZERO) for origin in ("new", "regrant")}
         other: dict[str, dict[str, Decimal]] = {}
         counted: list[ModelPledge] = []
@@ -1161,7 +1298,7 @@ class LedgerModel:
             for column, amount in line.items():
                 base[origin][column] += amount
             columns = _with_derived(line)
-            if columns["pledged"] != 0 or columns["net_disbursed"] != 0:
+            if columns["pledged"] != 0 or columns["net_disbursed"] != 0 or pledge_id in gifts:
                 counted.append(self.pledges[pledge_id])
         projects = {p.project for p in counted}
         reports = [self._latest_report(self.projects[p], effective_on) for p in projects]
@@ -1179,6 +1316,7 @@ class LedgerModel:
             person_times=sum(r[2] for r in reports if r),
             households=sum(r[3] or 0 for r in reports if r),
             persons=sum(r[4] or 0 for r in reports if r),
+            unvalued_gifts=sum(1 for p in counted if p.unvalued),
         )
 
     @staticmethod

@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 ONE_FEN = Decimal("0.01")
+ZERO_AMOUNT = Decimal("0.00")
 """The smallest CNY amount: one fen (分)."""
 
 RECORDED_BY = "property-tester"
@@ -286,7 +287,9 @@ def _pledge(
     currency: str,
     funded_from: str | None = None,
     channel: str | None = None,
+    unvalued: bool = False,
 ) -> Record:
+    """A pledge record; with ``unvalued``, goods are sometimes given with no amount (an unvalued gift)."""
     record = _envelope("make_pledge", command_id, day) | {
         "donor_id": donor,
         "project_id": project,
@@ -295,8 +298,12 @@ def _pledge(
     if _chance(draw, 4):
         record["stage"] = "intended"
     if _chance(draw, 5):
-        quantity = draw(st.sampled_from(["400", "2.5", "1"]))
+        quantity = draw(st.sampled_from(["400", "2.5", "1", "370000"]))
         record["items"] = [{"description": "棉被", "quantity": quantity, "unit": "床"}]
+        if unvalued and _chance(draw, 2):  # an unvalued gift: goods with no assessed value, counted but never money
+            del record["amount"]
+            if currency != "CNY" or _chance(draw, 4):
+                record["currency"] = currency
     if _chance(draw, 5):
         record["anonymous"] = True
     if _chance(draw, 8):  # not a donation: kept out of donation totals (a regrant or a pool refuses it)
@@ -394,7 +401,7 @@ def _make_pledge(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
     currency = _currency(draw)
     channel = _pick(draw, model, "organization") if _chance(draw, 5) else None
     amount = _pledge_amount(draw, currency)
-    return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, channel=channel)
+    return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, channel=channel, unvalued=True)
 
 
 def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
@@ -415,6 +422,14 @@ def _regrant(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
     holder = model.projects[source.project].implementer if source is not None else None
     holders = [c for c in model.created["organization"] if resolve(c, "organization") == holder]
     donor = _pick(draw, model, "organization", holders)
+    pools = [c for c in model.created["project"] if source is not None and resolve(c, "project") == source.project]
+    if pools and _chance(draw, 2):  # name the pool: the library picks its pledges, oldest money first
+        pool = model.projects[resolve(pools[0], "project")].id
+        held = [p for p in model.pledges.values() if p.project == pool and p.currency == currency and not p.withdrawn]
+        free = sum((p.net_disbursed - p.regranted for p in held), ZERO_AMOUNT)
+        amount = _edge(draw, max(free, ONE_FEN), currency)
+        record = _pledge(draw, cid, day, donor, project, amount=amount, currency=currency)
+        return record | {"funded_from_pool": pools[0]}
     return _pledge(draw, cid, day, donor, project, amount=amount, currency=currency, funded_from=source_cid)
 
 
@@ -437,7 +452,15 @@ def _pledge_change(draw: Draw, model: LedgerModel, name: str, cid: str, day: str
     return record
 
 
+GOODS = [{"description": "棉被", "quantity": "100", "unit": "床"}]
+"""What a delivery of goods with no amount hands over."""
+
+
 def _disburse(draw: Draw, model: LedgerModel, cid: str, day: str) -> Record:
+    gifts = _ids(model, "pledge", lambda p: p.unvalued and p.stage == "signed" and not p.withdrawn)
+    if _chance(draw, 3 if gifts else 25):  # goods with no amount: against an unvalued gift, or refused
+        ref = _pick(draw, model, "pledge", gifts)
+        return _envelope("disburse", cid, day) | {"pledge_id": ref, "items": GOODS, "method": "goods_delivery"}
     live = _ids(model, "pledge", lambda p: p.stage == "signed" and not p.withdrawn and p.outstanding > 0)
     ref = _pick(draw, model, "pledge", live)
     pledge = _pledge_state(model, ref)
@@ -624,6 +647,7 @@ def _breakages(draw: Draw, record: Record) -> list[Callable[[], Record]]:
             lambda: record | {"items": [{"description": "米", "quantity": "0", "unit": "kg"}]},
             lambda: record | {"anonymous": None},
             lambda: record | {"flow": "gift"},
+            lambda: {k: v for k, v in record.items() if k not in ("amount", "items")},  # no amount, no goods
         ]
     return ways
 
