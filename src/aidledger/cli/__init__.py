@@ -7,7 +7,8 @@ or after its name. A user's mistake prints one line on stderr and exits non-zero
 - :mod:`~aidledger.cli.common` — what every command shares: opening the ledger, options, printing;
 - :mod:`~aidledger.cli.ledger` — demo, report, disclosure, explain, show;
 - :mod:`~aidledger.cli.interchange` — import (and its alias load), export;
-- :mod:`~aidledger.cli.audit` — checkpoint, verify, proofs, replay, restatement, history, rebuild.
+- :mod:`~aidledger.cli.audit` — checkpoint, verify, proofs, replay, restatement, history, rebuild;
+- :mod:`~aidledger.cli.site` — site.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from importlib.metadata import version
 
 from rich.console import Console
 
-from aidledger.cli import audit, interchange, ledger
+from aidledger.cli import audit, interchange, ledger, site
 from aidledger.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, default_db, exit_code, printable
 from aidledger.errors import AidLedgerError
 
@@ -42,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     ledger.register(commands)
     interchange.register(commands)
     audit.register(commands)
+    site.register(commands)
     return main_parser
 
 
