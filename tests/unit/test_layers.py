@@ -32,7 +32,8 @@ ALLOWED: dict[str, set[str]] = {
     "site": BASE | {"domain", "application", "projections", "audit"},
     "bootstrap": BASE | {"application", "projections", "storage"},
     "demo": BASE | {"domain"},
-    "cli": BASE | {"aidledger", "bootstrap", "domain", "application", "projections", "audit", "interchange", "site", "demo"},
+    "cli": BASE
+    | {"aidledger", "bootstrap", "domain", "application", "projections", "audit", "interchange", "site", "demo"},
     "testing": BASE | {"aidledger", "bootstrap", "domain", "application", "projections", "interchange"},
     "__init__": BASE | {"bootstrap", "domain", "application"},
     "__main__": {"cli"},

@@ -6,7 +6,6 @@ history, then the site written by the command line exactly as docs/site.md shows
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from aidledger.interchange.commands import run_command
 
 HIDDEN_NAME = "只以匿名捐赠的基金会（测试）"
 """An organization whose only part in the ledger is anonymous pledges: it must never be named."""
-HIDDEN_CODE = "53130000MJ0000001A"
 HOSTILE_URL = 'https://example.org/a"onmouseover="alert(1)'
 HOSTILE_TITLE = '<script>alert("x")</script> 县级项目（测试）'
 
@@ -63,7 +61,7 @@ def _extra(ledger: aidledger.AidLedger) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
     """The demo ledger with the extra records, and its Chinese site as of the demo's disclosure date."""
     folder = tmp_path_factory.mktemp("site")
     db = folder / "demo.db"
@@ -73,4 +71,4 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         hidden, project = _extra(ledger)
     out = folder / "site"
     assert main(["--db", str(db), "site", "--out", str(out), "--on", DISCLOSURE_ON.isoformat()]) == 0
-    yield DemoSite(db=db, out=out, hidden_id=hidden, hostile_project=project)
+    return DemoSite(db=db, out=out, hidden_id=hidden, hostile_project=project)

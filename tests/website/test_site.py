@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import pytest
+from tests.website.conftest import HIDDEN_NAME, HOSTILE_TITLE, HOSTILE_URL, DemoSite
 
 import aidledger
 from aidledger import projections
@@ -18,7 +19,6 @@ from aidledger.cli import main
 from aidledger.errors import InvalidInput
 from aidledger.projections.totals import published_rows
 from aidledger.site import MANIFEST, build_site
-from tests.website.conftest import HIDDEN_NAME, HOSTILE_TITLE, HOSTILE_URL, DemoSite
 
 HEADLINE = ("pledged", "signed", "intended", "net_disbursed", "confirmed", "outstanding")
 
@@ -54,7 +54,8 @@ def test_every_figure_links_to_an_explanation_whose_events_add_up_to_it(demo_sit
         explanation = _page(target)
         (value,) = explanation.xpath('//dd[@class="value"]')
         assert _amount(value.text_content()) == _amount(link.text_content()), target
-        amounts = [_amount(td.text_content()) for td in explanation.xpath('//table[@class="contributions"]/tbody/tr/td[4]')]
+        cells = explanation.xpath('//table[@class="contributions"]/tbody/tr/td[4]')
+        amounts = [_amount(td.text_content()) for td in cells]
         assert sum(amounts, Decimal(0)) == _amount(link.text_content())
         assert not explanation.xpath('//*[@class="warning"]')
 

@@ -46,6 +46,7 @@ __all__ = [
     "print_json",
     "printable",
     "progress_bars",
+    "replacing_file",
     "say",
     "yuan",
 ]
@@ -205,3 +206,16 @@ def progress_bars(show: bool) -> Iterator[Callable[[str, int, int], None] | None
             bars.update(tasks[phase], completed=done, total=total, amount=shown)
 
         yield update
+
+
+@contextmanager
+def replacing_file(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, moved into place only when the block completes."""
+    if path.is_dir():
+        raise InvalidInput("--out", str(path), "a file path, not a directory")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        yield partial
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from aidledger.application.ledger import AidLedger
 from aidledger.cli.common import (
     add_command,
     as_of_options,
@@ -22,11 +23,13 @@ from aidledger.cli.common import (
     open_ledger,
     print_json,
     progress_bars,
+    replacing_file,
     say,
 )
 from aidledger.errors import InvalidInput
-from aidledger.interchange.export import FORMATS, VIEWS, export
+from aidledger.interchange.export import FORMATS, VIEWS, Export, export
 from aidledger.interchange.importer import Importer, ImportSummary, refusal
+from aidledger.interchange.workbook import LANGUAGES, write_workbook
 from aidledger.projections.report import Coordinates
 from aidledger.projections.totals import DIMENSIONS
 
@@ -51,10 +54,13 @@ def register(commands: Any) -> None:
     exports = add_command(commands, "export", "export a view as JSON or CSV, or projects as IATI XML", cmd_export)
     exports.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=[*FORMATS, "xlsx"],
         default="json",
         dest="export_format",
-        help="json (the default), csv, or iati (IATI 2.03 activity XML)",
+        help="json (the default), csv, xlsx (a workbook; needs --out), or iati (IATI 2.03 activity XML)",
+    )
+    exports.add_argument(
+        "--lang", choices=LANGUAGES, default="zh", help="xlsx: headers in Chinese (zh, the default) or English"
     )
     exports.add_argument("--view", choices=VIEWS, help="what to export (default: totals; project for iati)")
     exports.add_argument("--by", action="append", default=[], metavar="DIMENSION", help=", ".join(DIMENSIONS))
@@ -169,8 +175,12 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         if args.by:
             raise InvalidInput("--by", ",".join(args.by), "no grouping with --format iati")
         options.pop("group_by")
+    if args.export_format != "xlsx" and args.lang != "zh":
+        raise InvalidInput("--lang", args.lang, "a language only with --format xlsx")
     with open_ledger(args) as ledger:
-        if args.out is None:
+        if args.export_format == "xlsx":
+            coordinates = _export_workbook(ledger, args, options)
+        elif args.out is None:
             coordinates = export(ledger, for_terminal(sys.stdout), **options)
         else:
             with _replacing(args.out, bom=args.export_format == "csv") as out:
@@ -190,6 +200,18 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _export_workbook(ledger: AidLedger, args: argparse.Namespace, options: dict[str, Any]) -> Coordinates:
+    if args.out is None:
+        raise InvalidInput("--out", "(none)", "a file to write the workbook to, e.g. --out 汇总.xlsx")
+    if options.pop("reporting_org") is not None:
+        raise InvalidInput("--reporting-org", args.reporting_org, "a reporting organization only with --format iati")
+    options.pop("file_format")
+    job = Export(ledger, **{**options, "view": options["view"] or "totals"})
+    with replacing_file(args.out) as partial:
+        write_workbook(job, partial, lang=args.lang)
+    return job.coordinates
+
+
 def _where(coordinates: Coordinates) -> str:
     text = f"log position {coordinates.position}"
     if coordinates.root:
@@ -199,13 +221,8 @@ def _where(coordinates: Coordinates) -> str:
 
 @contextmanager
 def _replacing(path: Path, *, bom: bool) -> Iterator[TextIO]:
-    """Write to a temporary file beside ``path`` and move it into place only when complete."""
-    if path.is_dir():
-        raise InvalidInput("--out", str(path), "a file path, not a directory")
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with partial.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            yield out
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    """Write text to a temporary file beside ``path`` and move it into place only when complete."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    with replacing_file(path) as partial, partial.open("w", encoding=encoding, newline="") as out:
+        yield out
+

@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -29,11 +30,14 @@ from aidledger.cli.common import (
     open_ledger,
     print_json,
     printable,
+    replacing_file,
     yuan,
 )
+from aidledger.domain import divisions
 from aidledger.errors import InvalidInput
 from aidledger.interchange.commands import run_command
 from aidledger.interchange.csvformat import SpreadsheetWriter
+from aidledger.interchange.workbook import LANGUAGES, REGION_DIMENSIONS, write_totals_workbook
 from aidledger.projections.columns import COLUMNS
 from aidledger.projections.disclosure_rules import ObligationState
 from aidledger.projections.totals import DIMENSIONS, TOTAL_KEYS, TotalsReport, has_other_flows, published_rows
@@ -48,6 +52,10 @@ def register(commands: Any) -> None:
     report = add_command(commands, "report", "totals of every stage column, grouped and as of any point", cmd_report)
     report.add_argument("--by", action="append", default=[], metavar="DIMENSION", help=", ".join(DIMENSIONS))
     report.add_argument("--csv", action="store_true", help="print CSV")
+    report.add_argument(
+        "--xlsx", type=Path, metavar="FILE", help="also write the report as a workbook (docs/export.md)"
+    )
+    report.add_argument("--lang", choices=LANGUAGES, default="zh", help="the workbook's headers: zh (default) or en")
     report.add_argument(
         "--keeper-view",
         action="store_true",
@@ -176,6 +184,9 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             raise InvalidInput("--columns", column, "a comma-separated list of " + ", ".join(COLUMNS))
     with open_ledger(args) as ledger:
         report = projections.totals(ledger, args.by, keeper_view=args.keeper_view, **coordinates(args))
+    if args.xlsx is not None:
+        with replacing_file(args.xlsx) as partial:
+            write_totals_workbook(report, partial, lang=args.lang)
     if args.json:
         print_json(report)
     elif args.csv:
@@ -234,7 +245,7 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
         kind, flow, row, figures = published
         key: list[Text | str]
         if kind == "group":
-            key = [_label(report, row.key[name]) for name in keys]
+            key = [_label(report, name, row.key[name]) for name in keys]
         else:
             labels = _TOTAL_LABELS if report.group_by else _HEADLINE_LABELS
             key = [labels[kind].format(flow=flow), *([""] * (len(keys) - 1))]
@@ -244,9 +255,12 @@ def _totals_table(report: TotalsReport, columns: list[str]) -> Table:
     return table
 
 
-def _label(report: TotalsReport, value: str) -> Text:
+def _label(report: TotalsReport, dimension: str, value: str) -> Text:
     label = report.labels.get(value)
-    return cell(f"{label} ({value[:8]})" if label else value)
+    if label:
+        return cell(f"{label} ({value[:8]})")
+    name = divisions.name_of(value) if dimension in REGION_DIMENSIONS else None
+    return cell(f"{value} {name}" if name else value)
 
 
 def cmd_disclosure(args: argparse.Namespace, console: Console) -> int:

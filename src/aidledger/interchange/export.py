@@ -26,6 +26,7 @@ from aidledger import projections
 from aidledger.application.ledger import AidLedger
 from aidledger.application.references import resolve_reference
 from aidledger.canonical import json_text
+from aidledger.domain import divisions
 from aidledger.errors import InvalidInput
 from aidledger.interchange.csvformat import COLUMNS, SpreadsheetWriter, cells_from_record
 from aidledger.interchange.history import history_records
@@ -34,7 +35,14 @@ from aidledger.projections.columns import COLUMNS as STAGE_COLUMNS
 from aidledger.projections.fold import AsOf, LedgerFold
 from aidledger.projections.report import Coordinates, Report, coordinates_of
 from aidledger.projections.totals import TOTAL_KEYS, TotalsReport, published_rows
-from aidledger.projections.transparency import CountyPage, CurrencyTotals, OrganizationPage, ProjectPage
+from aidledger.projections.transparency import (
+    CountyPage,
+    CurrencyTotals,
+    InKindItem,
+    OrganizationPage,
+    PledgeLine,
+    ProjectPage,
+)
 
 __all__ = [
     "COORDINATE_COLUMNS",
@@ -59,6 +67,10 @@ COORDINATE_COLUMNS = (
 
 LABELLED = ("donor", "channel", "implementer", "project")
 """Totals dimensions whose keys are ids: a ``<dimension>_name`` column gives the name."""
+
+REGION_DIMENSIONS = ("county", "city", "province", "donor_province")
+"""Totals dimensions whose keys are division codes: a ``<dimension>_name`` column gives the
+ministry's name (``aidledger.domain.divisions``; empty for a code in no list)."""
 
 
 class Export:
@@ -141,6 +153,7 @@ class Export:
 
     def _write_totals(self, writer: Any, report: TotalsReport) -> None:
         labelled = [name for name in report.group_by if name in LABELLED]
+        regions = [name for name in report.group_by if name in REGION_DIMENSIONS]
         counts = ("pledges", "projects", "organizations", "counties", "person_times", "households", "persons")
         writer.writerow(
             [
@@ -148,6 +161,7 @@ class Export:
                 "flow",
                 *report.group_by,
                 *(f"{n}_name" for n in labelled),
+                *(f"{n}_name" for n in regions),
                 "currency",
                 *STAGE_COLUMNS,
                 *counts,
@@ -159,6 +173,7 @@ class Export:
             kind, flow, row, shown = published
             key = [row.key.get(name, TOTAL_KEYS[kind]) for name in report.group_by]
             names = [report.labels.get(row.key.get(name, ""), "") for name in labelled]
+            names += [divisions.name_of(row.key.get(name)) or "" for name in regions]
             figures = [_text(shown[c]) for c in STAGE_COLUMNS]
             numbers = [getattr(row, c) for c in counts] if published.counted else [""] * len(counts)
             writer.writerow([kind, flow, *key, *names, row.currency, *figures, *numbers, *notes])
@@ -317,21 +332,42 @@ def _project_cells(page: Report) -> list[str]:
     beneficiaries = page.beneficiaries or {}
     return [
         *(_text(getattr(page, name)) for name in _PROJECT_FIELDS),
+        _place(page.region),
         str(len(page.pledges)),
         *(_text(beneficiaries.get(name)) for name in ("person_times", "households", "persons")),
         str(len(page.disclosures)),
+        ";".join(_item(line, item) for line in page.pledges for item in line.items),
     ]
+
+
+def _item(line: PledgeLine, item: InKindItem) -> str:
+    """An in-kind item as ``description|quantity|unit|value currency``: the import's items form (same
+    escapes), then the value of the pledge that gives it."""
+    described = cells_from_record({"items": [item.model_dump(mode="json")]})["items"]
+    return f"{described}|{line.columns['pledged']} {line.currency}"
+
+
+def _place(code: str | None) -> str:
+    """``河北省 张家口市 张北县`` for a county code; empty for none or an unknown code."""
+    names = [d.name for d in divisions.place(code) if d is not None] if code else []
+    return " ".join(dict.fromkeys(names))
 
 
 def _organization_cells(page: Report) -> list[str]:
     assert isinstance(page, OrganizationPage)
     record = ";".join(f"{status}:{count}" for status, count in page.disclosure_record.items())
-    return [*(_text(getattr(page, name)) for name in _ORGANIZATION_FIELDS), str(len(page.pledges)), record]
+    return [
+        *(_text(getattr(page, name)) for name in _ORGANIZATION_FIELDS),
+        _place(page.home_region),
+        str(len(page.pledges)),
+        record,
+        ";".join(_item(line, item) for line in page.pledges for item in line.items),
+    ]
 
 
 def _county_cells(page: Report) -> list[str]:
     assert isinstance(page, CountyPage)
-    return [page.county, str(len(page.projects))]
+    return [page.county, _place(page.county), str(len(page.projects))]
 
 
 _PROJECT_FIELDS = (
@@ -359,10 +395,13 @@ _ORGANIZATION_FIELDS = (
 )
 _PAGE_ROWS: dict[str, tuple[tuple[str, ...], Any]] = {
     "project": (
-        (*_PROJECT_FIELDS, "pledges", "person_times", "households", "persons", "disclosures"),
+        (*_PROJECT_FIELDS, "region_name", "pledges", "person_times", "households", "persons", "disclosures", "items"),
         _project_cells,
     ),
-    "organization": ((*_ORGANIZATION_FIELDS, "pledges", "disclosure_record"), _organization_cells),
-    "county": (("county", "projects"), _county_cells),
+    "organization": (
+        (*_ORGANIZATION_FIELDS, "home_region_name", "pledges", "disclosure_record", "items"),
+        _organization_cells,
+    ),
+    "county": (("county", "county_name", "projects"), _county_cells),
 }
 """Per page view: the leading CSV columns and the function giving a page's cells."""

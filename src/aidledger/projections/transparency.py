@@ -26,7 +26,17 @@ from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, Ple
 from aidledger.projections.report import Report, coordinates_of
 from aidledger.projections.totals import ANONYMOUS, pledge_columns
 
-__all__ = ["CountyPage", "OrganizationPage", "PledgeLine", "ProjectPage", "TimelineEntry", "transparency"]
+__all__ = ["CountyPage", "InKindItem", "OrganizationPage", "PledgeLine", "ProjectPage", "TimelineEntry", "transparency"]
+
+
+class InKindItem(BaseModel):
+    """Goods or services a pledge gives in kind: what, how many, in which unit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    quantity: Decimal
+    unit: str
 
 
 class PledgeLine(BaseModel):
@@ -44,6 +54,8 @@ class PledgeLine(BaseModel):
     form: str
     currency: str
     columns: dict[str, Decimal]
+    items: tuple[InKindItem, ...] = ()
+    """What an in-kind pledge gives (its value is the pledge's amount, in ``columns``)."""
 
 
 class TimelineEntry(BaseModel):
@@ -185,6 +197,9 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> li
                 form="in_kind" if pledge.items else "cash",
                 currency=pledge.currency,
                 columns=columns[pledge.id],
+                items=tuple(
+                    InKindItem(description=i.description, quantity=i.quantity, unit=i.unit) for i in pledge.items
+                ),
             )
         )
     return sorted(lines, key=lambda line: (line.project, line.donor, str(line.pledge_id)))
