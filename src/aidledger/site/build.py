@@ -7,6 +7,7 @@ views, ``disclosure_status``); every figure links to its explanation page, made 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
@@ -27,9 +28,9 @@ from aidledger.projections import disclosure_status, fold_of, totals, transparen
 from aidledger.projections.explain import Explanation, Figure, explain_all
 from aidledger.projections.fold import AsOf, LedgerFold
 from aidledger.projections.totals import ANONYMOUS, TotalsReport, TotalsRow, published_rows
-from aidledger.projections.transparency import CountyPage, OrganizationPage, ProjectPage
+from aidledger.projections.transparency import CountyPage, OrganizationPage, PageIndex, ProjectPage
 from aidledger.site.charts import Bar, bar_chart
-from aidledger.site.labels import LANGUAGES, label, words
+from aidledger.site.labels import LANGUAGES, label, place, words
 
 __all__ = ["MANIFEST", "SiteResult", "build_site", "campaign_path", "safe_url"]
 
@@ -136,6 +137,7 @@ def _environment(lang: str) -> Environment:
     )
     environment.filters["money"] = lambda value: f"{value:,.2f}"
     environment.filters["label"] = lambda value: label(lang, str(value))
+    environment.filters["place"] = place
     environment.filters["short"] = lambda value: str(value)[:8]
     environment.globals["t"] = words(lang)
     environment.globals["lang"] = lang
@@ -189,6 +191,11 @@ class _Site:
     def campaign_pages(self) -> list[tuple[str, str]]:
         names = sorted({c for p in self.fold.projects.values() for c in p.plan.campaigns if self.known(p)})
         return [(name, campaign_path(name)) for name in names]
+
+    @functools.cached_property
+    def index(self) -> PageIndex:
+        """The lookups every subject page shares (one pass over the ledger for all of them)."""
+        return PageIndex(self.fold, self.as_of)
 
     def known(self, record: Any) -> bool:
         return self.as_of.knows(record.position, record.recorded_at)
@@ -359,7 +366,7 @@ def _headline(
 
 def _value_label(site: _Site, dimension: str, value: str) -> str:
     if dimension == "county":
-        return value
+        return place(value)
     return label(site.lang, value)
 
 
@@ -458,7 +465,7 @@ def _pledge_links(site: _Site, pledges: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _project(site: _Site, project_id: str) -> None:
-    page = transparency(site.fold, "project", project_id, **site.coordinates)
+    page = transparency(site.fold, "project", project_id, index=site.index, **site.coordinates)
     assert isinstance(page, ProjectPage)
     implementer = site.fold.projects[project_id].plan.implementing_organization_id
     site.render(f"project/{project_id}.html", "project.html", page.digest, title=page.title, page=page,
@@ -468,7 +475,7 @@ def _project(site: _Site, project_id: str) -> None:
 
 
 def _county(site: _Site, county: str) -> None:
-    page = transparency(site.fold, "county", county, **site.coordinates)
+    page = transparency(site.fold, "county", county, index=site.index, **site.coordinates)
     assert isinstance(page, CountyPage)
     groups = []
     for dimension, values in (("donor_level", page.by_donor_level), ("donor_kind", page.by_donor_kind)):
@@ -479,12 +486,14 @@ def _county(site: _Site, county: str) -> None:
                 links = {c: site.link(c, key, t.currency, t.columns[c]) for c in CHART_COLUMNS}
                 rows.append({"key": value, "label": label(site.lang, value), "row": t, "links": links})
         groups.append(_drawn(site, f"chart-{dimension}", f"by_{dimension}", rows, None))
-    site.render(f"county/{county}.html", "county.html", page.digest, title=county, page=page,
+    site.render(f"county/{county}.html", "county.html", page.digest, title=place(county), page=page,
                 totals=_totals_links(site, {"county": county}, page), charts=groups)  # fmt: skip
 
 
 def _organization(site: _Site, organization_id: str) -> None:
-    page = transparency(site.fold, "organization", organization_id, on=site.on, **site.coordinates)
+    page = transparency(
+        site.fold, "organization", organization_id, on=site.on, index=site.index, **site.coordinates
+    )
     assert isinstance(page, OrganizationPage)
     site.render(f"organization/{organization_id}.html", "organization.html", page.digest, title=page.name,
                 page=page, totals=_totals_links(site, {"donor": organization_id}, page),
@@ -543,7 +552,7 @@ def _key_parts(site: _Site, key: dict[str, str]) -> list[tuple[str, str, str | N
             found = site.fold.organizations[value].at(site.as_of)
             parts.append((name, found[0].name if found else value, f"organization/{value}.html"))
         elif name == "county":
-            parts.append((name, value, f"county/{value}.html"))
+            parts.append((name, place(value), f"county/{value}.html"))
         elif name == "campaign":
             parts.append((name, value, campaign_path(value)))
         else:

@@ -1,12 +1,15 @@
 """The words of the site, in Chinese (the default) and English.
 
 Stored values (categories, levels, statuses, column names) are shown by their label here; a value
-without a label is shown as stored, escaped.
+without a label is shown as stored, escaped. A division code is shown with its official name
+(:mod:`aidledger.domain.divisions`) before it, or alone when the code list does not know it.
 """
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "label", "words"]
+from aidledger.domain.divisions import name_of
+
+__all__ = ["LANGUAGES", "label", "place", "words"]
 
 LANGUAGES = ("zh", "en")
 
@@ -106,3 +109,11 @@ def words(lang: str) -> dict[str, str]:
 def label(lang: str, value: str) -> str:
     """The label of a stored value (a column, category, level, status …), or the value itself."""
     return _VALUES[lang].get(value, value.replace("_", " ") if lang == "en" else value)
+
+
+def place(code: str | None) -> str:
+    """A division code with its official name before it (``张北县 (130722)``), or the code alone."""
+    if not code:
+        return ""
+    name = name_of(code)
+    return f"{name} ({code})" if name else code
