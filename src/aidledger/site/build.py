@@ -179,7 +179,7 @@ class _Site:
             note=self.note,
             as_of=self.as_of,
             position=self.as_of.position if self.as_of.position is not None else self.checkpoint.size,
-            campaigns=self.campaign_pages(),
+            campaigns=self.campaign_pages,
             **context,
         )
         self.writer.write(relative, html.encode("utf-8"))
@@ -188,7 +188,9 @@ class _Site:
     def link(self, column: str, key: dict[str, str], currency: str, value: Decimal, as_of: AsOf | None = None) -> str:
         return self.explanations.link(as_of or self.as_of, column, key, currency, value)
 
+    @functools.cached_property
     def campaign_pages(self) -> list[tuple[str, str]]:
+        """Every campaign's name and page (in every page's navigation: worked out once per build)."""
         names = sorted({c for p in self.fold.projects.values() for c in p.plan.campaigns if self.known(p)})
         return [(name, campaign_path(name)) for name in names]
 
@@ -274,7 +276,7 @@ def _write_pages(site: _Site) -> str:
     projects = sorted((p for p in site.fold.projects.values() if site.known(p)), key=lambda p: (p.plan.title, p.id))
     site.organizations = _public_organizations(site)
     digest = _overview(site, None, "index.html")
-    for name, path in site.campaign_pages():
+    for name, path in site.campaign_pages:
         _overview(site, name, path)
     counties = sorted({p.plan.region for p in projects if p.plan.region and not p.plan.pooled_fund})
     for county in counties:
