@@ -256,8 +256,10 @@ def test_pages_made_with_a_shared_index_are_the_pages_made_alone(ledger: AidLedg
     history = record_anonymous_history(ledger)
     fold = projections.fold_of(ledger)
     index = projections.PageIndex(fold, projections.as_of(effective_on=effective_on))
-    subjects: list[tuple[str, UUID | str]] = [("project", history.project), ("county", "130722"), ("organization", history.named_donor),
-                ("organization", history.implementer)]  # fmt: skip
+    subjects: list[tuple[str, UUID | str]] = [
+        ("project", history.project), ("county", "130722"),
+        ("organization", history.named_donor), ("organization", history.implementer),
+    ]  # fmt: skip
     for kind, subject in subjects:
         shared = projections.transparency(fold, kind, subject, on="2018-12-31", effective_on=effective_on, index=index)
         alone = projections.transparency(ledger, kind, subject, on="2018-12-31", effective_on=effective_on)
