@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from aidledger.application.ledger import AidLedger
 from aidledger.audit.checkpoint import Checkpoint, make_checkpoint
 from aidledger.canonical import canonical_json
+from aidledger.domain.values import parse_effective_date
 from aidledger.errors import InvalidInput
 from aidledger.projections import as_of as as_of_coordinates
 from aidledger.projections import disclosure_status, fold_of, totals, transparency
@@ -227,9 +228,17 @@ def build_site(
     every footer.
     """
     if lang not in LANGUAGES:
-        raise InvalidInput("lang", lang, "zh (Chinese, the default) or en (English)")
+        raise InvalidInput("--lang", lang, "zh (Chinese, the default) or en (English)")
     as_of = as_of_coordinates(position, recorded_before, effective_on)
-    day = as_of_coordinates(effective_on=on).effective_on if on is not None else None
+    last = ledger.position()
+    if as_of.position is not None and as_of.position > last:
+        raise InvalidInput("position", as_of.position, f"a log position from 0 to {last}, the last one stored")
+    day = None
+    if on is not None:
+        try:
+            day = parse_effective_date(on)
+        except ValueError as error:
+            raise InvalidInput("--on", on, str(error)) from None
     day = day or as_of.effective_on or date.today()
     out = Path(out)
     previous = _previous_files(out)
