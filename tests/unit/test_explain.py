@@ -171,3 +171,16 @@ def test_a_pledge_key_explains_one_pledges_figure(ledger: AidLedger) -> None:
     explanation = projections.explain(ledger, "outstanding", {"pledge": str(pledged.pledge_id)})
     assert explanation.value == Decimal("750.00")
     assert {c.pledge_id for c in explanation.contributions} == {pledged.pledge_id}
+
+
+def test_a_loan_is_explained_apart_from_donations_as_reports_keep_it(ledger: AidLedger) -> None:
+    """A report's columns leave a loan out and its other_flows hold it: explain does the same, so every
+    explained figure equals the figure shown (DESIGN §3 rule 8)."""
+    pledged = set_up_pledge(ledger, "100.00")
+    make_pledge(ledger, pledged.organization_id, pledged.project_id, "900.00", flow="loan")
+    grand = projections.totals(ledger).totals[0]
+    donations = projections.explain(ledger, "pledged")
+    loans = projections.explain(ledger, "pledged", flow="loan")
+    assert donations.value == grand.columns["pledged"] == Decimal("100.00")
+    assert loans.value == grand.other_flows["loan"]["pledged"] == Decimal("900.00")
+    assert "flow" not in donations.body() and loans.body()["flow"] == "loan"

@@ -165,7 +165,14 @@ def explain(
     recorded_before: datetime | str | None = None,
     effective_on: date | str | None = None,
     keeper_view: bool = False,
+    flow: str = "donation",
 ) -> Explanation:
-    """The events whose contributions add up to one figure of a totals report (``keeper_view`` as there)."""
+    """The events whose contributions add up to one figure of a totals report (``keeper_view`` as there).
+
+    Donations count, as in a report's ``columns``; ``flow="loan"`` (or ``"investment"``) explains a
+    figure of a row's ``other_flows`` instead.
+    """
     coordinates = as_of(position, recorded_before, effective_on)
-    return _explain.explain(fold_of(source), column, key, currency, coordinates, keeper_view=keeper_view)
+    return _explain.explain(
+        fold_of(source), column, key, currency, coordinates, keeper_view=keeper_view, flow=flow
+    )

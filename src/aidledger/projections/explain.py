@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import product
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from aidledger.errors import InvalidInput
 from aidledger.projections.columns import COLUMNS, DERIVED
@@ -47,14 +47,27 @@ class Explanation(Report):
     contributions: tuple[Contribution, ...]
     keeper_view: bool = False
     """Whether the key's donor attributes take anonymous pledges by their donors' (``KEEPER_DIMENSIONS``)."""
+    flow: str = "donation"
+    """The flow whose pledges count: ``donation`` (a report's ``columns``), or a flow that is not a
+    donation (``investment``, ``loan``: a row's ``other_flows``). Left out of the JSON for donations."""
+
+    @model_serializer(mode="wrap")
+    def _leave_out_donation_flow(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Explanations of donations keep exactly the JSON, and so the digest, they had before flows.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("flow") == "donation":
+            data.pop("flow")
+        return data
 
 
 class Figure(NamedTuple):
-    """One figure to explain: a column of the row ``key`` (``{}`` for the grand total) in one currency."""
+    """One figure to explain: a column of the row ``key`` (``{}`` for the grand total) in one currency,
+    counting the pledges of one flow (donations, as a report's ``columns`` do, unless told otherwise)."""
 
     column: str
     key: Mapping[str, str]
     currency: str = "CNY"
+    flow: str = "donation"
 
 
 def explain(
@@ -65,12 +78,16 @@ def explain(
     as_of: AsOf | None = None,
     *,
     keeper_view: bool = False,
+    flow: str = "donation",
 ) -> Explanation:
     """The contributions to ``column`` in the row ``key`` (``{}`` for the grand total).
 
-    ``keeper_view`` explains a row of a keeper's totals report (``totals(..., keeper_view=True)``).
+    Only pledges of ``flow`` count: donations, as in a report's ``columns``, or another flow, as in a
+    row's ``other_flows[flow]``. ``keeper_view`` explains a row of a keeper's totals report
+    (``totals(..., keeper_view=True)``).
     """
-    return explain_all(fold, [Figure(column, dict(key or {}), currency)], as_of, keeper_view=keeper_view)[0]
+    figure = Figure(column, dict(key or {}), currency, flow)
+    return explain_all(fold, [figure], as_of, keeper_view=keeper_view)[0]
 
 
 def explain_all(
@@ -96,7 +113,7 @@ def explain_all(
             for index in _figures_of(fold, fact, names, by_key, as_of, keeper_view):
                 figure = figures[index]
                 sign = DERIVED.get(figure.column, {figure.column: 1}).get(fact.column)
-                if not sign or pledge.currency != figure.currency:
+                if not sign or pledge.currency != figure.currency or pledge.flow != figure.flow:
                     continue
                 if _in_row(fold, fact, figure.key, as_of, keepers[index]):
                     found[index].append(_contribution(fact, sign))
@@ -111,6 +128,7 @@ def explain_all(
             value=money(sum(int(c.amount.scaleb(2)) for c in contributions)),
             contributions=tuple(contributions),
             keeper_view=keeper,
+            flow=figure.flow,
         )
         explanations.append(explanation.sealed())
     return explanations
