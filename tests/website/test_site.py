@@ -143,3 +143,30 @@ def test_english_site_and_a_copied_checkpoint_note(demo_site: DemoSite, tmp_path
     (root,) = page.xpath('//footer//code[@class="root"]')
     assert re.fullmatch("[0-9a-f]{64}", root.text_content())
     assert root.text_content() in note.read_text()
+
+
+def test_a_loan_is_shown_on_its_line_and_added_to_no_total_and_every_figure_matches_its_explanation(
+    tmp_path: Path,
+) -> None:
+    """A loan beside a donation: the project's totals are the donation's, the loan's line says it is not
+    a donation, and no explanation differs from the figure it explains (DESIGN §3 rule 8)."""
+    with aidledger.open(str(tmp_path / "loan.db"), recorded_by="site-tests") as ledger:
+        organization = ledger.register_organization(
+            command_id="o", name="示例基金会（测试）", kind="foundation", level="provincial", home_region="130000",
+            effective_on="2018-01-05",
+        ).aggregate_id  # fmt: skip
+        project = ledger.register_project(
+            command_id="p", title="示例项目（测试）", implementing_organization_id=organization, region="130722",
+            category="capacity", field="industry", planned_start="2018-03-01", planned_end="2018-12-31",
+            effective_on="2018-02-01",
+        ).aggregate_id  # fmt: skip
+        for command_id, amount, flow in (("gift", "100.00", "donation"), ("loan", "900.00", "loan")):
+            ledger.make_pledge(command_id=command_id, donor_id=organization, project_id=project, amount=amount,
+                               stage="signed", flow=flow, effective_on="2018-02-10")  # fmt: skip
+        result = build_site(ledger, tmp_path / "site", on="2018-12-31")
+    assert result.mismatched == ()
+    page = _page(tmp_path / "site" / "project" / f"{project}.html")
+    (pledged,) = page.xpath('//table[@class="stages"]/tbody/tr/td[1]')
+    assert _amount(pledged.text_content()) == Decimal("100.00")
+    loan_rows = [row for row in page.xpath('//table[@class="pledges"]/tbody/tr') if "借款" in row.text_content()]
+    assert len(loan_rows) == 1 and "900.00" in loan_rows[0].text_content()

@@ -15,7 +15,14 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
 
 from aidledger.domain.values import RegionCode
 from aidledger.errors import InvalidInput, NotFound
@@ -97,6 +104,17 @@ class PledgeLine(BaseModel):
     columns: dict[str, Decimal]
     items: tuple[InKindItem, ...] = ()
     """What an in-kind pledge gives (its value is the pledge's amount, in ``columns``)."""
+    flow: str = "donation"
+    """``donation``, or a flow that is not one (``investment``, ``loan``): shown on the page, never
+    added to a page's totals (DESIGN §3 rule 8). Left out of the JSON for a donation."""
+
+    @model_serializer(mode="wrap")
+    def _leave_out_donation_flow(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Pages of donations keep exactly the JSON, and so the digest, they had before flows.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("flow") == "donation":
+            data.pop("flow")
+        return data
 
 
 class TimelineEntry(BaseModel):
@@ -248,6 +266,7 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf, index
                 form="in_kind" if pledge.items else "cash",
                 currency=pledge.currency,
                 columns=columns[pledge.id],
+                flow=pledge.flow,
                 items=tuple(
                     InKindItem(description=i.description, quantity=i.quantity, unit=i.unit) for i in pledge.items
                 ),
@@ -263,9 +282,12 @@ def _stage(columns: dict[str, Decimal]) -> str:
 
 
 def currency_totals(lines: Iterable[PledgeLine]) -> tuple[CurrencyTotals, ...]:
-    """Sum pledge lines per currency, with the fulfilment rate."""
+    """Sum the donations among pledge lines per currency, with the fulfilment rate (other flows are
+    shown line by line, never added: DESIGN §3 rule 8)."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(BASE_COLUMNS))
     for line in lines:
+        if line.flow != "donation":
+            continue
         base = sums[line.currency]
         for index, column in enumerate(BASE_COLUMNS):
             base[index] += int(line.columns[column].scaleb(2))

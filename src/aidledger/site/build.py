@@ -69,12 +69,17 @@ class _Explanations:
 
     wanted: dict[str, tuple[AsOf, Figure, Decimal]] = field(default_factory=dict)
 
-    def link(self, as_of: AsOf, column: str, key: dict[str, str], currency: str, value: Decimal) -> str:
-        """The path (from the site's root) of the explanation page of a figure shown as ``value``."""
+    def link(
+        self, as_of: AsOf, column: str, key: dict[str, str], currency: str, value: Decimal, flow: str = "donation"
+    ) -> str:
+        """The path (from the site's root) of the explanation page of a figure shown as ``value``
+        (a figure of the pledges of ``flow``: donations, unless a pledge of another flow is shown)."""
         coordinates = {"p": as_of.position, "r": str(as_of.recorded_before), "e": str(as_of.effective_on)}
         name = {"column": column, "key": key, "currency": currency, **coordinates}
+        if flow != "donation":  # the pages of donations keep their names
+            name["flow"] = flow
         page = "explain/" + hashlib.sha256(canonical_json(name)).hexdigest()[:20] + ".html"
-        self.wanted.setdefault(page, (as_of, Figure(column, dict(key), currency), value))
+        self.wanted.setdefault(page, (as_of, Figure(column, dict(key), currency, flow), value))
         return page
 
     def explained(self, fold: LedgerFold) -> Iterable[tuple[str, Decimal, Explanation]]:
@@ -187,8 +192,11 @@ class _Site:
         self.writer.write(relative, html.encode("utf-8"))
         self.pages += 1
 
-    def link(self, column: str, key: dict[str, str], currency: str, value: Decimal, as_of: AsOf | None = None) -> str:
-        return self.explanations.link(as_of or self.as_of, column, key, currency, value)
+    def link(
+        self, column: str, key: dict[str, str], currency: str, value: Decimal, as_of: AsOf | None = None,
+        flow: str = "donation",
+    ) -> str:
+        return self.explanations.link(as_of or self.as_of, column, key, currency, value, flow)
 
     @functools.cached_property
     def campaign_pages(self) -> list[tuple[str, str]]:
@@ -469,7 +477,7 @@ def _pledge_links(site: _Site, pledges: Iterable[Any]) -> list[dict[str, Any]]:
     lines = []
     for line in pledges:
         key = {"pledge": str(line.pledge_id)}
-        links = {c: site.link(c, key, line.currency, line.columns[c]) for c in LINE_COLUMNS}
+        links = {c: site.link(c, key, line.currency, line.columns[c], flow=line.flow) for c in LINE_COLUMNS}
         record = site.fold.pledges[str(line.pledge_id)]
         donor = str(line.donor_id) if line.donor_id is not None and str(line.donor_id) in site.organizations else None
         lines.append({"line": line, "links": links, "goods": record.items, "donor_page": donor})

@@ -92,11 +92,13 @@ _VALUES: dict[str, dict[str, str]] = {
         "social_group": "社会团体", "social_service_agency": "社会服务机构", "enterprise": "企业",
         "registered": "已登记", "started": "已开始", "completed": "已完成", "cancelled": "已取消",
         "beneficiaries": "受益情况", "disclosed": "信息公开", "(none)": "无", "(pooled fund)": "资金池",
+        "loan": "借款（非捐赠，不计入合计）", "investment": "投资（非捐赠，不计入合计）", "donation": "捐赠",
     },
     "en": {
         "anonymous (匿名)": "anonymous", "net_disbursed": "net disbursed", "direct_aid": "direct aid",
         "public_welfare": "public welfare", "met_late": "met late", "in_kind": "in kind",
         "social_group": "social group", "social_service_agency": "social service agency",
+        "loan": "loan (not a donation, not in totals)", "investment": "investment (not a donation, not in totals)",
     },
 }  # fmt: skip
 
