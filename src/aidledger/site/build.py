@@ -141,6 +141,7 @@ def _environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build, one set of templates, even if the installed package changes meanwhile
     )
     environment.filters["money"] = lambda value: f"{value:,.2f}"
     environment.filters["label"] = lambda value: label(lang, str(value))
