@@ -146,7 +146,6 @@ def _environment(lang: str) -> Environment:
     environment.filters["money"] = lambda value: f"{value:,.2f}"
     environment.filters["label"] = lambda value: label(lang, str(value))
     environment.filters["place"] = place
-    environment.filters["short"] = lambda value: str(value)[:8]
     environment.globals["t"] = words(lang)
     environment.globals["lang"] = lang
     return environment
