@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= demo/aidledger-demo.db
+DEMO_SITE ?= demo/site
 
 .PHONY: demo test lint fuzz bench clean
 
@@ -20,6 +21,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@mkdir -p $(dir $(DEMO_DB))
 	$(BIN)/aidledger demo --db $(DEMO_DB)
+	$(BIN)/aidledger site --db $(DEMO_DB) --out $(DEMO_SITE) --on 2018-12-31
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("import", "rebuild", "report", "export", "latency", "verify", "asof", "writers")
+BENCHMARKS = ("import", "rebuild", "report", "export", "latency", "verify", "asof", "site", "writers")
 OUTPUT_ENV = "AIDLEDGER_BENCH_OUTPUT"
 
 
@@ -40,6 +40,7 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         ("latency", ["benchmarks.bench_latency", *scale, "--commands", str(args.commands)]),
         ("verify", ["benchmarks.bench_verify", *scale]),
         ("asof", ["benchmarks.bench_asof", *scale]),
+        ("site", ["benchmarks.bench_site", "--ledgers", "demo", "campaign", *scale]),
     ]
     if not args.skip_postgres:
         plan += [

@@ -12,6 +12,7 @@ from tests.projection_helpers import RandomHistory, record_pooled_history
 from aidledger import AidLedger, projections
 from aidledger.errors import InvalidInput
 from aidledger.projections import COLUMNS, Explanation
+from aidledger.projections.explain import Figure, explain_all
 
 
 def event_at(ledger: AidLedger, position: int) -> str:
@@ -142,3 +143,44 @@ def test_explanation_carries_a_digest_of_its_canonical_json(ledger: AidLedger) -
     make_pledge(ledger, pledged.organization_id, pledged.project_id, "1.00")
     assert projections.explain(ledger, "pledged").digest != first.digest
     assert isinstance(first.contributions[0].pledge_id, UUID)
+
+
+def test_explain_all_gives_each_figure_exactly_what_explain_gives_it_alone(ledger: AidLedger) -> None:
+    """One pass for many figures (several key shapes, currencies, a multi-valued and a keeper dimension)
+    gives, figure by figure, the same explanation, byte for byte, as explaining each alone."""
+    RandomHistory(ledger, seed=35).run(120)
+    fold = projections.fold_of(ledger)
+    as_of = projections.as_of()
+    report = projections.totals(ledger, ("donor_level", "origin"))
+    figures = [Figure(column, row.key, row.currency) for row in report.rows for column in ("pledged", "outstanding")]
+    figures += [Figure("net_disbursed", {}, "USD"), Figure("signed", {"campaign": "none-such"}, "CNY")]
+    figures += [Figure("pledged", {"pledge": p}, fold.pledges[p].currency) for p in list(fold.pledges)[:10]]
+    for keeper_view in (False, True):
+        together = explain_all(fold, figures, as_of, keeper_view=keeper_view)
+        for figure, explanation in zip(figures, together, strict=True):
+            alone = projections.explain(
+                ledger, figure.column, dict(figure.key), figure.currency, keeper_view=keeper_view
+            )
+            assert explanation.canonical() == alone.canonical(), figure
+
+
+def test_a_pledge_key_explains_one_pledges_figure(ledger: AidLedger) -> None:
+    """``pledge`` is a dimension: its row is one pledge, whose contributions are that pledge's own events."""
+    pledged = set_up_pledge(ledger, "1000.00")
+    disburse(ledger, pledged.pledge_id, "250.00")
+    explanation = projections.explain(ledger, "outstanding", {"pledge": str(pledged.pledge_id)})
+    assert explanation.value == Decimal("750.00")
+    assert {c.pledge_id for c in explanation.contributions} == {pledged.pledge_id}
+
+
+def test_a_loan_is_explained_apart_from_donations_as_reports_keep_it(ledger: AidLedger) -> None:
+    """A report's columns leave a loan out and its other_flows hold it: explain does the same, so every
+    explained figure equals the figure shown (DESIGN §3 rule 8)."""
+    pledged = set_up_pledge(ledger, "100.00")
+    make_pledge(ledger, pledged.organization_id, pledged.project_id, "900.00", flow="loan")
+    grand = projections.totals(ledger).totals[0]
+    donations = projections.explain(ledger, "pledged")
+    loans = projections.explain(ledger, "pledged", flow="loan")
+    assert donations.value == grand.columns["pledged"] == Decimal("100.00")
+    assert loans.value == grand.other_flows["loan"]["pledged"] == Decimal("900.00")
+    assert "flow" not in donations.body() and loans.body()["flow"] == "loan"

@@ -1,7 +1,7 @@
 """The layering of docs/overview.md holds: each package imports only the layers below it, no module
 imports inside a function (to dodge a cycle), and ``import aidledger`` loads every module once.
 
-    domain  <-  application  <-  projections, audit, interchange  <-  cli
+    domain  <-  application  <-  projections, audit, interchange, site  <-  cli
                      ^
                   storage (handed in by bootstrap, the one place that wires the layers)
 """
@@ -29,9 +29,11 @@ ALLOWED: dict[str, set[str]] = {
     "projections": BASE | {"domain", "application"},
     "audit": BASE | {"domain", "application", "projections"},
     "interchange": BASE | {"domain", "application", "projections"},
+    "site": BASE | {"domain", "application", "projections", "audit"},
     "bootstrap": BASE | {"application", "projections", "storage"},
     "demo": BASE | {"domain"},
-    "cli": BASE | {"aidledger", "bootstrap", "domain", "application", "projections", "audit", "interchange", "demo"},
+    "cli": BASE
+    | {"aidledger", "bootstrap", "domain", "application", "projections", "audit", "interchange", "site", "demo"},
     "testing": BASE | {"aidledger", "bootstrap", "domain", "application", "projections", "interchange"},
     "__init__": BASE | {"bootstrap", "domain", "application"},
     "__main__": {"cli"},

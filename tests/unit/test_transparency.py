@@ -248,3 +248,27 @@ def test_an_organization_s_disclosure_record_leaves_out_projects_not_yet_registe
     later = projections.transparency(ledger, "organization", charity, on="2025-03-01")
     assert isinstance(later, OrganizationPage)
     assert sum(later.disclosure_record.values()) == 4
+
+
+@pytest.mark.parametrize("effective_on", [None, "2018-03-31"])
+def test_pages_made_with_a_shared_index_are_the_pages_made_alone(ledger: AidLedger, effective_on: str | None) -> None:
+    """A PageIndex built once for many pages changes no page: each is byte for byte the one made alone."""
+    history = record_anonymous_history(ledger)
+    fold = projections.fold_of(ledger)
+    index = projections.PageIndex(fold, projections.as_of(effective_on=effective_on))
+    subjects: list[tuple[str, UUID | str]] = [
+        ("project", history.project), ("county", "130722"),
+        ("organization", history.named_donor), ("organization", history.implementer),
+    ]  # fmt: skip
+    for kind, subject in subjects:
+        shared = projections.transparency(fold, kind, subject, on="2018-12-31", effective_on=effective_on, index=index)
+        alone = projections.transparency(ledger, kind, subject, on="2018-12-31", effective_on=effective_on)
+        assert shared.canonical() == alone.canonical(), (kind, subject)
+
+
+def test_an_index_of_other_coordinates_is_refused(ledger: AidLedger) -> None:
+    """Passing an index made at other coordinates is a programmer's error, caught, never a wrong page."""
+    history = record_anonymous_history(ledger)
+    index = projections.PageIndex(projections.fold_of(ledger), projections.as_of(effective_on="2018-01-01"))
+    with pytest.raises(AssertionError, match="PageIndex"):
+        projections.transparency(ledger, "project", history.project, index=index)

@@ -9,6 +9,7 @@ or after its name. A user's mistake prints one line on stderr and exits non-zero
 - :mod:`~aidledger.cli.interchange` — import (and its alias load), export;
 - :mod:`~aidledger.cli.audit` — checkpoint (signed or not), verify, proofs, replay, restatement, history, rebuild;
 - :mod:`~aidledger.cli.notes` — keygen, cosign.
+- :mod:`~aidledger.cli.site` — site.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from importlib.metadata import version
 
 from rich.console import Console
 
-from aidledger.cli import audit, interchange, ledger, notes
+from aidledger.cli import audit, interchange, ledger, notes, site
 from aidledger.cli.common import EXIT_INTERRUPTED, EXIT_INVALID, default_db, exit_code, printable
 from aidledger.errors import AidLedgerError
 
@@ -44,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     interchange.register(commands)
     audit.register(commands)
     notes.register(commands)
+    site.register(commands)
     return main_parser
 
 

@@ -26,7 +26,7 @@ from aidledger.projections.report import Coordinates, Report
 from aidledger.projections.runner import Projections
 from aidledger.projections.state import projections_digest
 from aidledger.projections.totals import COLUMNS, DIMENSIONS, TotalsReport
-from aidledger.projections.transparency import CountyPage, OrganizationPage, ProjectPage
+from aidledger.projections.transparency import CountyPage, OrganizationPage, PageIndex, ProjectPage
 
 __all__ = [
     "COLUMNS",
@@ -39,6 +39,7 @@ __all__ = [
     "Explanation",
     "LedgerFold",
     "OrganizationPage",
+    "PageIndex",
     "ProjectPage",
     "Projections",
     "Report",
@@ -140,12 +141,17 @@ def transparency(
     position: int | None = None,
     recorded_before: datetime | str | None = None,
     effective_on: date | str | None = None,
+    index: PageIndex | None = None,
 ) -> ProjectPage | OrganizationPage | CountyPage:
-    """The public page of a project, organization or county."""
+    """The public page of a project, organization or county.
+
+    ``index`` (``PageIndex(fold, as_of(...))`` of the same fold and coordinates) lets many pages share
+    one pass over the ledger; without it each call makes its own.
+    """
     coordinates = as_of(position, recorded_before, effective_on)
     day = as_of(effective_on=on).effective_on if on is not None else None
     return _transparency.transparency(
-        fold_of(source), kind, subject, coordinates, on=day, campaign_policy=campaign_policy
+        fold_of(source), kind, subject, coordinates, on=day, campaign_policy=campaign_policy, index=index
     )
 
 
@@ -159,7 +165,14 @@ def explain(
     recorded_before: datetime | str | None = None,
     effective_on: date | str | None = None,
     keeper_view: bool = False,
+    flow: str = "donation",
 ) -> Explanation:
-    """The events whose contributions add up to one figure of a totals report (``keeper_view`` as there)."""
+    """The events whose contributions add up to one figure of a totals report (``keeper_view`` as there).
+
+    Donations count, as in a report's ``columns``; ``flow="loan"`` (or ``"investment"``) explains a
+    figure of a row's ``other_flows`` instead.
+    """
     coordinates = as_of(position, recorded_before, effective_on)
-    return _explain.explain(fold_of(source), column, key, currency, coordinates, keeper_view=keeper_view)
+    return _explain.explain(
+        fold_of(source), column, key, currency, coordinates, keeper_view=keeper_view, flow=flow
+    )

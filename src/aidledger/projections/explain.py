@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import product
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from aidledger.errors import InvalidInput
 from aidledger.projections.columns import COLUMNS, DERIVED
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
 from aidledger.projections.report import Report, coordinates_of
-from aidledger.projections.totals import DIMENSIONS, KEEPER_DIMENSIONS, DimensionValues, check_dimensions
+from aidledger.projections.totals import DIMENSIONS, KEEPER_DIMENSIONS, check_dimensions
 
-__all__ = ["Contribution", "Explanation", "explain"]
+__all__ = ["Contribution", "Explanation", "Figure", "explain", "explain_all"]
 
 
 class Contribution(BaseModel):
@@ -44,6 +47,27 @@ class Explanation(Report):
     contributions: tuple[Contribution, ...]
     keeper_view: bool = False
     """Whether the key's donor attributes take anonymous pledges by their donors' (``KEEPER_DIMENSIONS``)."""
+    flow: str = "donation"
+    """The flow whose pledges count: ``donation`` (a report's ``columns``), or a flow that is not a
+    donation (``investment``, ``loan``: a row's ``other_flows``). Left out of the JSON for donations."""
+
+    @model_serializer(mode="wrap")
+    def _leave_out_donation_flow(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Explanations of donations keep exactly the JSON, and so the digest, they had before flows.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("flow") == "donation":
+            data.pop("flow")
+        return data
+
+
+class Figure(NamedTuple):
+    """One figure to explain: a column of the row ``key`` (``{}`` for the grand total) in one currency,
+    counting the pledges of one flow (donations, as a report's ``columns`` do, unless told otherwise)."""
+
+    column: str
+    key: Mapping[str, str]
+    currency: str = "CNY"
+    flow: str = "donation"
 
 
 def explain(
@@ -54,54 +78,95 @@ def explain(
     as_of: AsOf | None = None,
     *,
     keeper_view: bool = False,
+    flow: str = "donation",
 ) -> Explanation:
     """The contributions to ``column`` in the row ``key`` (``{}`` for the grand total).
 
-    ``keeper_view`` explains a row of a keeper's totals report (``totals(..., keeper_view=True)``).
+    Only pledges of ``flow`` count: donations, as in a report's ``columns``, or another flow, as in a
+    row's ``other_flows[flow]``. ``keeper_view`` explains a row of a keeper's totals report
+    (``totals(..., keeper_view=True)``).
+    """
+    figure = Figure(column, dict(key or {}), currency, flow)
+    return explain_all(fold, [figure], as_of, keeper_view=keeper_view)[0]
+
+
+def explain_all(
+    fold: LedgerFold, figures: Sequence[Figure], as_of: AsOf | None = None, *, keeper_view: bool = False
+) -> list[Explanation]:
+    """The explanation of every figure, in order, from one pass over the facts.
+
+    Figures are grouped by the dimensions their keys name; each fact's key under each such group
+    is looked up once, so the cost is the facts times the kinds of key, not times the figures.
     """
     as_of = as_of or AsOf()
-    if column not in COLUMNS:
-        raise InvalidInput("column", column, "one of " + ", ".join(COLUMNS))
-    key = dict(key or {})
-    check_dimensions(key)
-    keeper_view = keeper_view and any(name in KEEPER_DIMENSIONS for name in key)
-    dimensions = {**DIMENSIONS, **KEEPER_DIMENSIONS} if keeper_view else DIMENSIONS
-    signs = DERIVED.get(column, {column: 1})
-    contributions = []
-    total = 0
+    wanted: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] = defaultdict(lambda: defaultdict(list))
+    for index, figure in enumerate(figures):
+        if figure.column not in COLUMNS:
+            raise InvalidInput("column", figure.column, "one of " + ", ".join(COLUMNS))
+        names = check_dimensions(figure.key)
+        wanted[names][tuple(figure.key[name] for name in names)].append(index)
+    keepers = [keeper_view and any(name in KEEPER_DIMENSIONS for name in f.key) for f in figures]
+    found: list[list[Contribution]] = [[] for _ in figures]
     for fact in fold.matching_facts(as_of):
-        sign = signs.get(fact.column)
         pledge = fold.pledges[fact.pledge_id]
-        if not sign or pledge.currency != currency or not _in_row(fold, fact, key, as_of, dimensions):
-            continue
-        total += fact.amount * sign
-        contributions.append(
-            Contribution(
-                position=fact.position,
-                event=fact.event,
-                effective_on=fact.effective_on,
-                pledge_id=UUID(fact.pledge_id),
-                disbursement_id=UUID(fact.disbursement_id) if fact.disbursement_id else None,
-                column=fact.column,
-                amount=money(fact.amount * sign),
-            )
+        for names, by_key in wanted.items():
+            for index in _figures_of(fold, fact, names, by_key, as_of, keeper_view):
+                figure = figures[index]
+                sign = DERIVED.get(figure.column, {figure.column: 1}).get(fact.column)
+                if not sign or pledge.currency != figure.currency or pledge.flow != figure.flow:
+                    continue
+                if _in_row(fold, fact, figure.key, as_of, keepers[index]):
+                    found[index].append(_contribution(fact, sign))
+    coordinates = coordinates_of(fold, as_of)
+    explanations = []
+    for figure, contributions, keeper in zip(figures, found, keepers, strict=True):
+        explanation = Explanation(
+            coordinates=coordinates,
+            column=figure.column,
+            key=dict(figure.key),
+            currency=figure.currency,
+            value=money(sum(int(c.amount.scaleb(2)) for c in contributions)),
+            contributions=tuple(contributions),
+            keeper_view=keeper,
+            flow=figure.flow,
         )
-    value = money(total)
-    explanation = Explanation(
-        coordinates=coordinates_of(fold, as_of),
-        column=column,
-        key=key,
-        currency=currency,
-        value=value,
-        contributions=tuple(contributions),
-        keeper_view=keeper_view,
-    )
-    result: Explanation = explanation.sealed()
-    return result
+        explanations.append(explanation.sealed())
+    return explanations
 
 
-def _in_row(
-    fold: LedgerFold, fact: Fact, key: Mapping[str, str], as_of: AsOf, dimensions: Mapping[str, DimensionValues]
-) -> bool:
+def _figures_of(
+    fold: LedgerFold,
+    fact: Fact,
+    names: tuple[str, ...],
+    by_key: Mapping[tuple[str, ...], list[int]],
+    as_of: AsOf,
+    keeper_view: bool,
+) -> list[int]:
+    """The figures (indexes) whose key, over ``names``, the fact may belong to."""
     pledge = fold.pledges[fact.pledge_id]
+    dimensions = {**DIMENSIONS, **KEEPER_DIMENSIONS} if keeper_view else DIMENSIONS
+    indexes: list[int] = []
+    for values in product(*(dimensions[name](fold, pledge, fact.year, as_of) for name in names)):
+        indexes += by_key.get(values, ())
+    if keeper_view:  # a figure without keeper dimensions files anonymous pledges as published reports do
+        for values in product(*(DIMENSIONS[name](fold, pledge, fact.year, as_of) for name in names)):
+            indexes += by_key.get(values, ())
+    return sorted(set(indexes))
+
+
+def _contribution(fact: Fact, sign: int) -> Contribution:
+    return Contribution(
+        position=fact.position,
+        event=fact.event,
+        effective_on=fact.effective_on,
+        pledge_id=UUID(fact.pledge_id),
+        disbursement_id=UUID(fact.disbursement_id) if fact.disbursement_id else None,
+        column=fact.column,
+        amount=money(fact.amount * sign),
+    )
+
+
+def _in_row(fold: LedgerFold, fact: Fact, key: Mapping[str, str], as_of: AsOf, keeper_view: bool) -> bool:
+    pledge = fold.pledges[fact.pledge_id]
+    dimensions = {**DIMENSIONS, **KEEPER_DIMENSIONS} if keeper_view else DIMENSIONS
     return all(value in dimensions[name](fold, pledge, fact.year, as_of) for name, value in key.items())

@@ -126,6 +126,7 @@ DIMENSIONS: dict[str, DimensionValues] = {
     "channel": lambda fold, p, y, a: _optional(p.channel_id),
     "implementer": _plan_attribute("implementing_organization_id"),
     "project": lambda fold, p, y, a: (p.project_id,),
+    "pledge": lambda fold, p, y, a: (p.id,),
     "category": _plan_attribute("category"),
     "field": _plan_attribute("field"),
     "campaign": _plan_attribute("campaigns"),
@@ -140,7 +141,8 @@ DIMENSIONS: dict[str, DimensionValues] = {
     ),
 }
 """Every dimension a report can group by. Anonymous pledges share one ``donor`` key, ANONYMOUS,
-and are filed under ANONYMOUS in every donor attribute (level, kind, province) too.
+and are filed under ANONYMOUS in every donor attribute (level, kind, province) too. ``pledge``
+keys a row by the pledge's id (which names no donor), so one pledge's figure can be explained.
 ``campaign`` is multi-valued: a pledge to a project in two campaigns appears in both rows, so
 that column need not add up (as DESIGN §9 says of levels)."""
 

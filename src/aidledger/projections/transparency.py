@@ -15,7 +15,14 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
 
 from aidledger.domain.values import RegionCode
 from aidledger.errors import InvalidInput, NotFound
@@ -24,12 +31,13 @@ from aidledger.projections.disclosure import owes_disclosures, project_obligatio
 from aidledger.projections.disclosure_rules import DisclosurePolicy
 from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord, money
 from aidledger.projections.report import Report, coordinates_of
-from aidledger.projections.totals import ANONYMOUS, pledge_columns
+from aidledger.projections.totals import ANONYMOUS, pledge_lines
 
 __all__ = [
     "CountyPage",
     "InKindItem",
     "OrganizationPage",
+    "PageIndex",
     "PledgeLine",
     "ProjectPage",
     "TimelineEntry",
@@ -37,6 +45,38 @@ __all__ = [
     "transparency",
 ]
 
+
+class PageIndex:
+    """What the pages of one fold at one set of coordinates look up: pledges by project and by donor,
+    projects by county and by implementer, every pledge's line, and the facts that count, by project.
+
+    Built in one pass over the pledges, the projects and the facts; a site builds it once for all its
+    pages, so each page costs in proportion to its subject, not to the ledger. ``transparency`` builds
+    one per call when none is given: the pages are the same either way.
+    """
+
+    def __init__(self, fold: LedgerFold, as_of: AsOf) -> None:
+        self.position = fold.position
+        self.as_of = as_of
+        self.by_project: dict[str, list[PledgeRecord]] = defaultdict(list)
+        self.by_donor: dict[str, list[PledgeRecord]] = defaultdict(list)
+        for pledge in fold.pledges.values():
+            self.by_project[pledge.project_id].append(pledge)
+            self.by_donor[pledge.donor_id].append(pledge)
+        self.by_county: dict[str, list[ProjectRecord]] = defaultdict(list)
+        self.by_implementer: dict[str, list[ProjectRecord]] = defaultdict(list)
+        for project in fold.projects.values():
+            if project.plan.region is not None:
+                self.by_county[project.plan.region].append(project)
+            self.by_implementer[project.plan.implementing_organization_id].append(project)
+        self.lines = pledge_lines(fold, as_of)
+        self.facts: dict[str, list[Fact]] = defaultdict(list)
+        for fact in fold.matching_facts(as_of):
+            self.facts[fold.pledges[fact.pledge_id].project_id].append(fact)
+
+    def check(self, fold: LedgerFold, as_of: AsOf) -> None:
+        """Refuse an index of another state of the fold or of other coordinates (a programmer's error)."""
+        assert (self.position, self.as_of) == (fold.position, as_of), "a PageIndex of other coordinates"
 
 class InKindItem(BaseModel):
     """Goods or services a pledge gives in kind: what, how many, in which unit."""
@@ -65,6 +105,17 @@ class PledgeLine(BaseModel):
     columns: dict[str, Decimal]
     items: tuple[InKindItem, ...] = ()
     """What an in-kind pledge gives (its value is the pledge's amount, in ``columns``)."""
+    flow: str = "donation"
+    """``donation``, or a flow that is not one (``investment``, ``loan``): shown on the page, never
+    added to a page's totals (DESIGN §3 rule 8). Left out of the JSON for a donation."""
+
+    @model_serializer(mode="wrap")
+    def _leave_out_donation_flow(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Pages of donations keep exactly the JSON, and so the digest, they had before flows.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("flow") == "donation":
+            data.pop("flow")
+        return data
 
 
 class TimelineEntry(BaseModel):
@@ -150,16 +201,26 @@ def transparency(
     *,
     on: date | None = None,
     campaign_policy: DisclosurePolicy | None = None,
+    index: PageIndex | None = None,
 ) -> ProjectPage | OrganizationPage | CountyPage:
-    """The public page of a ``project``, ``organization`` or ``county`` at the coordinates."""
+    """The public page of a ``project``, ``organization`` or ``county`` at the coordinates.
+
+    ``index``, when given, is a :class:`PageIndex` of this fold at these coordinates (for many pages).
+    """
     as_of = as_of or AsOf()
+    if kind not in ("project", "organization", "county"):
+        raise InvalidInput("kind", kind, "project, organization or county")
+    subject = _county(subject) if kind == "county" else _uuid(subject)
+    if index is None:
+        index = PageIndex(fold, as_of)
+    index.check(fold, as_of)
     if kind == "project":
-        return project_page(fold, _uuid(subject), as_of)
+        assert isinstance(subject, UUID)
+        return project_page(fold, subject, as_of, index)
     if kind == "organization":
-        return organization_page(fold, _uuid(subject), as_of, on=on, campaign_policy=campaign_policy)
-    if kind == "county":
-        return county_page(fold, _county(subject), as_of)
-    raise InvalidInput("kind", kind, "project, organization or county")
+        assert isinstance(subject, UUID)
+        return organization_page(fold, subject, as_of, index, on=on, campaign_policy=campaign_policy)
+    return county_page(fold, str(subject), as_of, index)
 
 
 _REGION_CODE: TypeAdapter[str] = TypeAdapter(RegionCode)
@@ -187,9 +248,9 @@ def _donor_name(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> tuple[st
     return (found[0].name if found else pledge.donor_id), UUID(pledge.donor_id)
 
 
-def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> list[PledgeLine]:
+def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf, index: PageIndex) -> list[PledgeLine]:
     pledges = [p for p in pledges if as_of.knows(p.position, p.recorded_at)]
-    columns = pledge_columns(fold, as_of, [p.id for p in pledges])
+    columns = {p.id: derive_columns(index.lines[p.id]) for p in pledges if p.id in index.lines}
     lines = []
     for pledge in pledges:
         if pledge.id not in columns:
@@ -206,6 +267,7 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> li
                 form="in_kind" if pledge.items else "cash",
                 currency=pledge.currency,
                 columns=columns[pledge.id],
+                flow=pledge.flow,
                 items=tuple(
                     InKindItem(description=i.description, quantity=i.quantity, unit=i.unit) for i in pledge.items
                 ),
@@ -214,7 +276,9 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf) -> li
     return sorted(lines, key=lambda line: (line.project, line.donor, str(line.pledge_id)))
 
 
-def in_kind_lines(fold: LedgerFold, as_of: AsOf, *, county: str | None = None) -> list[PledgeLine]:
+def in_kind_lines(
+    fold: LedgerFold, as_of: AsOf, *, county: str | None = None, index: PageIndex | None = None
+) -> list[PledgeLine]:
     """The public lines of the in-kind pledges known at the coordinates, as project pages show them
     (anonymous donors unnamed): every one, or those to projects in ``county``."""
     pledges = (
@@ -222,7 +286,7 @@ def in_kind_lines(fold: LedgerFold, as_of: AsOf, *, county: str | None = None) -
         for p in fold.pledges.values()
         if p.items and (county is None or fold.projects[p.project_id].plan.region == county)
     )
-    return _lines(fold, pledges, as_of)
+    return _lines(fold, pledges, as_of, index if index is not None else PageIndex(fold, as_of))
 
 
 def _stage(columns: dict[str, Decimal]) -> str:
@@ -232,9 +296,12 @@ def _stage(columns: dict[str, Decimal]) -> str:
 
 
 def currency_totals(lines: Iterable[PledgeLine]) -> tuple[CurrencyTotals, ...]:
-    """Sum pledge lines per currency, with the fulfilment rate."""
+    """Sum the donations among pledge lines per currency, with the fulfilment rate (other flows are
+    shown line by line, never added: DESIGN §3 rule 8)."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(BASE_COLUMNS))
     for line in lines:
+        if line.flow != "donation":
+            continue
         base = sums[line.currency]
         for index, column in enumerate(BASE_COLUMNS):
             base[index] += int(line.columns[column].scaleb(2))
@@ -254,11 +321,11 @@ def _project(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectRecord:
     return project
 
 
-def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectPage:
+def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf, index: PageIndex) -> ProjectPage:
     """The public page of one project."""
     project = _project(fold, project_id, as_of)
     plan = project.plan
-    lines = _lines(fold, (p for p in fold.pledges.values() if p.project_id == project.id), as_of)
+    lines = _lines(fold, index.by_project.get(project.id, ()), as_of, index)
     implementer = fold.organizations[plan.implementing_organization_id].at(as_of)
     latest = project.beneficiaries_at(as_of)
     page = ProjectPage(
@@ -289,13 +356,13 @@ def project_page(fold: LedgerFold, project_id: UUID, as_of: AsOf) -> ProjectPage
             for entry in project.disclosures
             if as_of.includes(entry.position, entry.recorded_at, entry.published_on)
         ),
-        timeline=tuple(_timeline(fold, project, as_of)),
+        timeline=tuple(_timeline(fold, project, as_of, index)),
     )
     result: ProjectPage = page.sealed()
     return result
 
 
-def _timeline(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[TimelineEntry]:
+def _timeline(fold: LedgerFold, project: ProjectRecord, as_of: AsOf, index: PageIndex) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(effective_on=project.registered_on, position=project.position, event="registered", detail="")
     ]
@@ -321,16 +388,16 @@ def _timeline(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[Tim
                     effective_on=entry.published_on, position=entry.position, event="disclosed", detail=detail
                 )
             )
-    entries.extend(_money_entries(fold, project, as_of))
+    entries.extend(_money_entries(fold, project, as_of, index))
     return sorted(entries, key=lambda e: (e.effective_on, e.position, e.event))
 
 
-def _money_entries(fold: LedgerFold, project: ProjectRecord, as_of: AsOf) -> list[TimelineEntry]:
+def _money_entries(fold: LedgerFold, project: ProjectRecord, as_of: AsOf, index: PageIndex) -> list[TimelineEntry]:
     entries = []
     seen: set[tuple[int, str]] = set()
-    for fact in fold.matching_facts(as_of):
+    for fact in index.facts.get(project.id, ()):
         pledge = fold.pledges[fact.pledge_id]
-        if pledge.project_id != project.id or fact.amount <= 0 or (fact.position, fact.column) in seen:
+        if fact.amount <= 0 or (fact.position, fact.column) in seen:
             continue
         seen.add((fact.position, fact.column))
         donor, _ = _donor_name(fold, pledge, as_of)
@@ -351,6 +418,7 @@ def organization_page(
     fold: LedgerFold,
     organization_id: UUID,
     as_of: AsOf,
+    index: PageIndex,
     *,
     on: date | None = None,
     campaign_policy: DisclosurePolicy | None = None,
@@ -362,12 +430,12 @@ def organization_page(
         raise NotFound(f"organization {organization_id} is not in the ledger at these coordinates")
     profile, deregistered_on = found
     wanted = str(organization_id)
-    own = (p for p in fold.pledges.values() if p.donor_id == wanted and not p.anonymous)
-    lines = _lines(fold, own, as_of)
+    own = (p for p in index.by_donor.get(wanted, ()) if not p.anonymous)
+    lines = _lines(fold, own, as_of, index)
     record_counts: Counter[str] = Counter()
     if on is not None:
-        for project in fold.projects.values():
-            if project.plan.implementing_organization_id == wanted and owes_disclosures(project, on, as_of):
+        for project in index.by_implementer.get(wanted, ()):
+            if owes_disclosures(project, on, as_of):
                 try:
                     statuses = project_obligations(fold, project, on, as_of, campaign_policy)
                 except ValidationError:  # facts the rules cannot read: a finding of the disclosure report
@@ -394,14 +462,13 @@ def organization_page(
     return result
 
 
-def county_page(fold: LedgerFold, county: str, as_of: AsOf) -> CountyPage:
+def county_page(fold: LedgerFold, county: str, as_of: AsOf, index: PageIndex) -> CountyPage:
     """Inflows into one county by donor level, kind and donor (anonymous donors aggregated)."""
     projects = sorted(
-        (p for p in fold.projects.values() if p.plan.region == county and as_of.knows(p.position, p.recorded_at)),
+        (p for p in index.by_county.get(county, ()) if as_of.knows(p.position, p.recorded_at)),
         key=lambda p: (p.plan.title, p.id),
     )
-    ids = {p.id for p in projects}
-    lines = _lines(fold, (p for p in fold.pledges.values() if p.project_id in ids), as_of)
+    lines = _lines(fold, (pledge for p in projects for pledge in index.by_project.get(p.id, ())), as_of, index)
     by_level: dict[str, list[PledgeLine]] = defaultdict(list)
     by_kind: dict[str, list[PledgeLine]] = defaultdict(list)
     by_donor: dict[str, list[PledgeLine]] = defaultdict(list)

@@ -1,0 +1,172 @@
+"""The public site, read as files: figures equal the library's reports, every figure explained,
+every link resolves, anonymous donors named nowhere, rebuilt incrementally."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import lxml.html
+import pytest
+from tests.website.conftest import HIDDEN_NAME, HOSTILE_TITLE, HOSTILE_URL, DemoSite
+
+import aidledger
+from aidledger import projections
+from aidledger.cli import main
+from aidledger.errors import InvalidInput
+from aidledger.projections.totals import published_rows
+from aidledger.site import MANIFEST, build_site
+
+HEADLINE = ("pledged", "signed", "intended", "net_disbursed", "confirmed", "outstanding")
+
+
+def _page(path: Path) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(path.read_bytes())
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(text.strip().replace(",", ""))
+
+
+def test_headline_figures_equal_the_totals_reports_new_money(demo_site: DemoSite) -> None:
+    """The overview's headline is the published total of new money, column for column."""
+    with aidledger.open(str(demo_site.db), read_only=True) as ledger:
+        report = projections.totals(ledger)
+    headline = next(r for r in published_rows(report) if r.kind == "total_new_money" and r.row.currency == "CNY")
+    page = _page(demo_site.out / "index.html")
+    for column in HEADLINE:
+        (cell,) = page.xpath(f'//dl[@data-currency="CNY"]//dd[@data-column="{column}"]')
+        assert _amount(cell.text_content()) == headline.figures[column], column
+    (projects,) = page.xpath('//dl[@data-currency="CNY"]//dd[@data-column="projects"]')
+    assert int(projects.text_content()) == headline.row.projects
+
+
+def test_every_figure_links_to_an_explanation_whose_events_add_up_to_it(demo_site: DemoSite) -> None:
+    """Each figure link of the overview opens a page whose value and contributions sum to the figure shown."""
+    page = _page(demo_site.out / "index.html")
+    figures = page.xpath('//a[@class="figure"]')
+    assert len(figures) > 30
+    for link in figures:
+        target = demo_site.out / link.get("href")
+        explanation = _page(target)
+        (value,) = explanation.xpath('//dd[@class="value"]')
+        assert _amount(value.text_content()) == _amount(link.text_content()), target
+        cells = explanation.xpath('//table[@class="contributions"]/tbody/tr/td[4]')
+        amounts = [_amount(td.text_content()) for td in cells]
+        assert sum(amounts, Decimal(0)) == _amount(link.text_content())
+        assert not explanation.xpath('//*[@class="warning"]')
+
+
+def test_every_chart_has_its_data_table(demo_site: DemoSite) -> None:
+    """Every SVG chart has a title, a description and a table of its figures beside it."""
+    for path in (demo_site.out / "index.html", *sorted((demo_site.out / "county").glob("*.html"))[:3]):
+        page = _page(path)
+        charts = page.xpath("//svg")
+        assert charts
+        for chart in charts:
+            assert chart.xpath("./title") and chart.xpath("./desc")
+            assert page.xpath(f'//table[@data-chart="{chart.get("id")}"]')
+
+
+def _local_links(path: Path) -> list[str]:
+    return [
+        value
+        for value in _page(path).xpath("//a/@href | //link/@href | //img/@src | //script/@src")
+        if not urlsplit(value).scheme and not value.startswith("#")
+    ]
+
+
+def test_every_file_links_only_to_files_of_the_site_and_never_names_an_anonymous_donor(demo_site: DemoSite) -> None:
+    """Walk every generated file: local links resolve inside the folder; the anonymous-only donor's
+    name, id and credit code appear nowhere (pages, explanations, chart labels)."""
+    out = demo_site.out.resolve()
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) > 1000
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert HIDDEN_NAME not in text, path
+        assert demo_site.hidden_id not in text, path
+        if path.suffix != ".html":
+            continue
+        for href in _local_links(path):
+            target = (path.parent / unquote(urlsplit(href).path)).resolve()
+            assert target.is_file() and target.is_relative_to(out), (path, href)
+
+
+def test_hostile_text_is_escaped_and_a_script_url_is_not_a_link(demo_site: DemoSite) -> None:
+    """A title holding markup shows as text; a URL with quotes stays one attribute's value."""
+    path = demo_site.out / "project" / f"{demo_site.hostile_project}.html"
+    page = _page(path)
+    assert page.xpath("//h1")[0].text_content() == HOSTILE_TITLE
+    assert not page.xpath("//script")
+    assert HOSTILE_URL in page.xpath("//a/@href")
+    assert not page.xpath("//*[@onmouseover]")
+    assert "匿名" in page.text_content()
+
+
+def test_pages_are_rewritten_only_when_they_change(demo_site: DemoSite, tmp_path: Path) -> None:
+    """A second build of the same ledger writes nothing (every page and style.css unchanged), and a
+    file the last build wrote that is no longer built is removed."""
+    out = tmp_path / "site"
+    shutil.copytree(demo_site.out, out)
+    stale = out / "county" / "999999.html"
+    stale.write_text("old")
+    (out / MANIFEST).write_text((out / MANIFEST).read_text() + "county/999999.html\n")
+    with aidledger.open(str(demo_site.db), read_only=True) as ledger:
+        again = build_site(ledger, out, on="2018-12-31")
+    assert (again.written, again.removed, again.mismatched) == (0, 1, ())
+    assert again.unchanged == again.pages + 1 and not stale.exists()
+
+
+def test_a_folder_holding_other_files_is_refused(tmp_path: Path, demo_site: DemoSite) -> None:
+    """The site is never written over a folder it did not write."""
+    (tmp_path / "notes.txt").write_text("mine")
+    with aidledger.open(str(demo_site.db), read_only=True) as ledger, pytest.raises(InvalidInput, match="--out"):
+        build_site(ledger, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_english_site_and_a_copied_checkpoint_note(demo_site: DemoSite, tmp_path: Path) -> None:
+    """``--lang en`` writes English pages; ``--checkpoint`` copies the file and every footer links it."""
+    note = tmp_path / "ledger.checkpoint"
+    assert main(["--db", str(demo_site.db), "checkpoint", "--out", str(note)]) == 0
+    out = tmp_path / "en"
+    assert main(["--db", str(demo_site.db), "site", "--out", str(out), "--lang", "en", "--on", "2018-12-31",
+                 "--checkpoint", str(note)]) == 0  # fmt: skip
+    page = _page(out / "index.html")
+    assert page.get("lang") == "en" and page.xpath("//h2")[0].text_content() == "Headline figures"
+    assert (out / "checkpoint" / "ledger.checkpoint").read_bytes() == note.read_bytes()
+    assert page.xpath('//footer//a[@href="checkpoint/ledger.checkpoint"]')
+    (root,) = page.xpath('//footer//code[@class="root"]')
+    assert re.fullmatch("[0-9a-f]{64}", root.text_content())
+    assert root.text_content() in note.read_text()
+
+
+def test_a_loan_is_shown_on_its_line_and_added_to_no_total_and_every_figure_matches_its_explanation(
+    tmp_path: Path,
+) -> None:
+    """A loan beside a donation: the project's totals are the donation's, the loan's line says it is not
+    a donation, and no explanation differs from the figure it explains (DESIGN §3 rule 8)."""
+    with aidledger.open(str(tmp_path / "loan.db"), recorded_by="site-tests") as ledger:
+        organization = ledger.register_organization(
+            command_id="o", name="示例基金会（测试）", kind="foundation", level="provincial", home_region="130000",
+            effective_on="2018-01-05",
+        ).aggregate_id  # fmt: skip
+        project = ledger.register_project(
+            command_id="p", title="示例项目（测试）", implementing_organization_id=organization, region="130722",
+            category="capacity", field="industry", planned_start="2018-03-01", planned_end="2018-12-31",
+            effective_on="2018-02-01",
+        ).aggregate_id  # fmt: skip
+        for command_id, amount, flow in (("gift", "100.00", "donation"), ("loan", "900.00", "loan")):
+            ledger.make_pledge(command_id=command_id, donor_id=organization, project_id=project, amount=amount,
+                               stage="signed", flow=flow, effective_on="2018-02-10")  # fmt: skip
+        result = build_site(ledger, tmp_path / "site", on="2018-12-31")
+    assert result.mismatched == ()
+    page = _page(tmp_path / "site" / "project" / f"{project}.html")
+    (pledged,) = page.xpath('//table[@class="stages"]/tbody/tr/td[1]')
+    assert _amount(pledged.text_content()) == Decimal("100.00")
+    loan_rows = [row for row in page.xpath('//table[@class="pledges"]/tbody/tr') if "借款" in row.text_content()]
+    assert len(loan_rows) == 1 and "900.00" in loan_rows[0].text_content()
