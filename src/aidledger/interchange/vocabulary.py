@@ -71,6 +71,7 @@ COLUMN_NAMES: Final = MappingProxyType(
         "stage": "阶段",
         "channel_id": "经由组织编号",
         "funded_from": "资金来源认捐编号",
+        "funded_from_pool": "资金来源联合基金编号",
         "anonymous": "匿名",
         "flow": "资金性质",
         "pledge_id": "认捐编号",
