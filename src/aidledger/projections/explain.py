@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model
 from aidledger.errors import InvalidInput
 from aidledger.projections.columns import COLUMNS, DERIVED
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
-from aidledger.projections.report import Report, coordinates_of
+from aidledger.projections.report import Report, coordinates_of, without_donation_flow
 from aidledger.projections.totals import DIMENSIONS, KEEPER_DIMENSIONS, check_dimensions
 
 __all__ = ["Contribution", "Explanation", "Figure", "explain", "explain_all"]
@@ -53,11 +53,7 @@ class Explanation(Report):
 
     @model_serializer(mode="wrap")
     def _leave_out_donation_flow(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # Explanations of donations keep exactly the JSON, and so the digest, they had before flows.
-        data = handler(self)
-        if isinstance(data, dict) and data.get("flow") == "donation":
-            data.pop("flow")
-        return data
+        return without_donation_flow(handler(self))
 
 
 class Figure(NamedTuple):

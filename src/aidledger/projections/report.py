@@ -12,7 +12,7 @@ from aidledger.canonical import canonical_json
 from aidledger.errors import InvalidInput
 from aidledger.projections.fold import AsOf, LedgerFold
 
-__all__ = ["Coordinates", "Report", "coordinates_of"]
+__all__ = ["Coordinates", "Report", "coordinates_of", "without_donation_flow"]
 
 
 class Coordinates(BaseModel):
@@ -88,3 +88,11 @@ class Report(BaseModel):
         """A copy with ``digest`` set to SHA-256 of the canonical JSON of the body."""
         digest = hashlib.sha256(canonical_json(self.body())).hexdigest()
         return self.model_copy(update={"digest": digest})
+
+
+def without_donation_flow(data: Any) -> Any:
+    """A line's or an explanation's JSON without ``flow`` when it is ``donation``: what counted before
+    flows existed keeps exactly its JSON, and so its digest (DESIGN §3 rule 8 adds the other flows)."""
+    if isinstance(data, dict) and data.get("flow") == "donation":
+        data.pop("flow")
+    return data

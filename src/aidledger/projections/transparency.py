@@ -30,7 +30,7 @@ from aidledger.projections.columns import derive_columns
 from aidledger.projections.disclosure import owes_disclosures, project_obligations
 from aidledger.projections.disclosure_rules import DisclosurePolicy
 from aidledger.projections.fold import BASE_COLUMNS, AsOf, Fact, LedgerFold, PledgeRecord, ProjectRecord, money
-from aidledger.projections.report import Report, coordinates_of
+from aidledger.projections.report import Report, coordinates_of, without_donation_flow
 from aidledger.projections.totals import ANONYMOUS, pledge_lines
 
 __all__ = [
@@ -111,11 +111,7 @@ class PledgeLine(BaseModel):
 
     @model_serializer(mode="wrap")
     def _leave_out_donation_flow(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # Pages of donations keep exactly the JSON, and so the digest, they had before flows.
-        data = handler(self)
-        if isinstance(data, dict) and data.get("flow") == "donation":
-            data.pop("flow")
-        return data
+        return without_donation_flow(handler(self))
 
 
 class TimelineEntry(BaseModel):

@@ -37,7 +37,7 @@ from aidledger.errors import AidLedgerError
 from aidledger.interchange.commands import run_command
 from aidledger.projections import AsOf, LedgerFold, TotalsReport
 from aidledger.projections.fold import BASE_COLUMNS
-from aidledger.projections.totals import pledge_columns
+from aidledger.projections.totals import TotalsRow, pledge_columns
 from aidledger.testing.model import LedgerModel, ModelRow, Outcome
 
 __all__ = [
@@ -164,49 +164,33 @@ Figures = tuple[
 
 def report_rows(report: TotalsReport) -> dict[Any, Figures]:
     """A totals report's rows (and its grand totals under the empty key), keyed like the model's."""
-    rows: dict[Any, Figures] = {}
-    for row in report.rows if report.group_by else report.totals:
-        counts = (
-            row.pledges,
-            row.projects,
-            row.organizations,
-            row.counties,
-            row.person_times,
-            row.households,
-            row.persons,
-            row.unvalued_gifts,
-        )
-        rows[(tuple(row.key.items()), row.currency)] = (
-            dict(row.columns),
-            counts,
-            dict(row.new_money),
-            dict(row.passed_through),
-            {flow: dict(columns) for flow, columns in row.other_flows.items()},
-        )
-    return _without_empty(rows)
+    rows = report.rows if report.group_by else report.totals
+    return _without_empty({(tuple(row.key.items()), row.currency): _figures(row) for row in rows})
 
 
 def _model_rows(rows: Mapping[tuple[tuple[tuple[str, str], ...], str], ModelRow]) -> dict[Any, Figures]:
-    figures: dict[Any, Figures] = {
-        group: (
-            dict(row.columns),
-            (
-                row.pledges,
-                row.projects,
-                row.organizations,
-                row.counties,
-                row.person_times,
-                row.households,
-                row.persons,
-                row.unvalued_gifts,
-            ),
-            dict(row.new_money),
-            dict(row.passed_through),
-            {flow: dict(columns) for flow, columns in row.other_flows.items()},
-        )
-        for group, row in rows.items()
-    }
-    return _without_empty(figures)
+    return _without_empty({group: _figures(row) for group, row in rows.items()})
+
+
+def _figures(row: TotalsRow | ModelRow) -> Figures:
+    """The figures both sides compare, read alike from a report's row and from the model's."""
+    counts = (
+        row.pledges,
+        row.projects,
+        row.organizations,
+        row.counties,
+        row.person_times,
+        row.households,
+        row.persons,
+        row.unvalued_gifts,
+    )
+    return (
+        dict(row.columns),
+        counts,
+        dict(row.new_money),
+        dict(row.passed_through),
+        {flow: dict(columns) for flow, columns in row.other_flows.items()},
+    )
 
 
 def _without_empty(rows: dict[Any, Figures]) -> dict[Any, Figures]:
