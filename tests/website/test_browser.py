@@ -99,7 +99,8 @@ def test_page_renders_offline_without_errors_and_fits_the_width(
         hrefs = visit.page.eval_on_selector_all("a.figure", "links => links.map(a => a.href)")
         assert hrefs
         for href in hrefs:
-            assert href.startswith(root) and Path(href.removeprefix("file://")).is_file(), href
+            target = href.removeprefix("file://").partition("#")[0]
+            assert href.startswith(root) and Path(target).is_file(), href
         overflow = visit.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} at {width} scrolls sideways by {overflow}px"
     finally:
@@ -107,7 +108,8 @@ def test_page_renders_offline_without_errors_and_fits_the_width(
 
 
 def test_headline_in_the_browser_equals_the_librarys_report(browser: Browser, demo_site: DemoSite) -> None:
-    """The rendered headline figures are the report's new money, and following one shows its events."""
+    """The rendered headline figures are the report's new money; following one shows the pledges that
+    make it up, and following a pledge shows its events, scrolled into view."""
     with aidledger.open(str(demo_site.db), read_only=True) as ledger:
         report = projections.totals(ledger)
     headline = next(r for r in published_rows(report) if r.kind == "total_new_money" and r.row.currency == "CNY")
@@ -117,9 +119,16 @@ def test_headline_in_the_browser_equals_the_librarys_report(browser: Browser, de
             shown = visit.page.inner_text(f'dl[data-currency="CNY"] dd[data-column="{column}"]')
             assert Decimal(shown.replace(",", "")) == headline.figures[column], column
         visit.page.click('dl[data-currency="CNY"] dd[data-column="pledged"] a')
-        value = visit.page.get_attribute("dd.value", "data-value")
+        value = visit.page.get_attribute('dd.value[data-column="pledged"]', "data-value")
         assert value is not None and Decimal(value) == headline.figures["pledged"]
-        assert visit.page.locator("table.contributions tbody tr").count() >= 400
+        assert visit.page.locator("table.parts tbody tr").count() >= 100
+        visit.page.locator("table.parts tbody tr th a").first.click()
+        anchor = visit.page.url.partition("#")[2]
+        assert anchor.startswith("pledge-")
+        section = visit.page.locator(f"section#{anchor}")
+        assert section.locator("table.events tbody tr").count() >= 1
+        assert section.is_visible() and section.bounding_box() is not None
+        assert visit.page.evaluate("window.scrollY") > 0  # the browser went to the pledge's events
         assert visit.errors == []
     finally:
         visit.close()

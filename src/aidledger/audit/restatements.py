@@ -22,7 +22,7 @@ from aidledger.application.ledger import AidLedger
 from aidledger.audit.histories import stored_event
 from aidledger.audit.leaves import read_rows
 from aidledger.errors import InvalidInput
-from aidledger.projections.columns import COLUMNS, DERIVED
+from aidledger.projections.columns import COLUMNS, sign_in
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
 from aidledger.projections.report import Coordinates, Report, coordinates_of
 from aidledger.projections.totals import ZERO, TotalsReport, TotalsRow, check_dimensions, fact_keys
@@ -203,7 +203,7 @@ def _attribute(
         for group in [*groups, (None, currency)]:
             row_events[group].setdefault(fact.position, change)
             for column in COLUMNS:
-                weight = DERIVED.get(column, {column: 1}).get(fact.column, 0)
+                weight = sign_in(column, fact.column)
                 if weight:
                     _add(amounts[(group, column)], change, money(sign * weight * fact.amount))
     return amounts, row_events

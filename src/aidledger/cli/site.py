@@ -44,11 +44,16 @@ def cmd_site(args: argparse.Namespace, console: Console) -> int:
                 "removed": result.removed,
                 "checkpoint": result.checkpoint.model_dump(exclude_none=True),
                 "digest": result.digest,
+                "mismatched": list(result.mismatched),
             }
         )
-        return 0
+        return 5 if result.mismatched else 0
     changed = f"{result.written} files written, {result.unchanged} unchanged, {result.removed} removed"
     say(console, f"{result.pages} pages; {changed}")
     say(console, f"checkpoint {result.checkpoint.origin} size {result.checkpoint.size} root {result.checkpoint.root}")
     say(console, f"open {result.index.resolve()}")
+    if result.mismatched:  # a report and its parts disagree: the library's fault, shown on those pages too
+        shown = ", ".join(result.mismatched[:5]) + (" …" if len(result.mismatched) > 5 else "")
+        say(console, f"{len(result.mismatched)} figures differ from the sum of their parts: {shown}")
+        return 5
     return 0

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from aidledger.projections.fold import BASE_COLUMNS, money
 
-__all__ = ["BASE_COLUMNS", "COLUMNS", "DERIVED", "counts", "derive_columns"]
+__all__ = ["BASE_COLUMNS", "COLUMNS", "DERIVED", "counts", "derive_columns", "sign_in"]
 
 DERIVED: dict[str, dict[str, int]] = {
     "pledged": {"intended": 1, "signed": 1},
@@ -15,6 +15,11 @@ DERIVED: dict[str, dict[str, int]] = {
     "outstanding": {"signed": 1, "disbursed": -1, "reversed": 1, "returned": 1},
 }
 """Derived columns as signed sums of base columns."""
+
+
+def sign_in(column: str, base: str) -> int:
+    """What an amount of the base column ``base`` counts for in ``column``: 1, -1, or 0 (nothing)."""
+    return DERIVED.get(column, {column: 1}).get(base, 0)
 
 COLUMNS: tuple[str, ...] = (
     "intended",

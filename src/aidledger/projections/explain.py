@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from aidledger.errors import InvalidInput
-from aidledger.projections.columns import COLUMNS, DERIVED
+from aidledger.projections.columns import COLUMNS, sign_in
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, money
 from aidledger.projections.report import Report, coordinates_of, without_donation_flow
 from aidledger.projections.totals import DIMENSIONS, KEEPER_DIMENSIONS, check_dimensions
@@ -108,7 +108,7 @@ def explain_all(
         for names, by_key in wanted.items():
             for index in _figures_of(fold, fact, names, by_key, as_of, keeper_view):
                 figure = figures[index]
-                sign = DERIVED.get(figure.column, {figure.column: 1}).get(fact.column)
+                sign = sign_in(figure.column, fact.column)
                 if not sign or pledge.currency != figure.currency or pledge.flow != figure.flow:
                     continue
                 if _in_row(fold, fact, figure.key, as_of, keepers[index]):

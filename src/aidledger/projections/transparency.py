@@ -41,6 +41,7 @@ __all__ = [
     "PledgeLine",
     "ProjectPage",
     "TimelineEntry",
+    "donor_name",
     "in_kind_lines",
     "transparency",
 ]
@@ -236,7 +237,8 @@ def _uuid(subject: str | UUID) -> UUID:
         raise InvalidInput("id", subject, "a UUID") from None
 
 
-def _donor_name(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> tuple[str, UUID | None]:
+def donor_name(fold: LedgerFold, pledge: PledgeRecord, as_of: AsOf) -> tuple[str, UUID | None]:
+    """The name a page shows for a pledge's donor, and its id: ANONYMOUS and no id for an anonymous pledge."""
     if pledge.anonymous:
         return ANONYMOUS, None
     record = fold.organizations.get(pledge.donor_id)
@@ -251,7 +253,7 @@ def _lines(fold: LedgerFold, pledges: Iterable[PledgeRecord], as_of: AsOf, index
     for pledge in pledges:
         if pledge.id not in columns:
             continue  # made after the effective-on date
-        donor, donor_id = _donor_name(fold, pledge, as_of)
+        donor, donor_id = donor_name(fold, pledge, as_of)
         lines.append(
             PledgeLine(
                 pledge_id=UUID(pledge.id),
@@ -396,7 +398,7 @@ def _money_entries(fold: LedgerFold, project: ProjectRecord, as_of: AsOf, index:
         if fact.amount <= 0 or (fact.position, fact.column) in seen:
             continue
         seen.add((fact.position, fact.column))
-        donor, _ = _donor_name(fold, pledge, as_of)
+        donor, _ = donor_name(fold, pledge, as_of)
         entries.append(_money_entry(fact, donor, pledge.currency))
     return entries
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +30,28 @@ from aidledger.domain.values import parse_effective_date
 from aidledger.errors import InvalidInput
 from aidledger.projections import as_of as as_of_coordinates
 from aidledger.projections import disclosure_status, fold_of, totals, transparency
-from aidledger.projections.explain import Explanation, Figure, explain_all
-from aidledger.projections.fold import AsOf, LedgerFold
-from aidledger.projections.totals import ANONYMOUS, TotalsReport, TotalsRow, published_rows
-from aidledger.projections.transparency import CountyPage, OrganizationPage, PageIndex, ProjectPage
+from aidledger.projections.columns import BASE_COLUMNS, sign_in
+from aidledger.projections.fold import AsOf, Fact, LedgerFold, PledgeRecord, money
+from aidledger.projections.totals import ANONYMOUS, DIMENSIONS, TotalsReport, TotalsRow, published_rows
+from aidledger.projections.transparency import (
+    CountyPage,
+    OrganizationPage,
+    PageIndex,
+    ProjectPage,
+    donor_name,
+)
 from aidledger.site.charts import Bar, bar_chart
 from aidledger.site.labels import LANGUAGES, label, place, words
 
 __all__ = ["MANIFEST", "SiteResult", "build_site", "campaign_path", "safe_url"]
 
 MANIFEST = ".aidledger-site"
-"""The list of files a build wrote, so the next build into the same folder can remove stale ones."""
+"""The list of files a build wrote (with the hash of each page's body) and the settings and checkpoint
+it was built with, so that the next build into the same folder writes only what changed and removes
+stale files."""
+
+SITE_FORMAT = 2
+"""The version of the site's pages: a build of another version rewrites every page."""
 
 HEADLINE = ("pledged", "signed", "intended", "net_disbursed", "confirmed", "outstanding")
 CHART_COLUMNS = ("pledged", "net_disbursed")
@@ -63,74 +77,128 @@ class SiteResult:
     ``explain`` disagree); each is named on its page as well."""
 
 
+@dataclass(frozen=True)
+class _Row:
+    """An aggregate figure's row: every figure of one key, currency and flow as of one point, explained
+    together on one page by the pledges that make them up (each pledge's events are on its project page).
+
+    A point of the chart over time (``since`` set) counts only what happened after the previous point,
+    whose page ``previous`` is; the first point counts everything up to its date."""
+
+    key: tuple[tuple[str, str], ...]
+    currency: str
+    flow: str
+    as_of: AsOf
+    since: date | None = None
+    previous: str | None = None
+
+
 @dataclass
 class _Explanations:
-    """The figures linked from pages, explained together at the end (one pass over the facts per as-of)."""
+    """The figures linked from pages: aggregate rows (a page each) and pledge figures (a section of
+    their project's page), with the value each page showed, checked when they are explained."""
 
-    wanted: dict[str, tuple[AsOf, Figure, Decimal]] = field(default_factory=dict)
+    rows: dict[str, _Row] = field(default_factory=dict)
+    shown: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    """(page or pledge id, column) -> the value a page showed for it."""
 
-    def link(
-        self, as_of: AsOf, column: str, key: dict[str, str], currency: str, value: Decimal, flow: str = "donation"
-    ) -> str:
-        """The path (from the site's root) of the explanation page of a figure shown as ``value``
-        (a figure of the pledges of ``flow``: donations, unless a pledge of another flow is shown)."""
-        coordinates = {"p": as_of.position, "r": str(as_of.recorded_before), "e": str(as_of.effective_on)}
-        name = {"column": column, "key": key, "currency": currency, **coordinates}
-        if flow != "donation":  # the pages of donations keep their names
-            name["flow"] = flow
+    def link(self, row: _Row, column: str, value: Decimal) -> str:
+        """The path (from the site's root) of the page explaining ``column`` of ``row``, shown as ``value``."""
+        name: dict[str, Any] = {"key": dict(row.key), "currency": row.currency}
+        if row.flow != "donation":
+            name["flow"] = row.flow
+        if row.as_of.recorded_before is not None:
+            name["r"] = str(row.as_of.recorded_before)
+        if row.as_of.effective_on is not None:
+            name["e"] = str(row.as_of.effective_on)
+        if row.since is not None:
+            name["since"] = str(row.since)
         page = "explain/" + hashlib.sha256(canonical_json(name)).hexdigest()[:20] + ".html"
-        self.wanted.setdefault(page, (as_of, Figure(column, dict(key), currency, flow), value))
-        return page
+        self.rows.setdefault(page, row)
+        self.shown.setdefault((page, column), value)
+        return f"{page}#{column}"
 
-    def explained(self, fold: LedgerFold) -> Iterable[tuple[str, Decimal, Explanation]]:
-        """Every linked figure's page, the value shown, and its explanation."""
-        by_as_of: dict[AsOf, list[str]] = {}
-        for page, (as_of, _, _) in self.wanted.items():
-            by_as_of.setdefault(as_of, []).append(page)
-        for as_of, pages in by_as_of.items():
-            figures = [self.wanted[page][1] for page in pages]
-            for page, explanation in zip(pages, explain_all(fold, figures, as_of), strict=True):
-                yield page, self.wanted[page][2], explanation
+    def pledge(self, pledge_id: str, column: str, value: Decimal) -> None:
+        """Note the value a page showed for one pledge's figure (explained on its project's page)."""
+        self.shown.setdefault((pledge_id, column), value)
 
 
 class _Writer:
-    """Writes files under ``out`` only when their bytes differ; removes what the last build wrote and this did not."""
+    """Writes files under ``out`` only when what they show changed; removes what the last build wrote
+    and this did not.
 
-    def __init__(self, out: Path) -> None:
+    A page is compared by the hash of everything before its footer (its *body*): when only the
+    checkpoint grew, a page whose body is the same is left as it is, naming the earlier checkpoint it
+    was built from, of which the new one is an extension. Anything else that changed (the language, the
+    coordinates, the ``--on`` date, another history) makes every page count as changed."""
+
+    def __init__(self, out: Path, previous: dict[str, str]) -> None:
         self.out = out
-        self.paths: set[str] = set()
+        self.previous = previous
+        self.paths: dict[str, str] = {}
         self.written = self.unchanged = 0
 
-    def write(self, relative: str, data: bytes) -> None:
+    def write(self, relative: str, data: bytes, body: bytes | None = None) -> None:
+        digest = hashlib.sha256(data if body is None else body).hexdigest()
         path = self.out / relative
-        self.paths.add(relative)
-        if path.is_file() and path.read_bytes() == data:
+        self.paths[relative] = digest
+        if self.previous.get(relative) == digest and path.is_file():
             self.unchanged += 1
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         self.written += 1
 
-    def finish(self, previous: set[str]) -> int:
+    def finish(self, header: dict[str, Any]) -> int:
         removed = 0
-        for relative in sorted(previous - self.paths):
+        for relative in sorted(set(self.previous) - set(self.paths)):
             path = self.out / relative
             if path.is_file():
                 path.unlink()
                 removed += 1
-        (self.out / MANIFEST).write_text("".join(f"{p}\n" for p in sorted(self.paths)), encoding="utf-8")
+        lines = [f"# {canonical_json(header).decode()}\n"]
+        lines += [f"{path}\t{digest}\n" for path, digest in sorted(self.paths.items())]
+        (self.out / MANIFEST).write_text("".join(lines), encoding="utf-8")
         return removed
 
 
-def _previous_files(out: Path) -> set[str]:
-    """The files the last build wrote into ``out``; refuses a folder that holds anything else."""
+def _previous_files(out: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the last build into ``out`` recorded (its settings and checkpoint) and the files it wrote,
+    each with the hash of its body; refuses a folder that holds anything else."""
     manifest = out / MANIFEST
     if manifest.is_file():
-        listed = manifest.read_text(encoding="utf-8").splitlines()
-        return {line for line in listed if line and ".." not in Path(line).parts and not Path(line).is_absolute()}
+        header: dict[str, Any] = {}
+        files: dict[str, str] = {}
+        for line in manifest.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                try:
+                    found = json.loads(line[2:])
+                except ValueError:
+                    found = None
+                header = found if isinstance(found, dict) else {}
+                continue
+            relative, _, digest = line.partition("\t")
+            if relative and ".." not in Path(relative).parts and not Path(relative).is_absolute():
+                files[relative] = digest
+        return header, files
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInput("--out", str(out), "a new or empty folder, or one an earlier `aidledger site` wrote")
-    return set()
+    return {}, {}
+
+
+def _kept(header: dict[str, Any], settings: dict[str, Any], fold: LedgerFold) -> bool:
+    """Whether pages of the last build may stay as they are when their bodies are unchanged: built with
+    the same settings, from a checkpoint the current one extends (the same history, grown or not)."""
+    position, root = header.get("position"), header.get("root")
+    if header.get("settings") != settings or not isinstance(position, int) or not 0 <= position <= fold.position:
+        return False
+    root_of = fold.root_of
+    return root_of is not None and root_of(position) == root
+
+
+def _figure_link(value: Decimal, href: str, root: str) -> Markup:
+    """A figure, as the link to its explanation (a function, not a template macro: pages hold many)."""
+    return Markup(f'<a class="figure" href="{escape(root + href)}">{value:,.2f}</a>')
 
 
 def _environment(lang: str) -> Environment:
@@ -144,6 +212,7 @@ def _environment(lang: str) -> Environment:
         auto_reload=False,  # one build, one set of templates, even if the installed package changes meanwhile
     )
     environment.filters["money"] = lambda value: f"{value:,.2f}"
+    environment.globals["fig"] = _figure_link
     environment.filters["label"] = lambda value: label(lang, str(value))
     environment.filters["place"] = place
     environment.globals["t"] = words(lang)
@@ -166,6 +235,11 @@ class _Site:
     words: dict[str, str]
     explanations: _Explanations = field(default_factory=_Explanations)
     organizations: set[str] = field(default_factory=set)
+    pledge_sums: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    """Each pledge's columns as the sums of its events listed on its project's page."""
+    mismatched: set[str] = field(default_factory=set)
+    """Pages (or sections) whose figure differs from the sum of its parts: none, unless the views and
+    the events disagree."""
     pages: int = 0
 
     @property
@@ -189,14 +263,21 @@ class _Site:
             campaigns=self.campaign_pages,
             **context,
         )
-        self.writer.write(relative, html.encode("utf-8"))
+        data = html.encode("utf-8")
+        self.writer.write(relative, data, body=data[: data.find(b"<footer")])
         self.pages += 1
 
     def link(
         self, column: str, key: dict[str, str], currency: str, value: Decimal, as_of: AsOf | None = None,
         flow: str = "donation",
     ) -> str:
-        return self.explanations.link(as_of or self.as_of, column, key, currency, value, flow)
+        """The path of the explanation of a figure shown as ``value``: a pledge's is a section of its
+        project's page; any other is the page of its row."""
+        if set(key) == {"pledge"}:
+            self.explanations.pledge(key["pledge"], column, value)
+            return f"project/{self.fold.pledges[key['pledge']].project_id}.html#pledge-{key['pledge']}"
+        row = _Row(tuple(key.items()), currency, flow, as_of or self.as_of)
+        return self.explanations.link(row, column, value)
 
     @functools.cached_property
     def campaign_pages(self) -> list[tuple[str, str]]:
@@ -249,18 +330,24 @@ def build_site(
             raise InvalidInput("--on", on, str(error)) from None
     day = day or as_of.effective_on or date.today()
     out = Path(out)
-    previous = _previous_files(out)
+    header, previous = _previous_files(out)
     fold = fold_of(ledger)
     checkpoint, _ = make_checkpoint(ledger, size=as_of.position, projections=False)
-    writer = _Writer(out)
-    note = None
-    if checkpoint_note is not None:
-        note = "checkpoint/" + _safe_name(checkpoint_note.name)
+    note = None if checkpoint_note is None else "checkpoint/" + _safe_name(checkpoint_note.name)
+    settings = {
+        "format": SITE_FORMAT, "lang": lang, "on": day.isoformat(), "position": as_of.position, "note": note,
+        "recorded_before": None if as_of.recorded_before is None else as_of.recorded_before.isoformat(),
+        "effective_on": None if as_of.effective_on is None else as_of.effective_on.isoformat(),
+    }  # fmt: skip
+    writer = _Writer(out, previous if _kept(header, settings, fold) else dict.fromkeys(previous, ""))
+    if checkpoint_note is not None and note is not None:
         writer.write(note, _read_note(checkpoint_note))
     site = _Site(fold, as_of, day, lang, checkpoint, note, _environment(lang), writer, words(lang))
     digest = _write_pages(site)
     mismatched = _write_explanations(site)
-    removed = writer.finish(previous)
+    position = fold.position if as_of.position is None else as_of.position
+    built = {"settings": settings, "position": position, "root": fold.root_of(position) if fold.root_of else None}
+    removed = writer.finish(built)
     return SiteResult(
         out=out,
         index=out / "index.html",
@@ -435,17 +522,22 @@ def _month_ends(site: _Site) -> list[date]:
 
 
 def _over_time(site: _Site, campaign: str | None, base: dict[str, str]) -> dict[str, Any]:
-    """Cumulative pledged and net disbursed new money at each month end, as of that date."""
+    """Cumulative pledged and net disbursed new money at each month end, as of that date; each point is
+    explained by what was added since the previous point, which it links to."""
     rows = []
+    key = {**base, "origin": "new"}
+    previous: dict[str, str | None] = {}
+    since: dict[str, date | None] = {}
     for end in _month_ends(site):
         as_of = AsOf(site.as_of.position, site.as_of.recorded_before, end)
         report = totals(site.fold, list(base), position=as_of.position, recorded_before=as_of.recorded_before,
                         effective_on=end)  # fmt: skip
         for row in report.totals if campaign is None else _scope_rows(report, campaign):
             shown = row.model_copy(update={"columns": row.new_money})
-            links = {
-                c: site.link(c, {**base, "origin": "new"}, row.currency, row.new_money[c], as_of) for c in CHART_COLUMNS
-            }
+            point = _Row(tuple(key.items()), row.currency, "donation", as_of, since.get(row.currency),
+                         previous.get(row.currency))  # fmt: skip
+            links = {c: site.explanations.link(point, c, row.new_money[c]) for c in CHART_COLUMNS}
+            previous[row.currency], since[row.currency] = links[CHART_COLUMNS[0]].partition("#")[0], end
             rows.append({"key": end.isoformat(), "label": end.isoformat()[:7], "row": shown, "links": links})
     return _drawn(site, "chart-time", "over_time", rows, None)
 
@@ -473,6 +565,21 @@ def _totals_links(site: _Site, key: dict[str, str], page: Any) -> list[dict[str,
     ]
 
 
+def _pledge_totals(site: _Site, path: str, page: ProjectPage | OrganizationPage) -> list[dict[str, Any]]:
+    """The totals of a project's or an organization's page, each linked to the page's own table of
+    pledges (``#pledges``), whose donations add up to them: checked here, every figure."""
+    sums: dict[str, dict[str, Decimal]] = {}
+    for line in page.pledges:
+        if line.flow == "donation":
+            found = sums.setdefault(line.currency, dict.fromkeys(LINE_COLUMNS, Decimal(0)))
+            for column in LINE_COLUMNS:
+                found[column] += line.columns[column]
+    for t in page.totals:
+        if any(sums.get(t.currency, {}).get(c) != t.columns[c] for c in LINE_COLUMNS):
+            site.mismatched.add(f"{path}#pledges")
+    return [{"totals": t, "links": dict.fromkeys(LINE_COLUMNS, f"{path}#pledges")} for t in page.totals]
+
+
 def _pledge_links(site: _Site, pledges: Iterable[Any]) -> list[dict[str, Any]]:
     lines = []
     for line in pledges:
@@ -488,10 +595,11 @@ def _project(site: _Site, project_id: str) -> None:
     page = transparency(site.fold, "project", project_id, index=site.index, **site.coordinates)
     assert isinstance(page, ProjectPage)
     implementer = site.fold.projects[project_id].plan.implementing_organization_id
-    site.render(f"project/{project_id}.html", "project.html", page.digest, title=page.title, page=page,
-                totals=_totals_links(site, {"project": project_id}, page), pledges=_pledge_links(site, page.pledges),
+    path = f"project/{project_id}.html"
+    site.render(path, "project.html", page.digest, title=page.title, page=page,
+                totals=_pledge_totals(site, path, page), pledges=_pledge_links(site, page.pledges),
                 implementer=implementer if implementer in site.organizations else None,
-                safe_url=safe_url)  # fmt: skip
+                safe_url=safe_url, events=_pledge_events(site, project_id, page.pledges))  # fmt: skip
 
 
 def _county(site: _Site, county: str) -> None:
@@ -516,7 +624,7 @@ def _organization(site: _Site, organization_id: str) -> None:
     )
     assert isinstance(page, OrganizationPage)
     site.render(f"organization/{organization_id}.html", "organization.html", page.digest, title=page.name,
-                page=page, totals=_totals_links(site, {"donor": organization_id}, page),
+                page=page, totals=_pledge_totals(site, f"organization/{organization_id}.html", page),
                 pledges=_pledge_links(site, page.pledges))  # fmt: skip
 
 
@@ -543,32 +651,178 @@ def safe_url(url: str | None) -> str | None:
 
 # -- explanations ----------------------------------------------------------------------------------
 
+SHOWN = HEADLINE
+"""The columns an explanation can show, in this order: every column a page links."""
+
+
+def _signed(column: str, base: str, amount: int) -> int:
+    return sign_in(column, base) * amount
+
+
+def _pledge_events(site: _Site, project_id: str, lines: Iterable[Any]) -> Markup:
+    """The events of each pledge of a project's page, as a section per pledge that its figures link to
+    (``#pledge-<id>``): position, type, date and what each adds to every column, with their sums."""
+    by_pledge: dict[str, list[Fact]] = {}
+    for fact in site.index.facts.get(project_id, ()):
+        by_pledge.setdefault(fact.pledge_id, []).append(fact)
+    t, lang = site.words, site.lang
+    heads = "".join(f'<th scope="col">{escape(label(lang, c))}</th>' for c in SHOWN)
+    sections = []
+    for line in lines:
+        pledge = str(line.pledge_id)
+        sums = dict.fromkeys(SHOWN, 0)
+        rows = []
+        events: dict[tuple[int, str, date], dict[str, int]] = {}
+        for fact in by_pledge.get(pledge, ()):  # an event may feed several base columns: one row for it
+            amounts = events.setdefault((fact.position, fact.event, fact.effective_on), {})
+            for column in SHOWN:
+                if sign_in(column, fact.column):
+                    amounts[column] = amounts.get(column, 0) + _signed(column, fact.column, fact.amount)
+        for (position, event, day), amounts in events.items():
+            cells = []
+            for column in SHOWN:
+                sums[column] += amounts.get(column, 0)
+                shown = f"{money(amounts[column]):,.2f}" if column in amounts else ""
+                cells.append(f'<td class="num">{shown}</td>')
+            rows.append(
+                f'<tr><th scope="row">{position}</th><td>{escape(label(lang, event))}</td>'
+                f'<td>{day}</td>{"".join(cells)}</tr>\n'
+            )
+        site.pledge_sums[pledge] = {column: money(amount) for column, amount in sums.items()}
+        totals = "".join(f'<td class="num">{money(sums[c]):,.2f}</td>' for c in SHOWN)
+        sections.append(
+            f'<section class="pledge-events" id="pledge-{pledge}" aria-labelledby="pledge-{pledge}-h">\n'
+            f'<h3 id="pledge-{pledge}-h">{escape(label(lang, line.donor))} · {escape(t["pledge"])} {pledge[:8]}'
+            f" · {escape(line.currency)}</h3>\n"
+            f'<div class="table-wrap">\n<table class="events" data-pledge="{pledge}">\n'
+            f'<caption>{escape(t["events"])}</caption>\n<thead><tr><th scope="col">{escape(t["position"])}</th>'
+            f'<th scope="col">{escape(t["event"])}</th><th scope="col">{escape(t["date"])}</th>{heads}</tr></thead>\n'
+            f"<tbody>\n{''.join(rows)}</tbody>\n"
+            f'<tfoot><tr><th scope="row" colspan="3">{escape(t["sum_check"])}</th>{totals}</tr></tfoot>\n'
+            "</table>\n</div>\n</section>\n"
+        )
+    return Markup("".join(sections))
+
+
+def _row_parts(site: _Site) -> dict[str, list[tuple[PledgeRecord, dict[str, int]]]]:
+    """Each row page's parts: the pledges of its key, currency and flow, with what each adds to every
+    column (in hundredths) at the row's coordinates, or since the previous point for a point over time.
+
+    A pledge belongs to a row by the same dimensions (``totals.DIMENSIONS``) a report groups it by."""
+    fold, rows = site.fold, site.explanations.rows
+    found: dict[str, list[tuple[PledgeRecord, dict[str, int]]]] = {page: [] for page in rows}
+    groups: dict[tuple[AsOf, date | None, tuple[str, ...]], dict[tuple[str, ...], list[str]]] = {}
+    for page, row in rows.items():
+        names = tuple(name for name, _ in row.key)
+        group = groups.setdefault((row.as_of, row.since, names), {})
+        group.setdefault(tuple(value for _, value in row.key), []).append(page)
+    facts: list[Fact] = sorted(
+        (f for per_project in site.index.facts.values() for f in per_project), key=lambda f: f.effective_on
+    )
+    days = [f.effective_on for f in facts]
+    windows: dict[tuple[AsOf, date | None], dict[str, dict[str, int]]] = {}
+    for (as_of, since, names), by_key in groups.items():
+        amounts = windows.get((as_of, since))
+        if amounts is None:
+            amounts = windows[(as_of, since)] = _amounts(site, as_of, since, facts, days)
+        for pledge_id, sums in amounts.items():
+            if not any(sums.values()):
+                continue
+            pledge = fold.pledges[pledge_id]
+            for values in product(*(DIMENSIONS[name](fold, pledge, 0, as_of) for name in names)):
+                for page in by_key.get(values, ()):
+                    row = rows[page]
+                    if pledge.currency == row.currency and pledge.flow == row.flow:
+                        found[page].append((pledge, sums))
+    return found
+
+
+_WEIGHTS = {column: [(i, sign_in(column, base)) for i, base in enumerate(BASE_COLUMNS) if sign_in(column, base)]
+            for column in SHOWN}  # fmt: skip
+
+
+def _amounts(
+    site: _Site, as_of: AsOf, since: date | None, facts: list[Fact], days: list[date]
+) -> dict[str, dict[str, int]]:
+    """What each pledge adds to every column (in hundredths): at the site's coordinates, its line; for a
+    point over time, the facts dated after ``since`` up to the point's date."""
+    amounts: dict[str, dict[str, int]] = {}
+    if since is None and as_of == site.as_of:
+        for pledge_id, line in site.index.lines.items():
+            amounts[pledge_id] = {c: sum(line[i] * sign for i, sign in _WEIGHTS[c]) for c in SHOWN}
+        return amounts
+    start = 0 if since is None else bisect_right(days, since)
+    for fact in facts[start : bisect_right(days, as_of.effective_on or date.max)]:
+        sums = amounts.setdefault(fact.pledge_id, dict.fromkeys(SHOWN, 0))
+        for column in SHOWN:
+            sums[column] += _signed(column, fact.column, fact.amount)
+    return amounts
+
 
 def _write_explanations(site: _Site) -> list[str]:
-    mismatched = []
-    for page, shown, explanation in site.explanations.explained(site.fold):
-        if explanation.value != shown:
-            mismatched.append(page)
-        rows = _contribution_rows(site, explanation)
-        site.render(page, "explanation.html", explanation.digest, title=label(site.lang, explanation.column),
-                    explanation=explanation, shown=shown, rows=rows, key=_key_parts(site, explanation.key),
-                    command=_command(explanation))  # fmt: skip
-    return mismatched
+    """Every row page, and the check that every figure shown equals the sum of its parts (the pledges'
+    events, for a pledge's figure); returns the pages (or sections) where one does not."""
+    shown = site.explanations.shown
+    mismatched = site.mismatched | {
+        f"project/{site.fold.pledges[subject].project_id}.html#pledge-{subject}"
+        for (subject, column), value in shown.items()
+        if subject in site.pledge_sums and site.pledge_sums[subject][column] != value
+    }
+    parts = _row_parts(site)
+    titles = {p.id: p.plan.title for p in site.fold.projects.values()}
+    cells: dict[str, str] = {}
+    for page, row in site.explanations.rows.items():
+        columns = [c for c in SHOWN if (page, c) in shown]
+        values = {c: shown[(page, c)] for c in columns}
+        before = {c: shown[(row.previous, c)] for c in columns} if row.previous is not None else None
+        sums = {c: (before or {}).get(c, Decimal(0)) for c in columns}
+        listed = []
+        for pledge, amounts in sorted(parts[page], key=lambda part: (titles[part[0].project_id], part[0].id)):
+            listed.append((pledge, amounts))
+            for c in columns:
+                sums[c] += money(amounts[c])
+        wrong = [c for c in columns if sums[c] != values[c]]
+        if wrong:
+            mismatched.add(page)
+        digest = hashlib.sha256(canonical_json({
+            "key": dict(row.key), "currency": row.currency, "since": str(row.since),
+            "effective_on": str(row.as_of.effective_on), "recorded_before": str(row.as_of.recorded_before),
+            "values": {c: str(v) for c, v in values.items()},
+            "parts": [[p.id, {c: str(money(a[c])) for c in columns}] for p, a in listed],
+        })).hexdigest()  # fmt: skip
+        site.render(page, "explanation.html", digest, title=site.words["explanation"], row=row, columns=columns,
+                    values=values, sums=sums, wrong=wrong, before=before, key=_key_parts(site, dict(row.key)),
+                    rows=_part_rows(site, listed, columns, cells), commands=_commands(site, row, columns))  # fmt: skip
+    return sorted(mismatched)
 
 
-def _contribution_rows(site: _Site, explanation: Explanation) -> Markup:
-    """The table rows of an explanation's events, built here rather than in the template: a figure
-    of a large ledger has hundreds of thousands of them, and this is most of a site's build."""
-    pledges = site.fold.pledges
+def _part_rows(
+    site: _Site, parts: list[tuple[PledgeRecord, dict[str, int]]], columns: list[str], cells: dict[str, str]
+) -> Markup:
+    """The table rows of a row page's pledges, built here rather than in the template: the grand totals
+    of a large ledger have a row for every pledge. ``cells`` keeps each pledge's first cells, which
+    every row page listing it shares."""
     rows = []
-    for c in explanation.contributions:
-        project = pledges[str(c.pledge_id)].project_id
-        rows.append(
-            f'<tr><th scope="row">{c.position}</th><td>{escape(c.event)}</td><td>{c.effective_on}</td>'
-            f'<td><a href="../project/{escape(project)}.html">{str(c.pledge_id)[:8]}</a></td>'
-            f'<td class="num">{c.amount:,.2f}</td></tr>\n'
-        )
+    for pledge, amounts in parts:
+        first = cells.get(pledge.id)
+        if first is None:
+            first = cells[pledge.id] = _pledge_cells(site, pledge)
+        figures = "".join(f'<td class="num">{money(amounts[c]):,.2f}</td>' for c in columns)
+        rows.append(f"<tr>{first}{figures}</tr>\n")
     return Markup("".join(rows))
+
+
+def _pledge_cells(site: _Site, pledge: PledgeRecord) -> str:
+    """A pledge's project (linked to its events), donor (linked to its page, unless anonymous) and id."""
+    project = escape(site.fold.projects[pledge.project_id].plan.title)
+    donor, donor_id = donor_name(site.fold, pledge, site.as_of)
+    named = escape(label(site.lang, donor))
+    if donor_id is not None and str(donor_id) in site.organizations:
+        named = Markup(f'<a href="../organization/{donor_id}.html">{named}</a>')
+    return (
+        f'<th scope="row"><a href="../project/{escape(pledge.project_id)}.html#pledge-{escape(pledge.id)}">'
+        f"{project}</a></th><td>{named}</td><td>{pledge.id[:8]}</td>"
+    )
 
 
 def _key_parts(site: _Site, key: dict[str, str]) -> list[tuple[str, str, str | None]]:
@@ -592,14 +846,18 @@ def _key_parts(site: _Site, key: dict[str, str]) -> list[tuple[str, str, str | N
     return parts
 
 
-def _command(explanation: Explanation) -> str:
-    """The command line that prints the same explanation."""
-    parts = ["aidledger", "--db", "LEDGER.db", "explain", explanation.column]
-    for name, value in explanation.key.items():
-        parts += ["--key", f"{name}={value}"]
-    parts += ["--currency", explanation.currency, "--position", str(explanation.coordinates.position)]
-    if explanation.coordinates.effective_on is not None:
-        parts += ["--effective-on", explanation.coordinates.effective_on.isoformat()]
-    if explanation.coordinates.recorded_before is not None:
-        parts += ["--recorded-before", explanation.coordinates.recorded_before.isoformat()]
-    return " ".join(f"'{p}'" if any(c in p for c in " ()'") else p for p in parts)
+def _commands(site: _Site, row: _Row, columns: list[str]) -> list[str]:
+    """The command lines that print each figure of a row page's events (``aidledger explain``)."""
+    commands = []
+    position = row.as_of.position if row.as_of.position is not None else site.checkpoint.size
+    for column in columns:
+        parts = ["aidledger", "--db", "LEDGER.db", "explain", column]
+        for name, value in row.key:
+            parts += ["--key", f"{name}={value}"]
+        parts += ["--currency", row.currency, "--position", str(position)]
+        if row.as_of.effective_on is not None:
+            parts += ["--effective-on", row.as_of.effective_on.isoformat()]
+        if row.as_of.recorded_before is not None:
+            parts += ["--recorded-before", row.as_of.recorded_before.isoformat()]
+        commands.append(" ".join(f"'{p}'" if any(c in p for c in " ()'") else p for p in parts))
+    return commands

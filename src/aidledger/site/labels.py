@@ -41,7 +41,21 @@ _WORDS: dict[str, dict[str, str]] = {
         "origin": "来源", "size": "事件数", "root": "根哈希", "effective_on": "生效日期截至",
         "recorded_before": "记录时间早于", "latest": "最新", "explain_command": "用命令行复算",
         "total": "合计", "sum_check": "上列金额相加等于", "no_events": "没有事件构成此数字。",
-        "by_donor_kind": "按捐赠方类型", "skip": "跳到正文", "count": "数量", "list_of": "列表",
+        "pledge_events": "每笔认捐的事件", "pledge_events_note": (
+            "下面逐笔列出构成本页每个数字的事件：在日志中的位置、事件类型、日期，以及它计入各列的金额（负数表"
+            "示冲减）。"
+        ),
+        "parts": "构成此数字的认捐", "parts_note": (
+            "下表列出计入此数字的每一笔认捐及其金额；点击项目名称可以看到这笔认捐的每一个事件（日志位置、类型"
+            "、日期、金额）。"
+        ),
+        "since_note": (
+            "这是按月累计的一个点：第一行是上一个点的累计数，其余各行是此后新增的部分，截至"
+        ),
+        "up_to": "截至上一个点",
+        "by_donor_kind": "按捐赠方类型",
+        "donor_level": "捐赠方登记级别", "donor_kind": "捐赠方类型",
+        "skip": "跳到正文", "count": "数量", "list_of": "列表",
         "synthetic": "",
     },
     "en": {
@@ -73,7 +87,28 @@ _WORDS: dict[str, dict[str, str]] = {
         "size": "size", "root": "root", "effective_on": "effective on or before",
         "recorded_before": "recorded before", "latest": "latest", "explain_command": "Recompute on the command line",
         "total": "Total", "sum_check": "The amounts above add up to", "no_events": "No event makes up this figure.",
-        "by_donor_kind": "By donor kind", "skip": "Skip to content", "count": "Count", "list_of": "List",
+        "pledge_events": "The events of each pledge",
+        "pledge_events_note": (
+            "Every event behind this page's figures, pledge b"
+            "y pledge: its position in the log, type, date, a"
+            "nd what it adds to each column (a negative amoun"
+            "t takes away)."
+        ),
+        "parts": "The pledges that make up this figure",
+        "parts_note": (
+            "Every pledge counted in this figure, with its am"
+            "ount; follow a project's name to that pledge's e"
+            "vents (log position, type, date, amount)."
+        ),
+        "since_note": (
+            "This is one point of a cumulative chart: the fir"
+            "st row is the previous point's total, the others"
+            " what was added after it, up to"
+        ),
+        "up_to": "Total at the previous point,",
+        "by_donor_kind": "By donor kind",
+        "donor_level": "Donor level", "donor_kind": "Donor kind",
+        "skip": "Skip to content", "count": "Count", "list_of": "List",
         "synthetic": "",
     },
 }  # fmt: skip
@@ -93,12 +128,19 @@ _VALUES: dict[str, dict[str, str]] = {
         "registered": "已登记", "started": "已开始", "completed": "已完成", "cancelled": "已取消",
         "beneficiaries": "受益情况", "disclosed": "信息公开", "(none)": "无", "(pooled fund)": "资金池",
         "loan": "借款（非捐赠，不计入合计）", "investment": "投资（非捐赠，不计入合计）", "donation": "捐赠",
+        "Pledge.Made": "认捐", "Pledge.Signed": "签约", "Pledge.Amended": "变更认捐",
+        "Pledge.Withdrawn": "撤回认捐", "Disbursement.Made": "拨付", "Disbursement.Confirmed": "确认到位",
+        "Disbursement.Reversed": "冲销拨付", "Disbursement.Returned": "退回",
     },
     "en": {
         "anonymous (匿名)": "anonymous", "net_disbursed": "net disbursed", "direct_aid": "direct aid",
         "public_welfare": "public welfare", "met_late": "met late", "in_kind": "in kind",
         "social_group": "social group", "social_service_agency": "social service agency",
         "loan": "loan (not a donation, not in totals)", "investment": "investment (not a donation, not in totals)",
+        "Pledge.Made": "pledge made", "Pledge.Signed": "pledge signed", "Pledge.Amended": "pledge amended",
+        "Pledge.Withdrawn": "pledge withdrawn", "Disbursement.Made": "disbursement",
+        "Disbursement.Confirmed": "disbursement confirmed", "Disbursement.Reversed": "disbursement reversed",
+        "Disbursement.Returned": "money returned",
     },
 }  # fmt: skip
 
