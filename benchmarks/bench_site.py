@@ -7,12 +7,14 @@ processes running the command line (``python -m aidledger site --out DIR --on DA
 - *first build*: into an empty folder; wall time, peak memory (``ru_maxrss``), pages and bytes;
 - *unchanged rebuild*: the same command again over the built folder; every page is rendered and
   compared, none written (the command's own count says so, and is checked);
-- *one new event*: a copy of the ledger gets one more event (a new organization, imported with
-  ``aidledger import``), then the site is rebuilt over the copy of the folder: only the pages whose
-  bytes changed are written (counted).
+- *one new event*: a copy of the ledger gets one more event (a disbursement of 1.00, on the day the
+  site is built for, against a pledge with money outstanding, imported with ``aidledger import``),
+  then the site is rebuilt over the folder: only the pages whose content changed are written.
 
-Baseline, in the same run: ``aidledger report --by county`` in a fresh process on the same ledger,
-the cheapest way to read every figure a site shows at least once. Target (issue): a campaign-scale
+Baselines, in the same run: ``aidledger report --by county`` in a fresh process on the same ledger,
+the cheapest way to read every figure a site shows at least once; and the raw writing of as many
+files of the same sizes into an empty folder (``open``/``write`` in a loop, in a fresh process): the
+floor under any build that writes them. Target (issue): a campaign-scale
 site "in seconds" (taken as <= 60 s for the first build of the full ``campaign`` ledger, and
 <= 10 s for the demo); no target is set for the national ledger, whose figures are reported as
 measured (docs/performance.md).
@@ -27,17 +29,25 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.common import OUTPUT, PYTHON, ChildRun, Figure, copy_database, print_header, ready_ledger, run_child
 
 TARGET_SECONDS = {"demo": 10.0, "campaign": 60.0}
 ON = {"demo": "2018-12-31", "campaign": "2020-12-31", "national": "2025-12-31"}
-NEW_EVENT = {
-    "command": "register_organization", "command_id": "bench-site-new-organization",
-    "name": "基准测试新增社会组织（虚构示例）", "kind": "social_group", "level": "county", "home_region": "130722",
-    "recorded_by": "bench-site (synthetic)", "effective_on": "2018-06-01",
-}  # fmt: skip
+RAW_WRITE = """
+import sys, time
+from pathlib import Path
+out, sizes = Path(sys.argv[1]), [int(n) for n in Path(sys.argv[2]).read_text().split()]
+started = time.perf_counter()
+for number, size in enumerate(sizes):
+    folder = out / str(number % 8)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{number}.html").write_bytes(b"x" * size)
+print(time.perf_counter() - started)
+"""
+"""Write as many files of the given sizes as a site has, in a fresh process: the raw baseline."""
 
 
 def cli(*args: str) -> ChildRun:
@@ -106,10 +116,22 @@ def measure(kind: str, factor: float) -> None:
         "the first build",
         note=f"peak {again.peak_mib:,.0f} MiB",
     ).show()
+    sizes = work / "sizes.txt"
+    sizes.write_text(" ".join(str(p.stat().st_size) for p in out.rglob("*") if p.is_file()))
+    raw = run_child([PYTHON, "-c", RAW_WRITE, str(work / "raw"), str(sizes)])
+    Figure(
+        "site",
+        f"raw baseline: write {counts['pages'] + 1:,} files of the site's sizes (no rendering)",
+        float(raw.stdout.strip()),
+        "s",
+        first.seconds,
+        "the first build",
+    ).show()
+    shutil.rmtree(work / "raw")
     grown = work / "grown.db"
     copy_database(db, grown)
     record = work / "new-event.jsonl"
-    record.write_text(json.dumps(NEW_EVENT, ensure_ascii=False) + "\n", encoding="utf-8")
+    record.write_text(json.dumps(new_event(grown, on), ensure_ascii=False) + "\n", encoding="utf-8")
     cli("--db", str(grown), "import", str(record))
     after, counts = site(grown, out, on)
     Figure(
@@ -121,6 +143,16 @@ def measure(kind: str, factor: float) -> None:
         "the first build",
         note=f"peak {after.peak_mib:,.0f} MiB",
     ).show()
+
+
+def new_event(db: Path, on: str) -> dict[str, str]:
+    """A disbursement of 1.00 on ``on`` against the first pledge (in the report's order) with money outstanding."""
+    found = json.loads(cli("--db", str(db), "--json", "report", "--by", "pledge").stdout)
+    pledge = next(row["key"]["pledge"] for row in found["rows"] if Decimal(row["columns"]["outstanding"]) >= 1)
+    return {
+        "command": "disburse", "command_id": "bench-site-one-more", "pledge_id": pledge, "amount": "1.00",
+        "recorded_by": "bench-site (synthetic)", "effective_on": on,
+    }  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

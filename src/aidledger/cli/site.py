@@ -42,6 +42,7 @@ def cmd_site(args: argparse.Namespace, console: Console) -> int:
                 "written": result.written,
                 "unchanged": result.unchanged,
                 "removed": result.removed,
+                "rendered": result.rendered,
                 "checkpoint": result.checkpoint.model_dump(exclude_none=True),
                 "digest": result.digest,
                 "mismatched": list(result.mismatched),
@@ -49,6 +50,7 @@ def cmd_site(args: argparse.Namespace, console: Console) -> int:
         )
         return 5 if result.mismatched else 0
     changed = f"{result.written} files written, {result.unchanged} unchanged, {result.removed} removed"
+    changed += f" ({result.rendered} pages rendered)"
     say(console, f"{result.pages} pages; {changed}")
     say(console, f"checkpoint {result.checkpoint.origin} size {result.checkpoint.size} root {result.checkpoint.root}")
     say(console, f"open {result.index.resolve()}")

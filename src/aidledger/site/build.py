@@ -20,12 +20,14 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from aidledger.application.ledger import AidLedger
 from aidledger.audit.checkpoint import Checkpoint, make_checkpoint
 from aidledger.canonical import canonical_json
+from aidledger.domain.divisions import VINTAGE as DIVISIONS_VINTAGE
 from aidledger.domain.values import parse_effective_date
 from aidledger.errors import InvalidInput
 from aidledger.projections import as_of as as_of_coordinates
@@ -72,6 +74,9 @@ class SiteResult:
     written: int
     unchanged: int
     removed: int
+    rendered: int = 0
+    """Pages rendered by this build; the others were made from the same inputs as the last build's
+    and kept as they were, unrendered."""
     mismatched: tuple[str, ...] = ()
     """Explanation pages whose events do not add up to the figure shown (none, unless a report and
     ``explain`` disagree); each is named on its page as well."""
@@ -129,20 +134,31 @@ class _Writer:
 
     A page is compared by the hash of everything before its footer (its *body*): when only the
     checkpoint grew, a page whose body is the same is left as it is, naming the earlier checkpoint it
-    was built from, of which the new one is an extension. Anything else that changed (the language, the
-    coordinates, the ``--on`` date, another history) makes every page count as changed."""
+    was built from, of which the new one is an extension. A page may also carry a hash of everything
+    it is made from (its *inputs*): when they are the last build's, it is not even rendered again.
+    Anything else that changed (the language, the coordinates, the ``--on`` date, another history,
+    another version of the site's code) makes every page count as changed."""
 
-    def __init__(self, out: Path, previous: dict[str, str]) -> None:
+    def __init__(self, out: Path, previous: dict[str, tuple[str, str]]) -> None:
         self.out = out
         self.previous = previous
-        self.paths: dict[str, str] = {}
+        self.paths: dict[str, tuple[str, str]] = {}
         self.written = self.unchanged = 0
 
-    def write(self, relative: str, data: bytes, body: bytes | None = None) -> None:
+    def reuse(self, relative: str, inputs: str) -> bool:
+        """Keep the page ``relative`` as it is if the last build made it from the same ``inputs``."""
+        found = self.previous.get(relative)
+        if found is None or found[1] != inputs or not found[0] or not (self.out / relative).is_file():
+            return False
+        self.paths[relative] = found
+        self.unchanged += 1
+        return True
+
+    def write(self, relative: str, data: bytes, body: bytes | None = None, inputs: str = "") -> None:
         digest = hashlib.sha256(data if body is None else body).hexdigest()
         path = self.out / relative
-        self.paths[relative] = digest
-        if self.previous.get(relative) == digest and path.is_file():
+        self.paths[relative] = (digest, inputs)
+        if self.previous.get(relative, ("", ""))[0] == digest and path.is_file():
             self.unchanged += 1
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,18 +173,18 @@ class _Writer:
                 path.unlink()
                 removed += 1
         lines = [f"# {canonical_json(header).decode()}\n"]
-        lines += [f"{path}\t{digest}\n" for path, digest in sorted(self.paths.items())]
+        lines += [f"{path}\t{body}\t{inputs}\n" for path, (body, inputs) in sorted(self.paths.items())]
         (self.out / MANIFEST).write_text("".join(lines), encoding="utf-8")
         return removed
 
 
-def _previous_files(out: Path) -> tuple[dict[str, Any], dict[str, str]]:
+def _previous_files(out: Path) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
     """What the last build into ``out`` recorded (its settings and checkpoint) and the files it wrote,
-    each with the hash of its body; refuses a folder that holds anything else."""
+    each with the hashes of its body and its inputs; refuses a folder that holds anything else."""
     manifest = out / MANIFEST
     if manifest.is_file():
         header: dict[str, Any] = {}
-        files: dict[str, str] = {}
+        files: dict[str, tuple[str, str]] = {}
         for line in manifest.read_text(encoding="utf-8").splitlines():
             if line.startswith("# "):
                 try:
@@ -177,9 +193,10 @@ def _previous_files(out: Path) -> tuple[dict[str, Any], dict[str, str]]:
                     found = None
                 header = found if isinstance(found, dict) else {}
                 continue
-            relative, _, digest = line.partition("\t")
+            relative, _, hashes = line.partition("\t")
+            body, _, inputs = hashes.partition("\t")
             if relative and ".." not in Path(relative).parts and not Path(relative).is_absolute():
-                files[relative] = digest
+                files[relative] = (body, inputs)
         return header, files
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInput("--out", str(out), "a new or empty folder, or one an earlier `aidledger site` wrote")
@@ -235,6 +252,7 @@ class _Site:
     words: dict[str, str]
     explanations: _Explanations = field(default_factory=_Explanations)
     organizations: set[str] = field(default_factory=set)
+    rendered: int = 0
     pledge_sums: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     """Each pledge's columns as the sums of its events listed on its project's page."""
     mismatched: set[str] = field(default_factory=set)
@@ -250,8 +268,31 @@ class _Site:
             "effective_on": self.as_of.effective_on,
         }
 
-    def render(self, relative: str, template: str, digest: str, **context: Any) -> None:
-        """Render one page to ``relative`` (a path under the site's root)."""
+    @functools.cached_property
+    def shared_inputs(self) -> Any:
+        """What every subject page is made from beside its own view: the site's code, the navigation,
+        and which organizations have a page (a name is a link or not); hashed once, copied per page."""
+        shared = {"code": _code_digest(), "campaigns": self.campaign_pages, "organizations": sorted(self.organizations)}
+        return hashlib.sha256(canonical_json(shared))
+
+    def inputs(self, *parts: bytes | str) -> str:
+        """The hash of what a page is made from: ``parts`` (its view's figures digest, …) and what every
+        page shares."""
+        digest = self.shared_inputs.copy()
+        for part in parts:
+            digest.update(b"\0" + (part.encode("utf-8") if isinstance(part, str) else part))
+        found: str = digest.hexdigest()
+        return found
+
+    def reuse(self, relative: str, inputs: str) -> bool:
+        """Keep a page as the last build wrote it, not rendered again, if it was made from ``inputs``."""
+        if self.writer.reuse(relative, inputs):
+            self.pages += 1
+            return True
+        return False
+
+    def render(self, relative: str, template: str, digest: str, inputs: str = "", **context: Any) -> None:
+        """Render one page to ``relative`` (a path under the site's root), made from ``inputs``."""
         depth = relative.count("/")
         html = self.environment.get_template(template).render(
             root="../" * depth,
@@ -264,8 +305,9 @@ class _Site:
             **context,
         )
         data = html.encode("utf-8")
-        self.writer.write(relative, data, body=data[: data.find(b"<footer")])
+        self.writer.write(relative, data, body=data[: data.find(b"<footer")], inputs=inputs)
         self.pages += 1
+        self.rendered += 1
 
     def link(
         self, column: str, key: dict[str, str], currency: str, value: Decimal, as_of: AsOf | None = None,
@@ -292,6 +334,17 @@ class _Site:
 
     def known(self, record: Any) -> bool:
         return self.as_of.knows(record.position, record.recorded_at)
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A hash of the site's templates and code, and of the division names' vintage: pages made by other
+    code, or naming counties from another list, are rebuilt."""
+    digest = hashlib.sha256(DIVISIONS_VINTAGE.isoformat().encode())
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *(package / "templates").iterdir()]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def campaign_path(name: str) -> str:
@@ -339,7 +392,7 @@ def build_site(
         "recorded_before": None if as_of.recorded_before is None else as_of.recorded_before.isoformat(),
         "effective_on": None if as_of.effective_on is None else as_of.effective_on.isoformat(),
     }  # fmt: skip
-    writer = _Writer(out, previous if _kept(header, settings, fold) else dict.fromkeys(previous, ""))
+    writer = _Writer(out, previous if _kept(header, settings, fold) else dict.fromkeys(previous, ("", "")))
     if checkpoint_note is not None and note is not None:
         writer.write(note, _read_note(checkpoint_note))
     site = _Site(fold, as_of, day, lang, checkpoint, note, _environment(lang), writer, words(lang))
@@ -357,6 +410,7 @@ def build_site(
         written=writer.written,
         unchanged=writer.unchanged,
         removed=removed,
+        rendered=site.rendered,
         mismatched=tuple(mismatched),
     )
 
@@ -596,9 +650,13 @@ def _project(site: _Site, project_id: str) -> None:
     assert isinstance(page, ProjectPage)
     implementer = site.fold.projects[project_id].plan.implementing_organization_id
     path = f"project/{project_id}.html"
-    site.render(path, "project.html", page.digest, title=page.title, page=page,
-                totals=_pledge_totals(site, path, page), pledges=_pledge_links(site, page.pledges),
-                implementer=implementer if implementer in site.organizations else None,
+    totals, pledges = _pledge_totals(site, path, page), _pledge_links(site, page.pledges)
+    facts = site.index.facts.get(project_id, [])
+    inputs = site.inputs(page.figures_digest(), msgspec.json.encode(facts))
+    if site.reuse(path, inputs):
+        return
+    site.render(path, "project.html", page.digest, inputs, title=page.title, page=page, totals=totals,
+                pledges=pledges, implementer=implementer if implementer in site.organizations else None,
                 safe_url=safe_url, events=_pledge_events(site, project_id, page.pledges))  # fmt: skip
 
 
@@ -613,9 +671,15 @@ def _county(site: _Site, county: str) -> None:
                 key = {"county": county, dimension: value}
                 links = {c: site.link(c, key, t.currency, t.columns[c]) for c in CHART_COLUMNS}
                 rows.append({"key": value, "label": label(site.lang, value), "row": t, "links": links})
-        groups.append(_drawn(site, f"chart-{dimension}", f"by_{dimension}", rows, None))
-    site.render(f"county/{county}.html", "county.html", page.digest, title=place(county), page=page,
-                totals=_totals_links(site, {"county": county}, page), charts=groups)  # fmt: skip
+        groups.append((dimension, rows))
+    totals = _totals_links(site, {"county": county}, page)
+    path = f"county/{county}.html"
+    inputs = site.inputs(page.figures_digest())
+    if site.reuse(path, inputs):
+        return
+    charts = [_drawn(site, f"chart-{dimension}", f"by_{dimension}", rows, None) for dimension, rows in groups]
+    site.render(path, "county.html", page.digest, inputs, title=place(county), page=page, totals=totals,
+                charts=charts)  # fmt: skip
 
 
 def _organization(site: _Site, organization_id: str) -> None:
@@ -623,9 +687,13 @@ def _organization(site: _Site, organization_id: str) -> None:
         site.fold, "organization", organization_id, on=site.on, index=site.index, **site.coordinates
     )
     assert isinstance(page, OrganizationPage)
-    site.render(f"organization/{organization_id}.html", "organization.html", page.digest, title=page.name,
-                page=page, totals=_pledge_totals(site, f"organization/{organization_id}.html", page),
-                pledges=_pledge_links(site, page.pledges))  # fmt: skip
+    path = f"organization/{organization_id}.html"
+    totals, pledges = _pledge_totals(site, path, page), _pledge_links(site, page.pledges)
+    inputs = site.inputs(page.figures_digest())
+    if site.reuse(path, inputs):
+        return
+    site.render(path, "organization.html", page.digest, inputs, title=page.name, page=page, totals=totals,
+                pledges=pledges)  # fmt: skip
 
 
 def _lists(site: _Site, projects: list[Any], counties: list[str]) -> None:
@@ -788,11 +856,16 @@ def _write_explanations(site: _Site) -> list[str]:
             "key": dict(row.key), "currency": row.currency, "since": str(row.since),
             "effective_on": str(row.as_of.effective_on), "recorded_before": str(row.as_of.recorded_before),
             "values": {c: str(v) for c, v in values.items()},
+            "before": None if before is None else {c: str(v) for c, v in before.items()},
             "parts": [[p.id, {c: str(money(a[c])) for c in columns}] for p, a in listed],
         })).hexdigest()  # fmt: skip
-        site.render(page, "explanation.html", digest, title=site.words["explanation"], row=row, columns=columns,
-                    values=values, sums=sums, wrong=wrong, before=before, key=_key_parts(site, dict(row.key)),
-                    rows=_part_rows(site, listed, columns, cells), commands=_commands(site, row, columns))  # fmt: skip
+        rows, key = _part_rows(site, listed, columns, cells), _key_parts(site, dict(row.key))
+        inputs = site.inputs(digest, rows, canonical_json(key))
+        if site.reuse(page, inputs):
+            continue
+        site.render(page, "explanation.html", digest, inputs, title=site.words["explanation"], row=row,
+                    columns=columns, values=values, sums=sums, wrong=wrong, before=before, key=key, rows=rows,
+                    commands=_commands(site, row, columns))  # fmt: skip
     return sorted(mismatched)
 
 
