@@ -12,6 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.website.conftest import HIDDEN_NAME, HOSTILE_TITLE, HOSTILE_URL, DemoSite
 
 import aidledger
@@ -22,6 +24,7 @@ from aidledger.cli import main
 from aidledger.errors import InvalidInput
 from aidledger.projections.totals import published_rows
 from aidledger.site import MANIFEST, build_site
+from aidledger.site.build import _yuan
 
 HEADLINE = ("pledged", "signed", "intended", "net_disbursed", "confirmed", "outstanding")
 
@@ -294,3 +297,9 @@ def test_a_loan_is_shown_on_its_line_and_added_to_no_total_and_every_figure_matc
     assert _amount(pledged.text_content()) == Decimal("100.00")
     loan_rows = [row for row in page.xpath('//table[@class="pledges"]/tbody/tr') if "借款" in row.text_content()]
     assert len(loan_rows) == 1 and "900.00" in loan_rows[0].text_content()
+
+
+@given(st.integers(min_value=-(10**22), max_value=10**22))
+def test_amounts_are_shown_exactly_as_a_decimal_would_show_them(cents: int) -> None:
+    """The site writes money from hundredths without a Decimal, and exactly as a Decimal's ``,.2f`` would."""
+    assert _yuan(cents) == f"{Decimal(cents).scaleb(-2):,.2f}"

@@ -33,6 +33,7 @@ from aidledger.errors import InvalidInput
 from aidledger.projections import as_of as as_of_coordinates
 from aidledger.projections import disclosure_status, fold_of, totals, transparency
 from aidledger.projections.columns import BASE_COLUMNS, sign_in
+from aidledger.projections.disclosure import DisclosureReport
 from aidledger.projections.fold import AsOf, Fact, LedgerFold, PledgeRecord, money
 from aidledger.projections.totals import ANONYMOUS, DIMENSIONS, TotalsReport, TotalsRow, published_rows
 from aidledger.projections.transparency import (
@@ -253,6 +254,7 @@ class _Site:
     explanations: _Explanations = field(default_factory=_Explanations)
     organizations: set[str] = field(default_factory=set)
     rendered: int = 0
+    reports: dict[tuple[tuple[str, ...], AsOf], TotalsReport] = field(default_factory=dict)
     pledge_sums: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     """Each pledge's columns as the sums of its events listed on its project's page."""
     mismatched: set[str] = field(default_factory=set)
@@ -326,6 +328,24 @@ class _Site:
         """Every campaign's name and page (in every page's navigation: worked out once per build)."""
         names = sorted({c for p in self.fold.projects.values() for c in p.plan.campaigns if self.known(p)})
         return [(name, campaign_path(name)) for name in names]
+
+    def report(self, dims: tuple[str, ...], as_of: AsOf | None = None) -> TotalsReport:
+        """The totals report grouped by ``dims`` at ``as_of`` (the site's coordinates by default), made
+        once per build: the overviews of the whole ledger and of every campaign share them."""
+        as_of = as_of or self.as_of
+        found = self.reports.get((dims, as_of))
+        if found is None:
+            found = self.reports[(dims, as_of)] = totals(
+                self.fold, dims, position=as_of.position, recorded_before=as_of.recorded_before,
+                effective_on=as_of.effective_on,
+            )  # fmt: skip
+        return found
+
+    @functools.cached_property
+    def disclosure(self) -> DisclosureReport:
+        """Every disclosure duty on the ``--on`` date (made once; each overview shows its scope's)."""
+        return disclosure_status(self.fold, self.on, position=self.as_of.position,
+                                 recorded_before=self.as_of.recorded_before)  # fmt: skip
 
     @functools.cached_property
     def index(self) -> PageIndex:
@@ -474,9 +494,9 @@ def _overview(site: _Site, campaign: str | None, path: str) -> str:
     """The overview of the whole ledger (``campaign`` None) or of one campaign."""
     base = {"campaign": campaign} if campaign is not None else {}
     dims = list(base)
-    headline_report = totals(site.fold, dims, **site.coordinates)
+    headline_report = site.report(tuple(dims))
     headline = _headline(site, headline_report, campaign, base)
-    in_kind = totals(site.fold, [*dims, "form"], **site.coordinates)
+    in_kind = site.report((*dims, "form"))
     for row in _scope_rows(in_kind, campaign):
         if row.key["form"] == "in_kind" and row.currency in headline:
             value = row.new_money["pledged"]
@@ -533,7 +553,7 @@ def _value_label(site: _Site, dimension: str, value: str) -> str:
 
 def _chart(site: _Site, campaign: str | None, base: dict[str, str], dimension: str, title: str) -> dict[str, Any]:
     """A bar chart and its table: pledged and net disbursed per value of ``dimension``."""
-    report = totals(site.fold, [*base, dimension], **site.coordinates)
+    report = site.report((*base, dimension))
     rows = []
     for row in _scope_rows(report, campaign):
         value = row.key[dimension]
@@ -584,8 +604,8 @@ def _over_time(site: _Site, campaign: str | None, base: dict[str, str]) -> dict[
     since: dict[str, date | None] = {}
     for end in _month_ends(site):
         as_of = AsOf(site.as_of.position, site.as_of.recorded_before, end)
-        report = totals(site.fold, list(base), position=as_of.position, recorded_before=as_of.recorded_before,
-                        effective_on=end)  # fmt: skip
+        # one report per month end for the whole ledger (its grand totals) and every campaign (its rows)
+        report = site.report(("campaign",) if site.campaign_pages else (), as_of)
         for row in report.totals if campaign is None else _scope_rows(report, campaign):
             shown = row.model_copy(update={"columns": row.new_money})
             point = _Row(tuple(key.items()), row.currency, "donation", as_of, since.get(row.currency),
@@ -597,8 +617,7 @@ def _over_time(site: _Site, campaign: str | None, base: dict[str, str]) -> dict[
 
 
 def _disclosure(site: _Site, campaign: str | None) -> dict[str, Any]:
-    report = disclosure_status(site.fold, site.on, position=site.as_of.position,
-                               recorded_before=site.as_of.recorded_before)  # fmt: skip
+    report = site.disclosure
     rows = [
         row
         for row in report.rows
@@ -723,6 +742,13 @@ SHOWN = HEADLINE
 """The columns an explanation can show, in this order: every column a page links."""
 
 
+def _yuan(cents: int) -> str:
+    """An amount in hundredths as pages show money (``-1,234.50``): exact, and faster than a Decimal's
+    format for the hundreds of thousands of cells of a large ledger's explanations."""
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole:,}.{part:02d}"
+
+
 def _signed(column: str, base: str, amount: int) -> int:
     return sign_in(column, base) * amount
 
@@ -750,14 +776,14 @@ def _pledge_events(site: _Site, project_id: str, lines: Iterable[Any]) -> Markup
             cells = []
             for column in SHOWN:
                 sums[column] += amounts.get(column, 0)
-                shown = f"{money(amounts[column]):,.2f}" if column in amounts else ""
+                shown = _yuan(amounts[column]) if column in amounts else ""
                 cells.append(f'<td class="num">{shown}</td>')
             rows.append(
                 f'<tr><th scope="row">{position}</th><td>{escape(label(lang, event))}</td>'
                 f'<td>{day}</td>{"".join(cells)}</tr>\n'
             )
         site.pledge_sums[pledge] = {column: money(amount) for column, amount in sums.items()}
-        totals = "".join(f'<td class="num">{money(sums[c]):,.2f}</td>' for c in SHOWN)
+        totals = "".join(f'<td class="num">{_yuan(sums[c])}</td>' for c in SHOWN)
         sections.append(
             f'<section class="pledge-events" id="pledge-{pledge}" aria-labelledby="pledge-{pledge}-h">\n'
             f'<h3 id="pledge-{pledge}-h">{escape(label(lang, line.donor))} · {escape(t["pledge"])} {pledge[:8]}'
@@ -843,12 +869,10 @@ def _write_explanations(site: _Site) -> list[str]:
         columns = [c for c in SHOWN if (page, c) in shown]
         values = {c: shown[(page, c)] for c in columns}
         before = {c: shown[(row.previous, c)] for c in columns} if row.previous is not None else None
-        sums = {c: (before or {}).get(c, Decimal(0)) for c in columns}
-        listed = []
-        for pledge, amounts in sorted(parts[page], key=lambda part: (titles[part[0].project_id], part[0].id)):
-            listed.append((pledge, amounts))
-            for c in columns:
-                sums[c] += money(amounts[c])
+        listed = sorted(parts[page], key=lambda part: (titles[part[0].project_id], part[0].id))
+        sums = {
+            c: (before or {}).get(c, Decimal(0)) + money(sum(amounts[c] for _, amounts in listed)) for c in columns
+        }
         wrong = [c for c in columns if sums[c] != values[c]]
         if wrong:
             mismatched.add(page)
@@ -857,7 +881,7 @@ def _write_explanations(site: _Site) -> list[str]:
             "effective_on": str(row.as_of.effective_on), "recorded_before": str(row.as_of.recorded_before),
             "values": {c: str(v) for c, v in values.items()},
             "before": None if before is None else {c: str(v) for c, v in before.items()},
-            "parts": [[p.id, {c: str(money(a[c])) for c in columns}] for p, a in listed],
+            "parts": [[p.id, [a[c] for c in columns]] for p, a in listed],
         })).hexdigest()  # fmt: skip
         rows, key = _part_rows(site, listed, columns, cells), _key_parts(site, dict(row.key))
         inputs = site.inputs(digest, rows, canonical_json(key))
@@ -880,7 +904,7 @@ def _part_rows(
         first = cells.get(pledge.id)
         if first is None:
             first = cells[pledge.id] = _pledge_cells(site, pledge)
-        figures = "".join(f'<td class="num">{money(amounts[c]):,.2f}</td>' for c in columns)
+        figures = "".join(f'<td class="num">{_yuan(amounts[c])}</td>' for c in columns)
         rows.append(f"<tr>{first}{figures}</tr>\n")
     return Markup("".join(rows))
 
