@@ -364,6 +364,53 @@ def test_a_broken_rule_names_its_column_and_the_clerks_ids(ledger: AidLedger, tm
     assert ledger.position() == 0
 
 
+EARLIER_CSV = (
+    "command,command_id,effective_on,recorded_by,name,kind,level,home_region,title,"
+    "implementing_organization_id,region,pooled_fund,category,field,planned_start,planned_end,donor_id,"
+    "project_id,amount,reason\n"
+    "register_organization,org-1,2018-01-02,clerk,示例基金会（虚构）,foundation,provincial,130000,,,,,,,,,,,,\n"
+    "register_organization,org-2,2018-01-02,clerk,示例协会（虚构）,social_group,municipal,130700,,,,,,,,,,,,\n"
+    "register_project,prj-1,2018-01-03,clerk,,,,,张北县示例项目（虚构）,org-1,130722,,capacity,education,"
+    "2018-02-01,2018-12-31,,,,\n"
+    "register_project,prj-2,2018-01-03,clerk,,,,,沽源县示例项目（虚构）,org-1,130724,,capacity,education,"
+    "2018-02-01,2018-12-31,,,,\n"
+    "register_project,pool-1,2018-01-03,clerk,,,,,示例联合基金（虚构）,org-1,,true,capacity,education,"
+    "2018-02-01,2018-12-31,,,,\n"
+    "make_pledge,pl-1,2018-01-04,clerk,,,,,,,,,,,,,org-2,prj-1,1000,\n"
+    "make_pledge,pl-in,2018-01-04,clerk,,,,,,,,,,,,,org-2,pool-1,5000,\n"
+    "cancel_project,c-1,2018-01-20,clerk,,,,,,,,,,,,,,prj-1,,plans changed\n"
+)
+
+LATER_CSV = (
+    "command,command_id,effective_on,recorded_by,donor_id,project_id,amount,pledge_id,funded_from_pool\n"
+    "disburse,d-1,2018-02-01,clerk,,,500,pl-1,\n"
+    "make_pledge,re-1,2018-02-01,clerk,org-2,prj-2,100,,pool-1\n"
+)
+
+
+def test_a_broken_rule_names_objects_an_earlier_file_created_by_their_clerks_ids(
+    ledger: AidLedger, tmp_path: Path
+) -> None:
+    """The project of a pledge imported yesterday, the holder of a pooled fund imported yesterday:
+    named in the message by the command ids the earlier file gave them, never by a UUID."""
+    earlier, later = tmp_path / "earlier.csv", tmp_path / "later.csv"
+    earlier.write_text(EARLIER_CSV, encoding="utf-8")
+    later.write_text(LATER_CSV, encoding="utf-8")
+    assert import_file(ledger, earlier).stored == 8
+    summary = Importer(ledger, later).run()
+    problems = {problem.line: problem for problem in summary.problems}
+    closed, mismatch = problems[2], problems[3]
+    assert (closed.column, closed.value) == ("command_id", "d-1")
+    assert "ProjectClosed: project 'prj-1' (张北县示例项目（虚构）) is cancelled" in closed.message
+    assert mismatch.column == "donor_id"
+    assert "pooled fund 'pool-1'" in mismatch.message
+    assert "implementing organization 'org-1'; got 'org-2'" in mismatch.message
+    for problem in summary.problems:
+        assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", problem.message) is None, problem.message
+    assert ledger.created_by(resolve_reference("project", "prj-1")) == "prj-1"
+    assert ledger.created_by(resolve_reference("project", "prj-404")) is None
+
+
 def test_import_md_prints_the_one_vocabulary() -> None:
     """docs/import.md's tables are the vocabulary module's: every column, command and value."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text(encoding="utf-8")

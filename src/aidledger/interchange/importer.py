@@ -326,10 +326,10 @@ class Importer:
         messages (kept in memory: small per row)."""
         self.credit_codes: dict[str, UUID] = {}
         """The organizations the file's rows register, by credit code (a reference may give one)."""
-        """The command id the file gives each object its rows create, to name it in messages."""
         self.first_lines: dict[str, int] = {}
         """The first line of each command id of the file."""
         self._known: dict[UUID, str | None] = {}
+        self._created_by: dict[UUID, str | None] = {}
         self._storing = False
         """Whether the store pass began (an interruption then may have stored some rows)."""
         self._rows_stored = 0
@@ -476,6 +476,15 @@ class Importer:
                 self._known.clear()
             self._known[object_id] = self.ledger.kind_of(object_id)
         return self._known[object_id]
+
+    def created_by(self, object_id: UUID) -> str | None:
+        """The command id that created ``object_id`` in the ledger (how a file names it), or
+        ``None`` (cached, bounded: read only to word a broken rule's message)."""
+        if object_id not in self._created_by:
+            if len(self._created_by) > 100_000:
+                self._created_by.clear()
+            self._created_by[object_id] = self.ledger.created_by(object_id)
+        return self._created_by[object_id]
 
     # -- pass 2: store ------------------------------------------------------------------------
 
@@ -813,13 +822,15 @@ class _RowCheck:
         self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {message}")
 
     def _clerk_names(self, command: Command, message: str) -> dict[UUID, tuple[str, str]]:
-        """The UUIDs ``message`` may name, each with its column and the id as the file writes it:
-        the row's references, the object it creates, and objects earlier rows create."""
+        """The UUIDs ``message`` may name, each with its column and the id as the clerk writes it:
+        the row's references, the object it creates, objects earlier rows create, and objects an
+        earlier file (or any command) created, by the command id that created them."""
         names: dict[UUID, tuple[str, str]] = {}
         for text in _UUID.findall(message):
             creator = self.importer.creators.get(UUID(text))
-            if creator is not None and creator[3]:
-                names[UUID(text)] = ("", creator[3])
+            named = creator[3] if creator is not None else self.importer.created_by(UUID(text))
+            if named:
+                names[UUID(text)] = ("", named)
         created = self._creates(command.command_name, command.command_id)
         if created is not None and command.command_id is not None:
             names[created[0]] = ("", command.command_id)
