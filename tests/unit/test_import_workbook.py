@@ -476,7 +476,7 @@ def test_a_disbursement_row_records_its_confirmation(ledger: AidLedger, tmp_path
     source = tmp_path / "confirmed.csv"
     source.write_text(CONFIRMED_CSV, encoding="utf-8")
     summary = import_file(ledger, source, skip_invalid=True)
-    assert (summary.rows_read, summary.stored, summary.rejected) == (7, 6, 3)
+    assert (summary.rows_read, summary.stored, summary.already_present, summary.rejected) == (7, 4, 0, 3)
     assert ledger.disbursement(resolve_reference("disbursement", "d-1")).confirmed
     assert not ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
     problems = {problem.line: problem for problem in summary.problems}
@@ -485,15 +485,44 @@ def test_a_disbursement_row_records_its_confirmation(ledger: AidLedger, tmp_path
     assert "EffectiveDateOutOfOrder" in problems[6].message and "disbursement 'd-2'" in problems[6].message
     assert problems[7].column == "confirmed_on" and "needs the row's command_id" in problems[7].message
     assert problems[8].column == "confirmed_on" and "does not apply to make_pledge" in problems[8].message
-    assert import_file(ledger, source, skip_invalid=True).already_present == 6
+    rerun = import_file(ledger, source, skip_invalid=True)
+    assert (rerun.rows_read, rerun.stored, rerun.already_present, rerun.rejected) == (7, 0, 4, 3)
     rejects = tmp_path / "confirmed.rejects.csv"
     lines = rejects.read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["6", "7", "8"]  # each row once
     fixed = rejects.read_text(encoding="utf-8-sig").replace(",2018-01-03\n", ",2018-02-03\n")
     rejects.write_text(fixed, encoding="utf-8-sig")
     again = import_file(ledger, rejects, skip_invalid=True)
-    assert (again.stored, again.already_present) == (1, 1)
+    assert (again.rows_read, again.stored, again.already_present, again.rejected) == (3, 1, 0, 2)
     assert ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_summary_counts_rows_not_the_commands_a_confirmed_on_cell_adds(
+    ledger: AidLedger, tmp_path: Path, suffix: str
+) -> None:
+    """Five rows, two of them disbursements with confirmed_on (seven commands): five rows stored,
+    then five already present on a re-run; a dry run counts the same way."""
+    lines = [line.split(",") for line in CONFIRMED_CSV.splitlines()[:6]]
+    lines[5][-1] = "2018-02-05"  # d-2 confirmed after it was made
+    if suffix == "csv":
+        source = tmp_path / "confirmed.csv"
+        source.write_text("\n".join(",".join(line) for line in lines) + "\n", encoding="utf-8")
+    else:
+        source = tmp_path / "confirmed.xlsx"
+        with xlsxwriter.Workbook(source) as book:
+            sheet = book.add_worksheet("台账")
+            for number, line in enumerate(lines):
+                sheet.write_row(number, 0, line)
+    rehearsal = import_file(ledger, source, dry_run=True)
+    assert (rehearsal.rows_read, rehearsal.stored, rehearsal.already_present, rehearsal.rejected) == (5, 5, 0, 0)
+    first = import_file(ledger, source)
+    assert (first.rows_read, first.stored, first.already_present, first.rejected) == (5, 5, 0, 0)
+    assert first.position_after - first.position_before == 9  # 7 commands: a disbursement is 2 events
+    assert ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
+    again = import_file(ledger, source)
+    assert (again.rows_read, again.stored, again.already_present, again.rejected) == (5, 0, 5, 0)
+    assert again.position_after == first.position_after
 
 
 def test_a_workbook_import_reports_progress_by_rows(ledger: AidLedger, tmp_path: Path) -> None:
