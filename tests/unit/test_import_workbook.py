@@ -364,6 +364,53 @@ def test_a_broken_rule_names_its_column_and_the_clerks_ids(ledger: AidLedger, tm
     assert ledger.position() == 0
 
 
+EARLIER_CSV = (
+    "command,command_id,effective_on,recorded_by,name,kind,level,home_region,title,"
+    "implementing_organization_id,region,pooled_fund,category,field,planned_start,planned_end,donor_id,"
+    "project_id,amount,reason\n"
+    "register_organization,org-1,2018-01-02,clerk,示例基金会（虚构）,foundation,provincial,130000,,,,,,,,,,,,\n"
+    "register_organization,org-2,2018-01-02,clerk,示例协会（虚构）,social_group,municipal,130700,,,,,,,,,,,,\n"
+    "register_project,prj-1,2018-01-03,clerk,,,,,张北县示例项目（虚构）,org-1,130722,,capacity,education,"
+    "2018-02-01,2018-12-31,,,,\n"
+    "register_project,prj-2,2018-01-03,clerk,,,,,沽源县示例项目（虚构）,org-1,130724,,capacity,education,"
+    "2018-02-01,2018-12-31,,,,\n"
+    "register_project,pool-1,2018-01-03,clerk,,,,,示例联合基金（虚构）,org-1,,true,capacity,education,"
+    "2018-02-01,2018-12-31,,,,\n"
+    "make_pledge,pl-1,2018-01-04,clerk,,,,,,,,,,,,,org-2,prj-1,1000,\n"
+    "make_pledge,pl-in,2018-01-04,clerk,,,,,,,,,,,,,org-2,pool-1,5000,\n"
+    "cancel_project,c-1,2018-01-20,clerk,,,,,,,,,,,,,,prj-1,,plans changed\n"
+)
+
+LATER_CSV = (
+    "command,command_id,effective_on,recorded_by,donor_id,project_id,amount,pledge_id,funded_from_pool\n"
+    "disburse,d-1,2018-02-01,clerk,,,500,pl-1,\n"
+    "make_pledge,re-1,2018-02-01,clerk,org-2,prj-2,100,,pool-1\n"
+)
+
+
+def test_a_broken_rule_names_objects_an_earlier_file_created_by_their_clerks_ids(
+    ledger: AidLedger, tmp_path: Path
+) -> None:
+    """The project of a pledge imported yesterday, the holder of a pooled fund imported yesterday:
+    named in the message by the command ids the earlier file gave them, never by a UUID."""
+    earlier, later = tmp_path / "earlier.csv", tmp_path / "later.csv"
+    earlier.write_text(EARLIER_CSV, encoding="utf-8")
+    later.write_text(LATER_CSV, encoding="utf-8")
+    assert import_file(ledger, earlier).stored == 8
+    summary = Importer(ledger, later).run()
+    problems = {problem.line: problem for problem in summary.problems}
+    closed, mismatch = problems[2], problems[3]
+    assert (closed.column, closed.value) == ("command_id", "d-1")
+    assert "ProjectClosed: project 'prj-1' (张北县示例项目（虚构）) is cancelled" in closed.message
+    assert mismatch.column == "donor_id"
+    assert "pooled fund 'pool-1'" in mismatch.message
+    assert "implementing organization 'org-1'; got 'org-2'" in mismatch.message
+    for problem in summary.problems:
+        assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", problem.message) is None, problem.message
+    assert ledger.created_by(resolve_reference("project", "prj-1")) == "prj-1"
+    assert ledger.created_by(resolve_reference("project", "prj-404")) is None
+
+
 def test_import_md_prints_the_one_vocabulary() -> None:
     """docs/import.md's tables are the vocabulary module's: every column, command and value."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
@@ -429,7 +476,7 @@ def test_a_disbursement_row_records_its_confirmation(ledger: AidLedger, tmp_path
     source = tmp_path / "confirmed.csv"
     source.write_text(CONFIRMED_CSV, encoding="utf-8")
     summary = import_file(ledger, source, skip_invalid=True)
-    assert (summary.rows_read, summary.stored, summary.rejected) == (7, 6, 3)
+    assert (summary.rows_read, summary.stored, summary.already_present, summary.rejected) == (7, 4, 0, 3)
     assert ledger.disbursement(resolve_reference("disbursement", "d-1")).confirmed
     assert not ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
     problems = {problem.line: problem for problem in summary.problems}
@@ -438,15 +485,44 @@ def test_a_disbursement_row_records_its_confirmation(ledger: AidLedger, tmp_path
     assert "EffectiveDateOutOfOrder" in problems[6].message and "disbursement 'd-2'" in problems[6].message
     assert problems[7].column == "confirmed_on" and "needs the row's command_id" in problems[7].message
     assert problems[8].column == "confirmed_on" and "does not apply to make_pledge" in problems[8].message
-    assert import_file(ledger, source, skip_invalid=True).already_present == 6
+    rerun = import_file(ledger, source, skip_invalid=True)
+    assert (rerun.rows_read, rerun.stored, rerun.already_present, rerun.rejected) == (7, 0, 4, 3)
     rejects = tmp_path / "confirmed.rejects.csv"
     lines = rejects.read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["6", "7", "8"]  # each row once
     fixed = rejects.read_text(encoding="utf-8-sig").replace(",2018-01-03\n", ",2018-02-03\n")
     rejects.write_text(fixed, encoding="utf-8-sig")
     again = import_file(ledger, rejects, skip_invalid=True)
-    assert (again.stored, again.already_present) == (1, 1)
+    assert (again.rows_read, again.stored, again.already_present, again.rejected) == (3, 1, 0, 2)
     assert ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_summary_counts_rows_not_the_commands_a_confirmed_on_cell_adds(
+    ledger: AidLedger, tmp_path: Path, suffix: str
+) -> None:
+    """Five rows, two of them disbursements with confirmed_on (seven commands): five rows stored,
+    then five already present on a re-run; a dry run counts the same way."""
+    lines = [line.split(",") for line in CONFIRMED_CSV.splitlines()[:6]]
+    lines[5][-1] = "2018-02-05"  # d-2 confirmed after it was made
+    if suffix == "csv":
+        source = tmp_path / "confirmed.csv"
+        source.write_text("\n".join(",".join(line) for line in lines) + "\n", encoding="utf-8")
+    else:
+        source = tmp_path / "confirmed.xlsx"
+        with xlsxwriter.Workbook(source) as book:
+            sheet = book.add_worksheet("台账")
+            for number, line in enumerate(lines):
+                sheet.write_row(number, 0, line)
+    rehearsal = import_file(ledger, source, dry_run=True)
+    assert (rehearsal.rows_read, rehearsal.stored, rehearsal.already_present, rehearsal.rejected) == (5, 5, 0, 0)
+    first = import_file(ledger, source)
+    assert (first.rows_read, first.stored, first.already_present, first.rejected) == (5, 5, 0, 0)
+    assert first.position_after - first.position_before == 9  # 7 commands: a disbursement is 2 events
+    assert ledger.disbursement(resolve_reference("disbursement", "d-2")).confirmed
+    again = import_file(ledger, source)
+    assert (again.rows_read, again.stored, again.already_present, again.rejected) == (5, 0, 5, 0)
+    assert again.position_after == first.position_after
 
 
 def test_a_workbook_import_reports_progress_by_rows(ledger: AidLedger, tmp_path: Path) -> None:

@@ -322,6 +322,16 @@ class AidLedger(Application[UUID]):
             return str(row.topic).rsplit(":", 1)[-1].split(".")[0].lower()
         return None
 
+    def created_by(self, object_id: UUID) -> str | None:
+        """The command id of the command that created the object ``object_id`` — what a record
+        names it by, since the object's id is derived from it — or ``None`` when the ledger holds
+        no such object. Read from the object's first event (its envelope keeps the command id)."""
+        for row in self.store.read_aggregate_rows(str(object_id)):
+            event = event_of_row(self.mapper, row)
+            assert isinstance(event, LedgerEvent)
+            return event.command_id
+        return None
+
     def position(self) -> int:
         """The log position of the newest event (0 for an empty ledger)."""
         return self.store.max_position()

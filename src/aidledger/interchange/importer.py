@@ -129,8 +129,9 @@ ABANDONED_AFTER = 86_400
 """Seconds after which a staging folder without a process id (from an older version) counts as abandoned."""
 
 Progress = Callable[[str, int, int], None]
-"""Called as ``progress(phase, done, total)``: phase ``"checking"`` counts bytes of the file,
-``"storing"`` counts rows."""
+"""Called as ``progress(phase, done, total)``: phase ``"checking"`` counts bytes of the file (a
+workbook's share of rows read), ``"storing"`` counts commands (a disbursement row with
+``confirmed_on`` holds two)."""
 
 
 class ImportInterrupted(KeyboardInterrupt):
@@ -174,12 +175,18 @@ class ImportSummary(BaseModel):
     format: str
     dry_run: bool
     rows_read: int
+    """Rows of the file (a workbook's example rows and blank rows are not rows). Each row counts
+    once in ``stored``, ``already_present`` or ``rejected`` (all three add up to ``rows_read``,
+    except in a refused import, where the rows that have no problem count nowhere)."""
     stored: int
-    """Rows whose command was stored now (in a dry run: rows that would be stored)."""
+    """Rows that stored something now (in a dry run: rows that would); a disbursement row with
+    ``confirmed_on`` stores two commands and counts once, here if either is new."""
     already_present: int
-    """Rows whose command the ledger already held (the same command id and content), and
+    """Rows whose every command the ledger already held (the same command id and content), and
     repeats of an earlier row of the file."""
     rejected: int
+    """Rows with a problem (each is in the rejects file), including a disbursement row whose
+    confirmation alone was rejected: with ``skip_invalid`` its disbursement is stored."""
     problems: tuple[RowProblem, ...]
     problems_not_listed: int = 0
     rejects_file: str | None = None
@@ -303,6 +310,8 @@ class Importer:
         """Where each staged command's row is, by its key (1, 2, ...): the index of its sheet name in
         ``_sheet_names`` (``None``: a CSV or JSON Lines file) and its line or sheet row. A
         disbursement row with ``confirmed_on`` stages two commands from one place."""
+        self._outcomes = bytearray()
+        """What became of each staged command, by its key: ``_PRESENT``, ``_NEW`` or ``_REJECTED``."""
         self.skip_invalid = skip_invalid
         self.dry_run = dry_run
         self.rehearse = rehearse
@@ -326,13 +335,13 @@ class Importer:
         messages (kept in memory: small per row)."""
         self.credit_codes: dict[str, UUID] = {}
         """The organizations the file's rows register, by credit code (a reference may give one)."""
-        """The command id the file gives each object its rows create, to name it in messages."""
         self.first_lines: dict[str, int] = {}
         """The first line of each command id of the file."""
         self._known: dict[UUID, str | None] = {}
+        self._created_by: dict[UUID, str | None] = {}
         self._storing = False
         """Whether the store pass began (an interruption then may have stored some rows)."""
-        self._rows_stored = 0
+        self._commands_stored = 0
         self.warnings: list[str] = []
         """Warnings about the file's new rows, in line order: the first ``LISTED_PROBLEMS``."""
         self.warnings_not_listed = 0
@@ -356,12 +365,11 @@ class Importer:
             try:  # from the staging folder's first moment: Ctrl-C while it opens is an interruption too
                 staging = self.ledger.store.open_staging(directory)
                 rows_read = self._check_all(staging)
-                stored, present = staging.count("new"), staging.count("present", "repeat")
-                if staging.count("rejected") and not self.skip_invalid:
-                    stored = 0
-                elif not self.dry_run:
+                refused = staging.count("rejected") > 0 and not self.skip_invalid
+                if not refused and not self.dry_run:
                     self._storing = True
-                    stored, present = self._store_all(staging, present)
+                    self._store_all(staging)
+                stored, present, rejected = self._row_counts(refused)
                 rejects_file = self._write_rejects(staging)
                 listed, hidden = staging.problems(LISTED_PROBLEMS)
                 return ImportSummary(
@@ -371,7 +379,7 @@ class Importer:
                     rows_read=rows_read,
                     stored=stored,
                     already_present=present,
-                    rejected=staging.count("rejected"),
+                    rejected=rejected,
                     problems=tuple(self._row_problem(*r) for r in listed),
                     problems_not_listed=hidden,
                     rejects_file=rejects_file,
@@ -392,7 +400,47 @@ class Importer:
             self._sheet_names.append(sheet)
         self._place_sheets.append(len(self._sheet_names) - 1)
         self._place_rows.append(row)
+        self._outcomes.append(_PRESENT)
         return len(self._place_rows)
+
+    def stage(self, staging: Staging, key: int, status: str, raw: str, **kept: Any) -> None:
+        """Stage the command ``key`` with its status (``new``, ``present``, ``repeat``, ``rejected``)."""
+        staging.add_row(key, status, raw, **kept)
+        self._outcomes[key - 1] = _OUTCOMES[status]
+
+    def _rows_of_stored(self, commands: int) -> int:
+        """The rows the first ``commands`` stored commands come from (commands are stored in file
+        order; a row whose second command is not stored yet counts)."""
+        rows, last = 0, (-1, -1)
+        for index, outcome in enumerate(self._outcomes):
+            if commands == 0:
+                break
+            if outcome != _NEW:
+                continue
+            commands -= 1
+            place = (self._place_sheets[index], self._place_rows[index])
+            rows, last = rows + (place != last), place
+        return rows
+
+    def _row_counts(self, refused: bool) -> tuple[int, int, int]:
+        """Rows stored (in a dry run: to be stored), already present, and rejected. Each row of the
+        file counts once: a row whose commands (a disbursement and the confirmation its
+        ``confirmed_on`` records) fared differently counts as rejected if one was rejected, else as
+        stored if one was stored. When the file is refused, no row counts as stored."""
+        counts = [0, 0, 0]
+        last, outcome = (-1, -1), -1
+        for index, now in enumerate(self._outcomes):
+            place = (self._place_sheets[index], self._place_rows[index])
+            if place != last:
+                if outcome >= 0:
+                    counts[outcome] += 1
+                last, outcome = place, now
+            else:
+                outcome = max(outcome, now)
+        if outcome >= 0:
+            counts[outcome] += 1
+        present, stored, rejected = counts
+        return (0 if refused else stored), present, rejected
 
     def place(self, key: int) -> Place:
         """Where the staged command ``key`` was written: its sheet (``None`` in CSV and JSON Lines)
@@ -419,8 +467,9 @@ class Importer:
             after = str(self.ledger.position())
         except (AidLedgerError, KeyboardInterrupt):
             after = "?"
+        rows = self._rows_of_stored(self._commands_stored)
         return ImportInterrupted(
-            f"{self.path}: interrupted while storing: {self._rows_stored} rows were stored (log position "
+            f"{self.path}: interrupted while storing: {rows} rows were stored (log position "
             f"{position_before} -> {after}), whole commands in committed transactions, and the rest were not; "
             "run the same import again to store the rest: rows already stored are skipped"
         )
@@ -477,19 +526,30 @@ class Importer:
             self._known[object_id] = self.ledger.kind_of(object_id)
         return self._known[object_id]
 
+    def created_by(self, object_id: UUID) -> str | None:
+        """The command id that created ``object_id`` in the ledger (how a file names it), or
+        ``None`` (cached, bounded: read only to word a broken rule's message)."""
+        if object_id not in self._created_by:
+            if len(self._created_by) > 100_000:
+                self._created_by.clear()
+            self._created_by[object_id] = self.ledger.created_by(object_id)
+        return self._created_by[object_id]
+
     # -- pass 2: store ------------------------------------------------------------------------
 
-    def _store_all(self, staging: Staging, present: int) -> tuple[int, int]:
+    def _store_all(self, staging: Staging) -> None:
         """Store the decided rows in batches; if another writer got in the way, decide the rest again."""
         if not self.rehearse:
-            return self._store_deciding(staging, 0, 0, present)
+            self._store_deciding(staging, 0, 0)
+            return
         total, stored = staging.count("new"), 0
         batch: list[StagedCommand] = []
         events: list[StoredEvent] = []
         for staged in staging.commands():
             if len(events) + len(staged.events) > self._batch_limit() and batch:
                 if not self._store_batch(batch, events):
-                    return self._store_deciding(staging, batch[0].line, stored, present)
+                    self._store_deciding(staging, batch[0].line, stored)
+                    return
                 stored += len(batch)
                 self._report_storing(stored, total)
                 batch, events = [], []
@@ -497,10 +557,10 @@ class Importer:
             events.extend(staged.events)
         if batch:
             if not self._store_batch(batch, events):
-                return self._store_deciding(staging, batch[0].line, stored, present)
+                self._store_deciding(staging, batch[0].line, stored)
+                return
             stored += len(batch)
             self._report_storing(stored, total)
-        return stored, present
 
     def _batch_limit(self) -> int:
         return self.batch_events if self.batch_events is not None else BATCH_EVENTS
@@ -513,8 +573,9 @@ class Importer:
             return False
         return True
 
-    def _store_deciding(self, staging: Staging, from_line: int, stored: int, present: int) -> tuple[int, int]:
-        """Decide and store the rows from ``from_line`` on, batch by batch, against the ledger as it is."""
+    def _store_deciding(self, staging: Staging, from_line: int, stored: int) -> None:
+        """Decide and store the rows from ``from_line`` on, batch by batch, against the ledger as it is
+        (``stored`` commands of the file are stored already)."""
         total = staging.count("new")
         session = self.ledger.session()
         batch: list[tuple[StagedCommand, Decided]] = []
@@ -528,11 +589,12 @@ class Importer:
                 batch, size = [], 0
                 session = self.ledger.session()
                 if not self.skip_invalid:
-                    raise _stopped_at(self.where(staged.line), stored, error) from None
+                    raise _stopped_at(self.where(staged.line), self._rows_of_stored(stored), error) from None
                 staging.reject(staged.line, [("", None, f"was refused by the ledger: {error}")])
+                self._outcomes[staged.line - 1] = _REJECTED
                 continue
             if isinstance(outcome, Repeated):
-                present += 1
+                self._outcomes[staged.line - 1] = _PRESENT
                 continue
             if size + len(outcome.events) > self._batch_limit() and batch:
                 stored += self._save_deciding(batch)
@@ -545,20 +607,25 @@ class Importer:
             size += len(outcome.events)
         stored += self._save_deciding(batch)
         self._report_storing(stored, total)
-        return stored, present
 
     def _save_deciding(self, batch: list[tuple[StagedCommand, Decided]]) -> int:
         """Save a batch decided during the store pass; decide it again if another writer got in first."""
         if not batch:
             return 0
-        decided = [outcome for _, outcome in batch]
+        decided = list(batch)
         for _ in range(MAX_ATTEMPTS):
             try:
-                self.ledger.save_decided(decided)
+                self.ledger.save_decided([outcome for _, outcome in decided])
             except IntegrityError:
                 session = self.ledger.session()
-                again = [session.decide(outcome.command) for outcome in decided]
-                decided = [outcome for outcome in again if isinstance(outcome, Decided)]
+                again: list[tuple[StagedCommand, Decided]] = []
+                for staged, outcome in decided:
+                    redecided = session.decide(outcome.command)
+                    if isinstance(redecided, Decided):
+                        again.append((staged, redecided))
+                    else:  # another writer stored the same command meanwhile
+                        self._outcomes[staged.line - 1] = _PRESENT
+                decided = again
                 continue
             return len(decided)
         raise ConcurrencyConflict(
@@ -566,7 +633,7 @@ class Importer:
         )
 
     def _report_storing(self, done: int, total: int) -> None:
-        self._rows_stored = done
+        self._commands_stored = done
         if self.progress is not None:
             self.progress("storing", done, total)
 
@@ -717,7 +784,7 @@ class _RowCheck:
         """Check references against the rows before, classify or decide, and stage the row."""
         raw = json.dumps(self.row.raw, ensure_ascii=False)
         if self.name is None:
-            staging.add_row(self.row.line, "rejected", raw, problems=self._problem_rows())
+            self.importer.stage(staging, self.row.line, "rejected", raw, problems=self._problem_rows())
             return
         self._check_references(self.record)
         for problem in self.command_problems:
@@ -736,7 +803,7 @@ class _RowCheck:
         if creates is not None:
             self.importer.creators.setdefault(creates[0], (self.row.line, status, creates[1], command.command_id))
         if status != "new":
-            staging.add_row(self.row.line, status, raw)
+            self.importer.stage(staging, self.row.line, status, raw)
             return
         for warning in command.warnings():
             self.importer.warn(f"line {self.row.line}: {warning}")
@@ -749,13 +816,13 @@ class _RowCheck:
             events=len(events),
         )
         payload = command.model_dump_json(by_alias=True) if not self.importer.dry_run else None
-        staging.add_row(self.row.line, "new", raw, command=entry, payload=payload, events=events)
+        self.importer.stage(staging, self.row.line, "new", raw, command=entry, payload=payload, events=events)
 
     def _stage_rejected(self, staging: Staging, raw: str, creates: tuple[UUID, str] | None) -> None:
         if creates is not None:
             named = self.command.command_id if self.command is not None else self.explicit_id
             self.importer.creators.setdefault(creates[0], (self.row.line, "rejected", creates[1], named or ""))
-        staging.add_row(self.row.line, "rejected", raw, problems=self._problem_rows())
+        self.importer.stage(staging, self.row.line, "rejected", raw, problems=self._problem_rows())
 
     def _problem_rows(self) -> list[tuple[str, str | None, str]]:
         return [(p.column, None if p.value is None else str(p.value), p.message) for p in self.problems]
@@ -813,13 +880,15 @@ class _RowCheck:
         self._problem(column, value, f"breaks a rule of the ledger: {type(error).__name__}: {message}")
 
     def _clerk_names(self, command: Command, message: str) -> dict[UUID, tuple[str, str]]:
-        """The UUIDs ``message`` may name, each with its column and the id as the file writes it:
-        the row's references, the object it creates, and objects earlier rows create."""
+        """The UUIDs ``message`` may name, each with its column and the id as the clerk writes it:
+        the row's references, the object it creates, objects earlier rows create, and objects an
+        earlier file (or any command) created, by the command id that created them."""
         names: dict[UUID, tuple[str, str]] = {}
         for text in _UUID.findall(message):
             creator = self.importer.creators.get(UUID(text))
-            if creator is not None and creator[3]:
-                names[UUID(text)] = ("", creator[3])
+            named = creator[3] if creator is not None else self.importer.created_by(UUID(text))
+            if named:
+                names[UUID(text)] = ("", named)
         created = self._creates(command.command_name, command.command_id)
         if created is not None and command.command_id is not None:
             names[created[0]] = ("", command.command_id)
@@ -1017,6 +1086,10 @@ _AMOUNT_ERRORS = (
     CurrencyMismatch,
 )
 """Rule violations about the row's amount: reported at its ``amount`` column."""
+
+_PRESENT, _NEW, _REJECTED = 0, 1, 2
+"""What became of a staged command, in the order a row's commands decide how the row counts."""
+_OUTCOMES = {"present": _PRESENT, "repeat": _PRESENT, "new": _NEW, "rejected": _REJECTED}
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CREDIT_CODE = re.compile(r"[0-9A-Za-z]{18}")
