@@ -98,7 +98,15 @@ from aidledger.interchange.csvformat import (
     columns_of,
     restore_cell,
 )
-from aidledger.interchange.messages import check_language, file_problem, problem_cell, problem_line, say, warning_line
+from aidledger.interchange.messages import (
+    check_language,
+    file_problem,
+    problem_cell,
+    problem_line,
+    problem_message,
+    say,
+    warning_line,
+)
 from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format, text_encoding
 from aidledger.interchange.sheets import Place, WorkbookReader, write_rejects_workbook
 
@@ -153,6 +161,7 @@ class RowProblem(BaseModel):
     column: str
     value: str | None
     message: str
+    """What is wrong and what is accepted, in :attr:`lang`."""
     sheet: str | None = None
     """The workbook sheet the row is on (``None`` in CSV and JSON Lines)."""
     lang: str = Field(default="en", exclude=True)
@@ -457,7 +466,12 @@ class Importer:
     def _row_problem(self, key: int, column: str, value: str | None, message: str) -> RowProblem:
         place = self.place(key)
         return RowProblem(
-            line=place.row, column=column, value=value, message=message, sheet=place.sheet, lang=self.lang
+            line=place.row,
+            column=column,
+            value=value,
+            message=problem_message(self.lang, column, message),
+            sheet=place.sheet,
+            lang=self.lang,
         )
 
     def where(self, key: int) -> str:
@@ -719,7 +733,7 @@ def _parts(row: SourceRow) -> list[SourceRow]:
 
 def _cell(problem: tuple[str, str | None, str], lang: str) -> str:
     column, value, message = problem
-    return problem_cell(lang, column, value, message)
+    return problem_cell(lang, column, value, problem_message(lang, column, message))
 
 
 class _RowCheck:

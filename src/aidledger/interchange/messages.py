@@ -35,6 +35,7 @@ __all__ = [
     "file_problem",
     "problem_cell",
     "problem_line",
+    "problem_message",
     "say",
     "warning_line",
     "where",
@@ -149,8 +150,15 @@ def column_label(column: str) -> str:
     return f"{chinese}（{column}）" if chinese else column
 
 
+def problem_message(lang: str, column: str, message: str) -> str:
+    """What is wrong and what is accepted, in ``lang``: ``message`` (worded in English where the
+    problem was found, about ``column``) as it is, or in Chinese."""
+    return _chinese(column, message) if lang == "zh" else message
+
+
 def problem_line(lang: str, sheet: str | None, row: int, column: str, value: str | None, message: str) -> str:
-    """One problem on one line: where, the column, the value as written, what is wrong, what is accepted."""
+    """One problem on one line: where, the column, the value as written, then ``message`` (already in
+    ``lang``: :func:`problem_message`)."""
     cell = problem_cell(lang, column, value, message)
     if lang == "zh":
         return f"{where(lang, sheet, row)}{'，' if column else '：'}{cell}"
@@ -158,11 +166,12 @@ def problem_line(lang: str, sheet: str | None, row: int, column: str, value: str
 
 
 def problem_cell(lang: str, column: str, value: str | None, message: str) -> str:
-    """The problem without its row: ``column amount: '¥100' has a currency sign ...``."""
+    """The problem without its row: ``column amount: '¥100' has a currency sign ...`` (``message``
+    already in ``lang``)."""
     shown = "" if value is None else f" {value!r}"
     if lang == "zh":
         head = f"列「{column_label(column)}」：" if column else ""
-        return f"{head}{shown.strip()}{' ' if shown else ''}{_chinese(column, message)}"
+        return f"{head}{shown.strip()}{' ' if shown else ''}{message}"
     head = f"column {column}:" if column else ":"
     return f"{head}{shown} {message}".removeprefix(":").strip()
 
