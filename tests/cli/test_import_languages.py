@@ -208,3 +208,16 @@ def test_untranslated_detail_stays_english_after_a_chinese_frame() -> None:
         line
         == "工作表「认捐」第 7 行，列「物资明细（items）」：'a\\x1bb' item 'x' does not have 3 parts；可接受：d|q|u"
     )
+
+
+def test_a_rule_broken_while_storing_without_rehearsal_is_told_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--no-rehearsal --lang zh: the row that stops the import, the rule in Chinese, what stays stored."""
+    corpus = Path(__file__).resolve().parents[1] / "data" / "import" / "over-disbursement.csv"
+    argv = ["--db", str(tmp_path / "ledger.db"), "import", "--no-rehearsal", "--lang", "zh", str(corpus)]
+    code, _, err = run(capsys, *argv)
+    assert code == 3
+    text = " ".join(err.split())
+    assert text.startswith("error: OverDisbursement: 第 6 行：违反账本规则：拨付超过认捐金额（")
+    assert "文件中此前的 4 行已存入并保留" in text

@@ -104,8 +104,10 @@ from aidledger.interchange.messages import (
     problem_cell,
     problem_line,
     problem_message,
+    rule_name,
     say,
     warning_line,
+    where,
 )
 from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format, text_encoding
 from aidledger.interchange.sheets import Place, WorkbookReader, write_rejects_workbook
@@ -477,14 +479,13 @@ class Importer:
     def where(self, key: int) -> str:
         """A row as the clerk finds it: ``line 5``, or ``sheet '认捐 make_pledge', row 5`` in a workbook."""
         place = self.place(key)
-        return f"line {place.row}" if place.sheet is None else f"sheet {place.sheet!r}, row {place.row}"
+        return where("en", place.sheet, place.row)
 
     def _interrupted(self, position_before: int) -> ImportInterrupted:
         """What an interrupted import says: what was stored, and how to finish."""
         if not self._storing:
             return ImportInterrupted(
-                f"{self.path}: interrupted while checking the rows; nothing was stored (log position "
-                f"{position_before}); run the import again to do it"
+                say(self.lang, "interrupted_checking", file=self.path, position_before=position_before)
             )
         try:
             after = str(self.ledger.position())
@@ -492,9 +493,14 @@ class Importer:
             after = "?"
         rows = self._rows_of_stored(self._commands_stored)
         return ImportInterrupted(
-            f"{self.path}: interrupted while storing: {rows} rows were stored (log position "
-            f"{position_before} -> {after}), whole commands in committed transactions, and the rest were not; "
-            "run the same import again to store the rest: rows already stored are skipped"
+            say(
+                self.lang,
+                "interrupted_storing",
+                file=self.path,
+                rows=rows,
+                position_before=position_before,
+                position_after=after,
+            )
         )
 
     # -- pass 1: check ------------------------------------------------------------------------
@@ -612,7 +618,9 @@ class Importer:
                 batch, size = [], 0
                 session = self.ledger.session()
                 if not self.skip_invalid:
-                    raise _stopped_at(self.where(staged.line), self._rows_of_stored(stored), error) from None
+                    place = self.place(staged.line)
+                    row = where(self.lang, place.sheet, place.row)
+                    raise _stopped_at(row, self._rows_of_stored(stored), error, self.lang) from None
                 staging.reject(staged.line, [("", None, f"was refused by the ledger: {error}")])
                 self._outcomes[staged.line - 1] = _REJECTED
                 continue
@@ -1222,11 +1230,9 @@ def _in_file(path: Path, error: InvalidInput, lang: str) -> InvalidInput:
     return InvalidInput(error.field, error.value, error.accepted, problems=problems)
 
 
-def _stopped_at(where: str, stored: int, error: AidLedgerError) -> AidLedgerError:
-    note = (
-        f"{where}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
-        "again after fixing: rows already stored are skipped)"
-    )
+def _stopped_at(row: str, stored: int, error: AidLedgerError, lang: str) -> AidLedgerError:
+    rule = rule_name(type(error).__name__)
+    note = say(lang, "stopped_at", where=row, error=error, stored=stored, rule=rule)
     if isinstance(error, InvalidInput):
         return InvalidInput(error.field, error.value, error.accepted, problems=(note,))
     return type(error)(note)

@@ -36,6 +36,7 @@ __all__ = [
     "problem_cell",
     "problem_line",
     "problem_message",
+    "rule_name",
     "say",
     "warning_line",
     "where",
@@ -75,6 +76,24 @@ TEXTS: Final = MappingProxyType(
         "more_problems": {"en": "... and {hidden} more problems", "zh": "…… 另有 {hidden} 个问题"},
         "all_in": {"en": " (all are in {rejects_file})", "zh": "（全部写在 {rejects_file}）"},
         "pass_rejects": {"en": " (pass --rejects FILE to list all)", "zh": "（加 --rejects FILE 可列出全部）"},
+        "interrupted_checking": {
+            "en": "{file}: interrupted while checking the rows; nothing was stored (log position "
+            "{position_before}); run the import again to do it",
+            "zh": "{file}：检查各行时被中断，什么都没有存入（日志位置 {position_before}）；再次运行导入即可",
+        },
+        "interrupted_storing": {
+            "en": "{file}: interrupted while storing: {rows} rows were stored (log position "
+            "{position_before} -> {position_after}), whole commands in committed transactions, and the rest "
+            "were not; run the same import again to store the rest: rows already stored are skipped",
+            "zh": "{file}：存入时被中断：已存入 {rows} 行（日志位置 {position_before} -> {position_after}），"
+            "都是已提交事务中的完整命令，其余各行未存入；再次运行同一导入即可存入其余各行，已存入的行会跳过",
+        },
+        "stopped_at": {
+            "en": "{where}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
+            "again after fixing: rows already stored are skipped)",
+            "zh": "{where}：违反账本规则：{rule}（{error}）（文件中此前的 {stored} 行已存入并保留；"
+            "改正后再次运行导入，已存入的行会跳过）",
+        },
     }
 )
 """The sentences of an import's summary and refusal, by name and language (``str.format`` fields)."""
@@ -134,6 +153,11 @@ def check_language(lang: str) -> str:
 def say(lang: str, name: str, **values: object) -> str:
     """The sentence ``name`` of :data:`TEXTS` in ``lang``, its fields filled in."""
     return TEXTS[name][lang].format(**values)
+
+
+def rule_name(name: str) -> str:
+    """A rule of the ledger (its error class's name) described in Chinese, or the name itself."""
+    return RULE_NAMES[name][0] if name in RULE_NAMES else name
 
 
 def where(lang: str, sheet: str | None, row: int) -> str:
