@@ -221,3 +221,23 @@ def test_a_rule_broken_while_storing_without_rehearsal_is_told_in_chinese(
     text = " ".join(err.split())
     assert text.startswith("error: OverDisbursement: 第 6 行：违反账本规则：拨付超过认捐金额（")
     assert "文件中此前的 4 行已存入并保留" in text
+
+
+def test_hostile_values_are_escaped_in_chinese_lines_as_in_english(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A control character in an echoed value is shown escaped; a formula stays inert in the rejects file."""
+    path = tmp_path / "台账.csv"
+    row = "register_organization,org-9,2018-01-02,clerk,Evil\x1b[2J基金会,=1+2,provincial,130000,,,,,,,,,,,"
+    path.write_text(HEADER + "\n" + row + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    argv = ["--db", str(tmp_path / "ledger.db"), "import", str(path), "--lang", "zh", "--skip-invalid"]
+    code, out, _ = run(capsys, *argv, "--rejects", str(rejects))
+    assert code == 0
+    assert "\x1b" not in out
+    text = " ".join(out.split())
+    assert "拒绝 第 2 行，列「名称（name）」：'Evil\\x1b[2J基金会' contains the control character U+001B" in text
+    assert "列「类型（kind）」：'=1+2' 不是可接受的值；可接受：" in text
+    with rejects.open(encoding="utf-8-sig", newline="") as stream:
+        rejected = list(csv.reader(stream))[1]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in rejected)
