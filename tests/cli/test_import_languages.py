@@ -241,3 +241,22 @@ def test_hostile_values_are_escaped_in_chinese_lines_as_in_english(
     with rejects.open(encoding="utf-8-sig", newline="") as stream:
         rejected = list(csv.reader(stream))[1]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in rejected)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "warning line 3: home_region: "),
+        ("zh", "提醒 第 3 行，列「所在地区代码（home_region）」："),
+    ],
+)
+def test_a_warning_names_the_row_as_the_file_numbers_it(
+    lang: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A region code in none of the ministry's lists: stored, with a warning at the CSV line it is on."""
+    path = tmp_path / "台账.csv"
+    unlisted = ROWS[0].replace("org-1", "org-2").replace("130000", "139999")
+    path.write_text("\n".join([HEADER, ROWS[0], unlisted]) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "--db", str(tmp_path / "ledger.db"), "import", str(path), "--lang", lang)
+    assert code == 0
+    assert expected in " ".join(out.split())
