@@ -17,6 +17,7 @@ import xlsxwriter
 import aidledger
 from aidledger.cli import main
 from aidledger.errors import InvalidInput, RuleViolation
+from aidledger.interchange.commands import resolve_reference
 from aidledger.interchange.importer import import_file
 from aidledger.interchange.messages import RULE_NAMES, problem_line, problem_message
 
@@ -260,3 +261,34 @@ def test_a_warning_names_the_row_as_the_file_numbers_it(
     code, out, _ = run(capsys, "--db", str(tmp_path / "ledger.db"), "import", str(path), "--lang", lang)
     assert code == 0
     assert expected in " ".join(out.split())
+
+
+def test_references_and_command_ids_against_the_ledger_are_told_in_chinese(tmp_path: Path) -> None:
+    """A command id the ledger holds for other content, a reference to a rejected row's object, and a
+    reference to the wrong kind of object: each in Chinese, naming the rows as the file numbers them."""
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    project = resolve_reference("project", "prj-1")  # a UUID names any kind of object
+    first.write_text("\n".join([HEADER, *ROWS[:3]]) + "\n", encoding="utf-8")
+    second.write_text(
+        "\n".join(
+            [
+                HEADER,
+                ROWS[0].replace("示例基金会（虚构）", "别的名字"),
+                ROWS[3].replace("org-2", "org-5"),
+                ROWS[1].replace("prj-1", "prj-5").replace(",org-1,", ",org-5,"),
+                f"make_pledge,pl-9,2018-01-05,clerk,,,,,,,,,,,,{project},prj-1,100,",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    with aidledger.open(str(tmp_path / "ledger.db"), recorded_by="tester") as ledger:
+        import_file(ledger, first)
+        with pytest.raises(InvalidInput) as refused:
+            import_file(ledger, second, lang="zh")
+    text = str(refused.value)
+    duplicate = "账本中已有用这个编号、内容不同的「登记组织（register_organization）」命令；可接受："
+    assert "第 2 行，列「命令编号（command_id）」：'org-1' " + duplicate in text
+    rejected = "指向第 3 行创建的组织，但那一行被拒绝了；可接受："
+    assert "第 4 行，列「实施组织编号（implementing_organization_id）」：'org-5' " + rejected in text
+    assert f"第 5 行，列「捐赠方编号（donor_id）」：'{project}' 指向的是项目，不是组织；可接受：一个组织的编号" in text
