@@ -292,3 +292,15 @@ def test_references_and_command_ids_against_the_ledger_are_told_in_chinese(tmp_p
     rejected = "指向第 3 行创建的组织，但那一行被拒绝了；可接受："
     assert "第 4 行，列「实施组织编号（implementing_organization_id）」：'org-5' " + rejected in text
     assert f"第 5 行，列「捐赠方编号（donor_id）」：'{project}' 指向的是项目，不是组织；可接受：一个组织的编号" in text
+
+
+def test_a_json_lines_field_a_command_does_not_take_is_told_in_chinese(tmp_path: Path) -> None:
+    """JSON Lines too: the field as written, the close match, the fields accepted."""
+    path = tmp_path / "rows.jsonl"
+    record = {"command": "register_organization", "command_id": "org-1", "effective_on": "2018-01-02", "nmae": "甲"}
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    with aidledger.open(":memory:", recorded_by="tester") as ledger, pytest.raises(InvalidInput) as refused:
+        import_file(ledger, path, lang="zh")
+    text = str(refused.value)
+    said = "不是「登记组织（register_organization）」的字段（是否想写 'name'？）；可接受："
+    assert "第 1 行，列「nmae」：'甲' " + said in text

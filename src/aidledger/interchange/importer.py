@@ -1226,7 +1226,8 @@ def _kind_of_topic(topic: str) -> str:
 
 
 def _in_file(path: Path, error: InvalidInput, lang: str) -> InvalidInput:
-    problems = tuple(f"{path}: {file_problem(lang, problem)}" for problem in error.problems)
+    separator = "：" if lang == "zh" else ": "
+    problems = tuple(f"{path}{separator}{file_problem(lang, problem)}" for problem in error.problems)
     return InvalidInput(error.field, error.value, error.accepted, problems=problems)
 
 

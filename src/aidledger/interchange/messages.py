@@ -335,6 +335,16 @@ _TRANSLATIONS: Final[tuple[tuple[re.Pattern[str], _Translate], ...]] = (
         lambda column, match: f"不适用于「{_command(match.group('command'))}」；可接受：留空",
     ),
     (
+        re.compile(
+            r"is not a field of (?P<command>\w+)(?: \(did you mean (?P<close>'\w+')\?\))?; accepted: (?P<keys>.*)"
+        ),
+        lambda column, match: (
+            f"不是「{_command(match.group('command'))}」的字段"
+            + (f"（是否想写 {match.group('close')}？）" if match.group("close") else "")
+            + f"；可接受：{match.group('keys')}"
+        ),
+    ),
+    (
         re.compile(r"names no (?P<kind>\w+) in the ledger or in an earlier row of the file; accepted: .*"),
         lambda column, match: (
             f"找不到这个{_kind(match.group('kind'))}：账本中和本文件上面各行都没有；可接受：账本中或本行之上某行创建的"
