@@ -29,6 +29,7 @@ from aidledger.cli.common import (
 from aidledger.errors import InvalidInput
 from aidledger.interchange.export import FORMATS, VIEWS, Export, export
 from aidledger.interchange.importer import LISTED_PROBLEMS, Importer, ImportSummary, refusal
+from aidledger.interchange.messages import say as words
 from aidledger.interchange.template import write_csv_template, write_template
 from aidledger.interchange.workbook import LANGUAGES, write_workbook
 from aidledger.projections.report import Coordinates
@@ -116,6 +117,12 @@ def _import_options(imports: argparse.ArgumentParser) -> None:
         "--recorded-by", metavar="NAME", help="who records rows without a recorded_by (default: $AIDLEDGER_USER)"
     )
     imports.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="the language of the problems and the summary: en (the default) or zh (中文)",
+    )
+    imports.add_argument(
         "--batch-events",
         type=int,
         metavar="N",
@@ -159,34 +166,32 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
             progress=progress,
             batch_events=args.batch_events,
             encoding=args.encoding,
+            lang=args.lang,
         )
         summary = importer.run()
     if args.json:
         print_json(summary.model_dump(mode="json"))
     if importer.refused(summary):
-        raise refusal(summary)
+        raise refusal(summary, args.lang)
     if not args.json:
-        say(console, _import_line(summary))
+        lang = args.lang
+        say(console, _import_line(summary, lang))
         for problem in summary.problems[:20]:
-            say(console, f"  rejected {problem}")
+            say(console, words(lang, "rejected", problem=problem))
         for warning in summary.warnings[:20]:
-            say(console, f"  warning {warning}")
+            say(console, words(lang, "warning", warning=warning))
         hidden = len(summary.warnings) - min(len(summary.warnings), 20) + summary.warnings_not_listed
         if hidden:
-            say(console, f"  … and {hidden} more warnings (--json lists up to {LISTED_PROBLEMS})")
+            say(console, words(lang, "more_warnings", hidden=hidden, listed=LISTED_PROBLEMS))
     return 0
 
 
-def _import_line(summary: ImportSummary) -> str:
-    verb = "Checked (dry run, nothing stored)" if summary.dry_run else "Imported"
-    stored = "would be stored" if summary.dry_run else "stored"
-    line = (
-        f"{verb} {summary.file}: {summary.rows_read} rows read, {summary.stored} {stored}, "
-        f"{summary.already_present} already present, {summary.rejected} rejected"
-    )
+def _import_line(summary: ImportSummary, lang: str) -> str:
+    fields = summary.model_dump()
+    line = words(lang, "checked" if summary.dry_run else "imported", **fields)
     if summary.rejects_file:
-        line += f" (written to {summary.rejects_file})"
-    return line + f"; log position {summary.position_before} -> {summary.position_after}"
+        line += words(lang, "rejects_written", **fields)
+    return line + words(lang, "positions", **fields)
 
 
 # -- export ---------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from stdnum.cn import uscc
 
 from aidledger.application.commands import Command, check_label, locate_error
@@ -97,6 +97,17 @@ from aidledger.interchange.csvformat import (
     check_date_text,
     columns_of,
     restore_cell,
+)
+from aidledger.interchange.messages import (
+    check_language,
+    file_problem,
+    problem_cell,
+    problem_line,
+    problem_message,
+    rule_name,
+    say,
+    warning_line,
+    where,
 )
 from aidledger.interchange.reading import FileFormat, RowReader, SourceRow, detect_format, text_encoding
 from aidledger.interchange.sheets import Place, WorkbookReader, write_rejects_workbook
@@ -152,18 +163,19 @@ class RowProblem(BaseModel):
     column: str
     value: str | None
     message: str
+    """What is wrong and what is accepted, in :attr:`lang`."""
     sheet: str | None = None
     """The workbook sheet the row is on (``None`` in CSV and JSON Lines)."""
+    lang: str = Field(default="en", exclude=True)
+    """The language :attr:`message` is in and ``str()`` speaks (``en`` or ``zh``); not part of the
+    JSON form, whose fields stay the same in either language."""
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.sheet is None else f"sheet {self.sheet!r}, row {self.line}"
-        return f"{where}{', ' if self.column else ': '}{self.cell()}"
+        return problem_line(self.lang, self.sheet, self.line, self.column, self.value, self.message)
 
     def cell(self) -> str:
         """The problem without its line: ``column amount: '¥100' has a currency sign ...``."""
-        where = f"column {self.column}:" if self.column else ":"
-        shown = "" if self.value is None else f" {self.value!r}"
-        return f"{where}{shown} {self.message}".removeprefix(":").strip()
+        return problem_cell(self.lang, self.column, self.value, self.message)
 
 
 class ImportSummary(BaseModel):
@@ -213,19 +225,19 @@ def derived_command_id(command: Command) -> str:
     return f"auto-{digest[:32]}"
 
 
-def refusal(summary: ImportSummary) -> InvalidInput:
-    """The error a refused import raises: every bad row (the first 100 spelled out)."""
+def refusal(summary: ImportSummary, lang: str = "en") -> InvalidInput:
+    """The error a refused import raises: every bad row (the first 100 spelled out), in ``lang``
+    (the problems are in the language the import was run in)."""
     shown = [str(problem) for problem in summary.problems[:PROBLEMS_IN_MESSAGE]]
     hidden = len(summary.problems) - len(shown) + summary.problems_not_listed
     if hidden:
         where = (
-            f" (all are in {summary.rejects_file})" if summary.rejects_file else " (pass --rejects FILE to list all)"
+            say(lang, "all_in", rejects_file=summary.rejects_file)
+            if summary.rejects_file
+            else say(lang, "pass_rejects")
         )
-        shown.append(f"... and {hidden} more problems{where}")
-    head = (
-        f"{summary.file}: {summary.rejected} of {summary.rows_read} rows have problems; nothing was stored "
-        "(fix them, or import with --skip-invalid to store the other rows)"
-    )
+        shown.append(say(lang, "more_problems", hidden=hidden) + where)
+    head = say(lang, "refused", file=summary.file, rejected=summary.rejected, rows_read=summary.rows_read)
     return InvalidInput("file", summary.file, "a file whose every row is valid", problems=(head, *shown))
 
 
@@ -242,6 +254,7 @@ def import_file(
     progress: Progress | None = None,
     batch_events: int | None = None,
     encoding: str = "utf-8",
+    lang: str = "en",
 ) -> ImportSummary:
     """Import a CSV or JSON Lines file of command records into ``ledger``.
 
@@ -252,7 +265,8 @@ def import_file(
     ``dry_run`` checks without storing. ``rehearse=False`` skips deciding the rules while
     checking: memory then stays bounded however many objects the file touches, and a rule broken
     half way stops the import at that row (the rows before it stay stored). ``batch_events`` caps
-    the events of one transaction (1 to ``BATCH_EVENTS``, the default).
+    the events of one transaction (1 to ``BATCH_EVENTS``, the default). ``lang`` (``en``, the
+    default, or ``zh``) is the language of the problems, warnings and refusal (docs/import.md).
     """
     importer = Importer(
         ledger,
@@ -266,10 +280,11 @@ def import_file(
         progress=progress,
         batch_events=batch_events,
         encoding=encoding,
+        lang=lang,
     )
     summary = importer.run()
     if importer.refused(summary):
-        raise refusal(summary)
+        raise refusal(summary, lang)
     return summary
 
 
@@ -290,8 +305,11 @@ class Importer:
         progress: Progress | None = None,
         batch_events: int | None = None,
         encoding: str = "utf-8",
+        lang: str = "en",
     ) -> None:
         self.ledger = ledger
+        self.lang = check_language(lang)
+        """The language of the problems and warnings: ``en`` or ``zh`` (:mod:`~aidledger.interchange.messages`)."""
         if batch_events is not None and (
             isinstance(batch_events, bool) or not isinstance(batch_events, int) or not 1 <= batch_events <= BATCH_EVENTS
         ):
@@ -449,19 +467,25 @@ class Importer:
 
     def _row_problem(self, key: int, column: str, value: str | None, message: str) -> RowProblem:
         place = self.place(key)
-        return RowProblem(line=place.row, column=column, value=value, message=message, sheet=place.sheet)
+        return RowProblem(
+            line=place.row,
+            column=column,
+            value=value,
+            message=problem_message(self.lang, column, message),
+            sheet=place.sheet,
+            lang=self.lang,
+        )
 
     def where(self, key: int) -> str:
         """A row as the clerk finds it: ``line 5``, or ``sheet '认捐 make_pledge', row 5`` in a workbook."""
         place = self.place(key)
-        return f"line {place.row}" if place.sheet is None else f"sheet {place.sheet!r}, row {place.row}"
+        return where("en", place.sheet, place.row)
 
     def _interrupted(self, position_before: int) -> ImportInterrupted:
         """What an interrupted import says: what was stored, and how to finish."""
         if not self._storing:
             return ImportInterrupted(
-                f"{self.path}: interrupted while checking the rows; nothing was stored (log position "
-                f"{position_before}); run the import again to do it"
+                say(self.lang, "interrupted_checking", file=self.path, position_before=position_before)
             )
         try:
             after = str(self.ledger.position())
@@ -469,9 +493,14 @@ class Importer:
             after = "?"
         rows = self._rows_of_stored(self._commands_stored)
         return ImportInterrupted(
-            f"{self.path}: interrupted while storing: {rows} rows were stored (log position "
-            f"{position_before} -> {after}), whole commands in committed transactions, and the rest were not; "
-            "run the same import again to store the rest: rows already stored are skipped"
+            say(
+                self.lang,
+                "interrupted_storing",
+                file=self.path,
+                rows=rows,
+                position_before=position_before,
+                position_after=after,
+            )
         )
 
     # -- pass 1: check ------------------------------------------------------------------------
@@ -489,7 +518,7 @@ class Importer:
                 reader = RowReader(stream, self.format, self.encoding)
                 return self._check_rows(staging, reader, lambda: reader.bytes_read, total)
         except InvalidInput as error:
-            raise _in_file(self.path, error) from None
+            raise _in_file(self.path, error, self.lang) from None
 
     def _check_rows(
         self, staging: Staging, reader: RowReader | WorkbookReader, done: Callable[[], int], total: int
@@ -589,7 +618,9 @@ class Importer:
                 batch, size = [], 0
                 session = self.ledger.session()
                 if not self.skip_invalid:
-                    raise _stopped_at(self.where(staged.line), self._rows_of_stored(stored), error) from None
+                    place = self.place(staged.line)
+                    row = where(self.lang, place.sheet, place.row)
+                    raise _stopped_at(row, self._rows_of_stored(stored), error, self.lang) from None
                 staging.reject(staged.line, [("", None, f"was refused by the ledger: {error}")])
                 self._outcomes[staged.line - 1] = _REJECTED
                 continue
@@ -646,11 +677,11 @@ class Importer:
         for key, raw, problems in staging.rejected():
             place = self.place(key)
             if last is not None and last[0] == place:
-                last[2].extend(_cell(p) for p in problems)
+                last[2].extend(_cell(p, self.lang) for p in problems)
                 continue
             if last is not None:
                 yield last
-            last = (place, raw, [_cell(p) for p in problems])
+            last = (place, raw, [_cell(p, self.lang) for p in problems])
         if last is not None:
             yield last
 
@@ -708,9 +739,9 @@ def _parts(row: SourceRow) -> list[SourceRow]:
     return [disbursement, SourceRow(row.line, confirmation, [], row.raw, confirmation=True)]
 
 
-def _cell(problem: tuple[str, str | None, str]) -> str:
+def _cell(problem: tuple[str, str | None, str], lang: str) -> str:
     column, value, message = problem
-    return RowProblem(line=0, column=column, value=value, message=message).cell()
+    return problem_cell(lang, column, value, problem_message(lang, column, message))
 
 
 class _RowCheck:
@@ -806,7 +837,8 @@ class _RowCheck:
             self.importer.stage(staging, self.row.line, status, raw)
             return
         for warning in command.warnings():
-            self.importer.warn(f"line {self.row.line}: {warning}")
+            place = self.importer.place(self.row.line)
+            self.importer.warn(warning_line(self.importer.lang, place.sheet, place.row, warning))
         events = outcome.events if isinstance(outcome, Decided) else ()
         entry = CommandEntry(
             command_id=command.command_id,
@@ -1193,16 +1225,15 @@ def _kind_of_topic(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].split(".")[0].lower()
 
 
-def _in_file(path: Path, error: InvalidInput) -> InvalidInput:
-    problems = tuple(f"{path}: {problem}" for problem in error.problems)
+def _in_file(path: Path, error: InvalidInput, lang: str) -> InvalidInput:
+    separator = "：" if lang == "zh" else ": "
+    problems = tuple(f"{path}{separator}{file_problem(lang, problem)}" for problem in error.problems)
     return InvalidInput(error.field, error.value, error.accepted, problems=problems)
 
 
-def _stopped_at(where: str, stored: int, error: AidLedgerError) -> AidLedgerError:
-    note = (
-        f"{where}: {error} ({stored} earlier rows of the file were stored and stay; run the import "
-        "again after fixing: rows already stored are skipped)"
-    )
+def _stopped_at(row: str, stored: int, error: AidLedgerError, lang: str) -> AidLedgerError:
+    rule = rule_name(type(error).__name__)
+    note = say(lang, "stopped_at", where=row, error=error, stored=stored, rule=rule)
     if isinstance(error, InvalidInput):
         return InvalidInput(error.field, error.value, error.accepted, problems=(note,))
     return type(error)(note)
