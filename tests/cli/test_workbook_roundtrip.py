@@ -97,7 +97,8 @@ ALLOWED_GROWTH_MB = 250
 python-calamine cannot read a sheet lazily (it holds one whole sheet at a time; see
 dimastbk/python-calamine#42), so memory grows with the largest sheet, about 1.4 KB a row of
 eight cells here (141 MB measured), and ``check_extent`` refuses a sheet of more than 20 million
-cells before loading it: that is the bound. Everything after the reader streams to disk."""
+cells before loading it: that is the bound. Rows are staged on disk; the importer keeps a small
+per-row index in memory besides (where each command came from, each command id's first line)."""
 
 CHILD = """
 import json, resource, sys
