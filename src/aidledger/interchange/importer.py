@@ -100,7 +100,7 @@ from aidledger.interchange.csvformat import (
 )
 from aidledger.interchange.messages import (
     check_language,
-    file_problem,
+    in_file,
     problem_cell,
     problem_line,
     problem_message,
@@ -1226,8 +1226,7 @@ def _kind_of_topic(topic: str) -> str:
 
 
 def _in_file(path: Path, error: InvalidInput, lang: str) -> InvalidInput:
-    separator = "：" if lang == "zh" else ": "
-    problems = tuple(f"{path}{separator}{file_problem(lang, problem)}" for problem in error.problems)
+    problems = tuple(in_file(lang, path, problem) for problem in error.problems)
     return InvalidInput(error.field, error.value, error.accepted, problems=problems)
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "check_language",
     "column_label",
     "file_problem",
+    "in_file",
     "problem_cell",
     "problem_line",
     "problem_message",
@@ -209,6 +210,11 @@ def warning_line(lang: str, sheet: str | None, row: int, warning: str) -> str:
     if found and column in COLUMN_NAMES:
         return f"{where(lang, sheet, row)}，列「{column_label(column)}」：{detail}"
     return f"{where(lang, sheet, row)}：{warning}"
+
+
+def in_file(lang: str, path: object, problem: str) -> str:
+    """A problem of the whole file, after the file's name (a Chinese colon in Chinese)."""
+    return f"{path}{'：' if lang == 'zh' else ': '}{file_problem(lang, problem)}"
 
 
 def file_problem(lang: str, problem: str) -> str:
